@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cifake",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cifake", targets: ["cifake"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // C libraries from Debian's packages: one system-library target each,
+        // wrapped by exactly one Swift file.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
+
+        // Numerical kernels: every op's forward and backward, with a naive twin.
+        .target(name: "Kernels", dependencies: ["CDNNL"]),
+        // Architectures, the flat parameter buffer, initialisation, Adam.
+        .target(name: "Model", dependencies: ["Kernels"]),
+        // JPEG and PNG encode/decode.
+        .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CPNG"]),
+        // CIFAKE folders, packed files, synthetic set, batching.
+        .target(name: "Data", dependencies: ["ImageCodecs"]),
+        // Metrics (pure), ROC.
+        .target(name: "Evaluation"),
+        // The single-process training loop and its configuration.
+        .target(name: "Training", dependencies: [
+            "Model", "Data", "Evaluation",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Ring all-reduce schedule (pure) and its execution over an abstract link.
+        .target(name: "Collective"),
+        // The only code that touches ZeroMQ.
+        .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
+
+        .executableTarget(name: "cifake", dependencies: [
+            "Training", "Data", "Evaluation", "Model", "Kernels", "Collective", "Transport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "ImageCodecs"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
+    ]
+)
