@@ -1,0 +1,29 @@
+import ArgumentParser
+
+@main
+struct Cifake: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cifake",
+        abstract: "Train and evaluate the CIFAKE real-vs-generated image detector (Deep Vision CNN).",
+        subcommands: [
+            DataCommand.self,
+            BenchCommand.self,
+        ]
+    )
+}
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Prepare CIFAKE data: pack folders into one file, or write a synthetic set.",
+        subcommands: []
+    )
+}
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure training throughput and all-reduce bandwidth on this machine.",
+        subcommands: []
+    )
+}
