@@ -19,14 +19,16 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
 
+        // Seedable randomness shared by every module (init, shuffling, dropout, synthetic data).
+        .target(name: "Randomness"),
         // Numerical kernels: every op's forward and backward, with a naive twin.
         .target(name: "Kernels", dependencies: ["CDNNL"]),
         // Architectures, the flat parameter buffer, initialisation, Adam.
-        .target(name: "Model", dependencies: ["Kernels"]),
+        .target(name: "Model", dependencies: ["Kernels", "Randomness"]),
         // JPEG and PNG encode/decode.
         .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CPNG"]),
         // CIFAKE folders, packed files, synthetic set, batching.
-        .target(name: "Data", dependencies: ["ImageCodecs"]),
+        .target(name: "Data", dependencies: ["ImageCodecs", "Randomness"]),
         // Metrics (pure), ROC.
         .target(name: "Evaluation"),
         // The single-process training loop and its configuration.
