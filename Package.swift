@@ -22,7 +22,7 @@ let package = Package(
         // Seedable randomness shared by every module (init, shuffling, dropout, synthetic data).
         .target(name: "Randomness"),
         // Numerical kernels: every op's forward and backward, with a naive twin.
-        .target(name: "Kernels", dependencies: ["CDNNL"]),
+        .target(name: "Kernels", dependencies: ["CDNNL", "Randomness"]),
         // Architectures, the flat parameter buffer, initialisation, Adam.
         .target(name: "Model", dependencies: ["Kernels", "Randomness"]),
         // JPEG and PNG encode/decode.

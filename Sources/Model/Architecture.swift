@@ -1,0 +1,110 @@
+/// The paper's networks. Input `[N, 32, 32, 3]` in [0, 1]; output one logit per image whose
+/// sigmoid is the probability of FAKE.
+///
+/// - `cnn2d(dense: D)`: Conv2D(32, 3x3, ReLU) -> MaxPool 2 -> Conv2D(64, 3x3, ReLU) -> MaxPool 2
+///   -> Flatten (6x6x64 = 2304) -> Dense(D, ReLU) -> Dense(1).
+/// - `cnn2dExtended`: the same convolutions -> GlobalAveragePooling (64) -> Dropout(0.5)
+///   -> Dense(32, ReLU) -> Dense(1).
+public enum Architecture: Sendable, Equatable, Hashable {
+    case cnn2d(dense: Int)
+    case cnn2dExtended
+
+    public static let imageSize = 32
+    public static let imageChannels = 3
+    public static let conv1Filters = 32
+    public static let conv2Filters = 64
+    public static let extendedDense = 32
+    public static let extendedDropout: Float = 0.5
+
+    /// `cnn2d` or `cnn2d-ext`, as the command line spells them.
+    public var modelName: String {
+        switch self {
+        case .cnn2d: "cnn2d"
+        case .cnn2dExtended: "cnn2d-ext"
+        }
+    }
+
+    /// A short human name, e.g. "CNN2D D=4096" or "CNN2D extended (GAP + Dropout)".
+    public var displayName: String {
+        switch self {
+        case .cnn2d(let d): "CNN2D D=\(d)"
+        case .cnn2dExtended: "CNN2D extended (GAP + Dropout)"
+        }
+    }
+
+    /// Width of the hidden dense layer.
+    public var hiddenWidth: Int {
+        switch self {
+        case .cnn2d(let d): d
+        case .cnn2dExtended: Self.extendedDense
+        }
+    }
+
+    /// Features entering the hidden dense layer: the flatten (2304) or the pooled channels (64).
+    public var headInputs: Int {
+        switch self {
+        case .cnn2d: 6 * 6 * Self.conv2Filters
+        case .cnn2dExtended: Self.conv2Filters
+        }
+    }
+
+    public init(model: String, dense: Int) throws(ArchitectureError) {
+        switch model {
+        case "cnn2d":
+            guard dense > 0 else { throw .invalidDense(dense) }
+            self = .cnn2d(dense: dense)
+        case "cnn2d-ext", "cnn2d-extended", "extended":
+            self = .cnn2dExtended
+        default:
+            throw .unknownModel(model)
+        }
+    }
+
+    /// The parameter tensors in buffer order, with Keras's shapes and layouts
+    /// (conv kernels `[KH, KW, Cin, Cout]`, dense kernels `[in, out]`).
+    public var tensors: [TensorSpec] {
+        let c1 = Self.conv1Filters, c2 = Self.conv2Filters, d = hiddenWidth
+        return [
+            TensorSpec(name: "conv1.kernel", shape: [3, 3, Self.imageChannels, c1], fanIn: 27, fanOut: 9 * c1),
+            TensorSpec(name: "conv1.bias", shape: [c1]),
+            TensorSpec(name: "conv2.kernel", shape: [3, 3, c1, c2], fanIn: 9 * c1, fanOut: 9 * c2),
+            TensorSpec(name: "conv2.bias", shape: [c2]),
+            TensorSpec(name: "dense.kernel", shape: [headInputs, d], fanIn: headInputs, fanOut: d),
+            TensorSpec(name: "dense.bias", shape: [d]),
+            TensorSpec(name: "output.kernel", shape: [d, 1], fanIn: d, fanOut: 1),
+            TensorSpec(name: "output.bias", shape: [1]),
+        ]
+    }
+
+    public var layout: ParameterLayout { ParameterLayout(tensors) }
+    public var parameterCount: Int { layout.count }
+
+    /// A digest of everything that fixes the parameter layout and the maths, for the cluster's
+    /// rendezvous check.
+    public var digest: String {
+        var text = "arch-v1:\(modelName):"
+        for t in tensors { text += "\(t.name)=\(t.shape.map(String.init).joined(separator: "x"));" }
+        if case .cnn2dExtended = self { text += "dropout=\(Self.extendedDropout);" }
+        return fnv1aHex(text)
+    }
+}
+
+public enum ArchitectureError: Error, CustomStringConvertible, Equatable {
+    case unknownModel(String)
+    case invalidDense(Int)
+
+    public var description: String {
+        switch self {
+        case .unknownModel(let m): "unknown model '\(m)': expected 'cnn2d' or 'cnn2d-ext'"
+        case .invalidDense(let d): "dense width must be a positive integer (the paper uses 32, 64, 128 or 4096), found \(d)"
+        }
+    }
+}
+
+/// 64-bit FNV-1a of a string, as 16 hex digits.
+public func fnv1aHex(_ text: String) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+    let hex = String(h, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}

@@ -1,0 +1,26 @@
+import Kernels
+import XCTest
+
+final class GemmTests: XCTestCase {
+    func testFastEqualsNaiveForEveryTransposeAndOddShapes() {
+        for (m, n, k) in [(1, 1, 1), (7, 5, 3), (33, 17, 65), (128, 64, 288), (3, 1, 2304)] {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let a = randomBuffer(m * k, seed: 1), b = randomBuffer(k * n, seed: 2)
+                    let fast = randomBuffer(m * n, seed: 3), slow = FloatBuffer(count: m * n)
+                    slow.copy(from: fast)
+                    let lda = transA ? m : k, ldb = transB ? k : n
+                    Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a.pointer, lda: lda,
+                               b: b.pointer, ldb: ldb, beta: 1, c: fast.pointer, ldc: n)
+                    Gemm.naive(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a.pointer, lda: lda,
+                               b: b.pointer, ldb: ldb, beta: 1, c: slow.pointer, ldc: n)
+                    assertClose(fast, slow, tolerance: 1e-5, "sgemm \(m)x\(n)x\(k) tA=\(transA) tB=\(transB)")
+                }
+            }
+        }
+    }
+
+    func testBackendIsReported() {
+        XCTAssertTrue(Gemm.backendDescription.contains("oneDNN"), Gemm.backendDescription)
+    }
+}

@@ -1,0 +1,84 @@
+import Kernels
+import Model
+import Randomness
+import XCTest
+
+final class ModelTests: XCTestCase {
+    func testParameterCountsEqualKeras() {
+        XCTAssertEqual(Architecture.cnn2d(dense: 32).parameterCount, 93_185)
+        XCTAssertEqual(Architecture.cnn2d(dense: 64).parameterCount, 2304 * 64 + 64 + 65 + 896 + 18_496)
+        XCTAssertEqual(Architecture.cnn2d(dense: 4096).parameterCount, 9_464_769)
+        XCTAssertEqual(Architecture.cnn2dExtended.parameterCount, 21_505)
+    }
+
+    func testGlorotInitialisationRespectsLimitsAndIsSeeded() {
+        let a = Network(architecture: .cnn2d(dense: 32), maxBatch: 1), b = Network(architecture: .cnn2d(dense: 32), maxBatch: 1)
+        a.initialize(seed: 3); b.initialize(seed: 3)
+        XCTAssertEqual(a.parameters.checksum(), b.parameters.checksum())
+        b.initialize(seed: 4)
+        XCTAssertNotEqual(a.parameters.checksum(), b.parameters.checksum())
+        let dense = a.layout["dense.kernel"], limit = (6.0 / Float(2304 + 32)).squareRoot()
+        let values = a.parameters.array[dense.range]
+        XCTAssertLessThanOrEqual(values.map(abs).max()!, limit)
+        XCTAssertGreaterThan(values.map(abs).max()!, 0.95 * limit)
+        XCTAssertTrue(a.parameters.array[a.layout["dense.bias"].range].allSatisfy { $0 == 0 })
+    }
+
+    /// The whole network's backward (Float, fast kernels) against central finite differences of
+    /// the loss computed by a Double-precision naive twin of the whole network.
+    func testEndToEndGradientMatchesFiniteDifferences() {
+        for architecture in [Architecture.cnn2d(dense: 8), .cnn2dExtended] {
+            let n = 1
+            let net = Network(architecture: architecture, maxBatch: n, threads: 2)
+            net.initialize(seed: 11)
+            var rng = SplitMix64(seed: 12)
+            let input = FloatBuffer(count: n * 32 * 32 * 3)
+            for i in 0..<input.count { input.pointer[i] = rng.nextUnitFloat() }
+            let labels = FloatBuffer([1])
+            let dLogits = FloatBuffer(count: n)
+            // Dropout is random in training; compare in inference mode, where the maths is fixed.
+            let logits = net.forward(input: input.pointer, batch: n, training: false, rng: &rng)
+            net.zeroGradients()
+            BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: n)
+            net.backward(dLogits: dLogits.pointer)
+
+            let reference = ReferenceNetwork(architecture)
+            var p = net.parameters.array.map(Double.init)
+            let x = input.array.map(Double.init), y = labels.array.map(Double.init)
+            var fastLoss = 0.0
+            for i in 0..<n {
+                let z = Double(logits[i])
+                fastLoss += (max(z, 0) - z * y[i] + log1p(exp(-abs(z)))) / Double(n)
+            }
+            XCTAssertEqual(fastLoss, reference.loss(parameters: p, input: x, labels: y), accuracy: 1e-5, "forward equals the reference")
+            var checked = 0
+            for spec in net.layout.tensors {
+                for i in stride(from: spec.offset, to: spec.offset + spec.count, by: max(1, spec.count / 3)) {
+                    let keep = p[i], h = 1e-6
+                    p[i] = keep + h; let up = reference.loss(parameters: p, input: x, labels: y)
+                    p[i] = keep - h; let down = reference.loss(parameters: p, input: x, labels: y)
+                    p[i] = keep
+                    let numeric = (up - down) / (2 * h)
+                    XCTAssertEqual(Double(net.gradients.pointer[i]), numeric, accuracy: 1e-3 * max(abs(numeric), 1e-2),
+                                   "\(architecture.displayName) \(spec.name)[\(i - spec.offset)]")
+                    checked += 1
+                }
+            }
+            XCTAssertGreaterThan(checked, 25)
+        }
+    }
+
+    func testAdamMatchesKerasFormulaOnAScalar() {
+        let w = FloatBuffer([0.5]), g = FloatBuffer([0.2])
+        let adam = Adam(parameterCount: 1)
+        var m = 0.0, v = 0.0, x = 0.5
+        for t in 1...3 {
+            adam.update(parameters: w, gradients: g, learningRate: 1e-3, threads: 1)
+            m += (0.2 - m) * 0.1
+            v += (0.04 - v) * 0.001
+            let alpha = 1e-3 * (1 - Foundation.pow(0.999, Double(t))).squareRoot() / (1 - Foundation.pow(0.9, Double(t)))
+            x -= alpha * m / (v.squareRoot() + 1e-7)
+            XCTAssertEqual(Double(w.pointer[0]), x, accuracy: 1e-7)
+        }
+    }
+}
