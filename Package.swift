@@ -29,11 +29,13 @@ let package = Package(
         .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CPNG"]),
         // CIFAKE folders, packed files, synthetic set, batching.
         .target(name: "Data", dependencies: ["ImageCodecs", "Randomness"]),
+        // Atomic file writes and whole-file reads.
+        .target(name: "Storage"),
         // Metrics (pure), ROC.
         .target(name: "Evaluation"),
         // The single-process training loop and its configuration.
         .target(name: "Training", dependencies: [
-            "Model", "Data", "Evaluation",
+            "Model", "Data", "Evaluation", "Storage",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Ring all-reduce schedule (pure) and its execution over an abstract link.

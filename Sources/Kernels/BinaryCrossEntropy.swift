@@ -14,9 +14,11 @@ public enum BinaryCrossEntropy {
         return Float(total / Double(count))
     }
 
-    /// `dLogits[i] = (sigmoid(z_i) - y_i) / count`, the gradient of the mean loss.
-    public static func backward(dLogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>, labels: UnsafePointer<Float>, count: Int) {
-        let scale = 1 / Float(count)
+    /// `dLogits[i] = (sigmoid(z_i) - y_i) / meanOver`: the gradient of the loss averaged over
+    /// `meanOver` samples (the whole global batch when a rank holds only a slice of it).
+    public static func backward(dLogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>, labels: UnsafePointer<Float>,
+                                count: Int, meanOver: Int? = nil) {
+        let scale = 1 / Float(meanOver ?? count)
         for i in 0..<count { dLogits[i] = (sigmoid(logits[i]) - labels[i]) * scale }
     }
 

@@ -101,10 +101,23 @@ public final class Network {
 
     public func zeroGradients() { gradients.zero() }
 
+    /// Where dropout's randomness comes from in training: one stream per sample, keyed by the
+    /// run's seed, the global step and the sample's position in the global batch, so the masks
+    /// do not depend on how the global batch is split across workers.
+    public struct DropoutStream: Sendable {
+        public var seed: UInt64
+        public var step: Int
+        public var firstSample: Int
+        public init(seed: UInt64, step: Int, firstSample: Int) {
+            self.seed = seed; self.step = step; self.firstSample = firstSample
+        }
+    }
+
     /// Runs the network on `batch` images `[batch, 32, 32, 3]` and returns the logits `[batch]`.
-    /// In training mode dropout draws from `rng`; in inference mode it is the identity.
+    /// With `dropout` set (training), dropout draws from its per-sample streams; without it,
+    /// inference, dropout is the identity.
     @discardableResult
-    public func forward(input: UnsafePointer<Float>, batch n: Int, training: Bool, rng: inout SplitMix64) -> UnsafeMutablePointer<Float> {
+    public func forward(input: UnsafePointer<Float>, batch n: Int, dropout: DropoutStream?) -> UnsafeMutablePointer<Float> {
         precondition(n > 0 && n <= maxBatch, "batch of \(n) exceeds the planned maximum \(maxBatch)")
         let w = parameters.pointer, t = threads
         Conv2D.forward(output: a1.pointer, columns: cols1.pointer, input: input,
@@ -113,22 +126,25 @@ public final class Network {
         Conv2D.forward(output: a2.pointer, columns: cols2.pointer, input: p1.pointer,
                        weight: w + oConv2W, bias: w + oConv2B, shape: Self.conv2Shape(n), relu: true, threads: t)
         MaxPool2D.forward(output: p2.pointer, argmax: arg2, input: a2.pointer, batch: n, height: 13, width: 13, channels: 64, threads: t)
-        let headIn = headInput(batch: n, training: training, rng: &rng)
+        let headIn = headInput(batch: n, dropout: dropout)
         Dense.forward(output: h.pointer, input: headIn, weight: w + oDenseW, bias: w + oDenseB,
                       batch: n, inFeatures: architecture.headInputs, outFeatures: hidden, relu: true)
         Dense.forward(output: logits.pointer, input: h.pointer, weight: w + oOutW, bias: w + oOutB,
                       batch: n, inFeatures: hidden, outFeatures: 1, relu: false)
         lastBatch = n
-        lastInputWasTraining = training
+        lastInputWasTraining = dropout != nil
         return logits.pointer
     }
 
-    private func headInput(batch n: Int, training: Bool, rng: inout SplitMix64) -> UnsafePointer<Float> {
+    private func headInput(batch n: Int, dropout: DropoutStream?) -> UnsafePointer<Float> {
         guard architecture == .cnn2dExtended else { return UnsafePointer(p2.pointer) }
         GlobalAveragePool.forward(output: gap.pointer, input: p2.pointer, batch: n, pixels: 36, channels: 64)
-        guard training else { return UnsafePointer(gap.pointer) }
-        Dropout.forward(output: dropOut.pointer, mask: dropMask.pointer, input: gap.pointer,
-                        count: n * 64, rate: Architecture.extendedDropout, rng: &rng)
+        guard let dropout else { return UnsafePointer(gap.pointer) }
+        for i in 0..<n {
+            var rng = SplitMix64(seed: dropout.seed, stream: "dropout", UInt64(dropout.step) << 24 | UInt64(dropout.firstSample + i))
+            Dropout.forward(output: dropOut.pointer + i * 64, mask: dropMask.pointer + i * 64, input: gap.pointer + i * 64,
+                            count: 64, rate: Architecture.extendedDropout, rng: &rng)
+        }
         return UnsafePointer(dropOut.pointer)
     }
 

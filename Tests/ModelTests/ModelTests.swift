@@ -37,7 +37,7 @@ final class ModelTests: XCTestCase {
             let labels = FloatBuffer([1])
             let dLogits = FloatBuffer(count: n)
             // Dropout is random in training; compare in inference mode, where the maths is fixed.
-            let logits = net.forward(input: input.pointer, batch: n, training: false, rng: &rng)
+            let logits = net.forward(input: input.pointer, batch: n, dropout: nil)
             net.zeroGradients()
             BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: n)
             net.backward(dLogits: dLogits.pointer)

@@ -1,0 +1,143 @@
+import Data
+import Dispatch
+import Kernels
+import Model
+import Randomness
+
+/// Sums the gradient buffer across replicas in place. A single process has nothing to sum; the
+/// cluster's worker supplies a ring all-reduce.
+public protocol GradientReducer: AnyObject {
+    var rank: Int { get }
+    var worldSize: Int { get }
+    func allReduce(_ gradients: FloatBuffer, step: Int) throws
+}
+
+/// The single-process reducer: one replica, nothing to sum.
+public final class SoloReducer: GradientReducer {
+    public init() {}
+    public var rank: Int { 0 }
+    public var worldSize: Int { 1 }
+    public func allReduce(_ gradients: FloatBuffer, step: Int) throws {}
+}
+
+/// What one optimizer step did on this replica.
+public struct StepStats: Sendable {
+    public var loss: Double = 0       // summed over this replica's samples
+    public var correct = 0
+    public var samples = 0
+    public var computeSeconds = 0.0
+    public var reduceSeconds = 0.0
+    public var learningRate: Float = 0
+}
+
+/// The heart of training: next batch, forward, zero grads, backward, all-reduce, update.
+///
+/// The global batch (`config.batchSize`) is the unit of an optimizer step; a replica of rank r
+/// among N computes the gradient of its slice, averaged over the *global* batch, so the summed
+/// gradient, and hence every weight, is the same whatever N is (up to float rounding).
+/// Sample order and augmentation depend only on the seed, epoch and position in the epoch.
+public final class Trainer {
+    public let config: TrainingConfig
+    public let network: Network
+    public let adam: Adam
+    public let train: ImageSet
+    public let reducer: GradientReducer
+    public let schedule: LearningRateSchedule
+    public let stepsPerEpoch: Int
+    /// Optimizer steps completed.
+    public private(set) var globalStep = 0
+
+    private let images: FloatBuffer
+    private let labels: FloatBuffer
+    private let dLogits: FloatBuffer
+    private let maxLocal: Int
+
+    public init(config: TrainingConfig, train: ImageSet, reducer: GradientReducer = SoloReducer()) {
+        precondition(train.count > 0, "training set is empty")
+        self.config = config
+        self.train = train
+        self.reducer = reducer
+        let b = config.batchSize
+        maxLocal = Self.slice(globalBatch: b, worldSize: reducer.worldSize, rank: 0).count + 1
+        network = Network(architecture: config.architecture, maxBatch: max(maxLocal, Self.inferenceBatch), threads: config.threads)
+        network.initialize(seed: config.seed)
+        adam = Adam(parameterCount: network.layout.count, hyper: { var h = Adam.Hyperparameters(); h.learningRate = config.learningRate; return h }())
+        stepsPerEpoch = (train.count + b - 1) / b
+        schedule = LearningRateSchedule(config: config, stepsPerEpoch: stepsPerEpoch)
+        images = FloatBuffer(count: network.maxBatch * ImageSet.bytesPerImage)
+        labels = FloatBuffer(count: network.maxBatch)
+        dLogits = FloatBuffer(count: network.maxBatch)
+    }
+
+    static let inferenceBatch = 256
+
+    /// Rank r's contiguous part of a global batch of `globalBatch` samples: floor boundaries, no
+    /// duplicates, every sample exactly once.
+    public static func slice(globalBatch: Int, worldSize: Int, rank: Int) -> Range<Int> {
+        (rank * globalBatch / worldSize)..<((rank + 1) * globalBatch / worldSize)
+    }
+
+    /// The sample order of an epoch (seed and epoch only).
+    public func order(epoch: Int) -> [Int] {
+        EpochOrder.permutation(count: train.count, seed: config.seed, epoch: epoch)
+    }
+
+    /// One optimizer step: step `stepInEpoch` of `epoch`, whose sample order is `order`.
+    public func step(epoch: Int, stepInEpoch: Int, order: [Int]) throws -> StepStats {
+        let start = stepInEpoch * config.batchSize
+        let globalCount = min(config.batchSize, order.count - start)
+        let part = Self.slice(globalBatch: globalCount, worldSize: reducer.worldSize, rank: reducer.rank)
+        let n = part.count
+        var stats = StepStats()
+        let began = DispatchTime.now().uptimeNanoseconds
+        network.zeroGradients()
+        if n > 0 {
+            let augmentation = config.augmentation
+            for i in 0..<n {
+                let position = start + part.lowerBound + i
+                var rng = SplitMix64(seed: config.seed, stream: "augment", UInt64(epoch) << 32 | UInt64(position))
+                fillBatch(images: images.pointer + i * ImageSet.bytesPerImage, labels: labels.pointer + i,
+                          from: train, indices: CollectionOfOne(order[position]), augmentation: augmentation, rng: &rng)
+            }
+            let logits = network.forward(input: images.pointer, batch: n,
+                                         dropout: .init(seed: config.seed, step: globalStep, firstSample: part.lowerBound))
+            stats.loss = Double(BinaryCrossEntropy.forward(logits: logits, labels: labels.pointer, count: n)) * Double(n)
+            for i in 0..<n where (logits[i] > 0) == (labels.pointer[i] > 0.5) { stats.correct += 1 }
+            BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: n, meanOver: globalCount)
+            network.backward(dLogits: dLogits.pointer)
+        }
+        stats.samples = n
+        let computed = DispatchTime.now().uptimeNanoseconds
+        try reducer.allReduce(network.gradients, step: globalStep)
+        let reduced = DispatchTime.now().uptimeNanoseconds
+        stats.learningRate = schedule.rate(at: globalStep)
+        adam.update(parameters: network.parameters, gradients: network.gradients, learningRate: stats.learningRate, threads: config.threads)
+        globalStep += 1
+        let finished = DispatchTime.now().uptimeNanoseconds
+        stats.computeSeconds = Double(computed - began + finished - reduced) / 1e9
+        stats.reduceSeconds = Double(reduced - computed) / 1e9
+        return stats
+    }
+
+    /// P(FAKE) for every image of `set`, in order (inference mode: no dropout, no augmentation).
+    public func predict(_ set: ImageSet) -> [Float] {
+        Self.predict(set, with: network, images: images)
+    }
+
+    public static func predict(_ set: ImageSet, with network: Network, images: FloatBuffer? = nil) -> [Float] {
+        let batch = network.maxBatch
+        let buffer = images ?? FloatBuffer(count: batch * ImageSet.bytesPerImage)
+        let labels = FloatBuffer(count: batch)
+        var probabilities = [Float](repeating: 0, count: set.count)
+        var rng = SplitMix64(seed: 0)
+        var start = 0
+        while start < set.count {
+            let n = min(batch, set.count - start)
+            fillBatch(images: buffer.pointer, labels: labels.pointer, from: set, indices: start..<(start + n), augmentation: .none, rng: &rng)
+            let logits = network.forward(input: buffer.pointer, batch: n, dropout: nil)
+            for i in 0..<n { probabilities[start + i] = BinaryCrossEntropy.sigmoid(logits[i]) }
+            start += n
+        }
+        return probabilities
+    }
+}

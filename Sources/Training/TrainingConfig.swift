@@ -1,0 +1,138 @@
+import Data
+import Model
+
+/// Everything that defines a training run. Read from a YAML file (snake_case keys), then
+/// overridden by command-line flags; `validate()` lists every problem at once.
+public struct TrainingConfig: Sendable, Equatable, Codable {
+    /// `cnn2d` or `cnn2d-ext`.
+    public var model = "cnn2d"
+    /// Width of CNN2D's hidden dense layer: the paper uses 32, 64, 128 and 4096.
+    public var dense = 32
+    public var epochs = 20
+    /// The global batch: images per optimizer step, whatever the number of workers.
+    public var batchSize = 32
+    public var learningRate: Float = 1e-3
+    /// `constant` (Keras's plain recipe) or `cosine` (decay to `minLearningRateFraction` of the
+    /// rate over all epochs, after `warmupEpochs` of linear warm-up).
+    public var schedule = "cosine"
+    public var warmupEpochs: Double = 0
+    public var minLearningRateFraction: Float = 0.02
+    public var seed: UInt64 = 0
+    /// Compute threads of this process (GEMMs and element-wise kernels).
+    public var threads = 2
+    /// Part of the training split held back, stratified, to choose the best epoch. 0 disables it
+    /// (then the last epoch's model is kept).
+    public var validationFraction = 0.1
+    /// Random horizontal flips of training images.
+    public var augmentFlip = true
+    /// Random shifts of training images by up to this many pixels (edge padding).
+    public var augmentShift = 2
+    /// Stop after this many epochs without a better validation accuracy; 0 disables.
+    public var earlyStoppingPatience = 0
+    /// Data folder or packed file; `synthetic` or empty means: generate a synthetic set.
+    public var data = ""
+    /// Run folder; empty means `runs/<model>-<time>`.
+    public var out = ""
+    /// `skip` or `fail` on a corrupt, truncated or non-image file.
+    public var badFiles = "skip"
+    /// `refuse` or `resize` images that are not 32x32.
+    public var wrongSize = "refuse"
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, dense, epochs
+        case batchSize = "batch_size"
+        case learningRate = "learning_rate"
+        case schedule
+        case warmupEpochs = "warmup_epochs"
+        case minLearningRateFraction = "min_learning_rate_fraction"
+        case seed, threads
+        case validationFraction = "validation_fraction"
+        case augmentFlip = "augment_flip"
+        case augmentShift = "augment_shift"
+        case earlyStoppingPatience = "early_stopping_patience"
+        case data, out
+        case badFiles = "bad_files"
+        case wrongSize = "wrong_size"
+    }
+
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+    /// Decodes with the defaults above for every key the file leaves out.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingConfig()
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? d.model
+        dense = try c.decodeIfPresent(Int.self, forKey: .dense) ?? d.dense
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+        schedule = try c.decodeIfPresent(String.self, forKey: .schedule) ?? d.schedule
+        warmupEpochs = try c.decodeIfPresent(Double.self, forKey: .warmupEpochs) ?? d.warmupEpochs
+        minLearningRateFraction = try c.decodeIfPresent(Float.self, forKey: .minLearningRateFraction) ?? d.minLearningRateFraction
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
+        validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? d.validationFraction
+        augmentFlip = try c.decodeIfPresent(Bool.self, forKey: .augmentFlip) ?? d.augmentFlip
+        augmentShift = try c.decodeIfPresent(Int.self, forKey: .augmentShift) ?? d.augmentShift
+        earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience) ?? d.earlyStoppingPatience
+        data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
+        out = try c.decodeIfPresent(String.self, forKey: .out) ?? d.out
+        badFiles = try c.decodeIfPresent(String.self, forKey: .badFiles) ?? d.badFiles
+        wrongSize = try c.decodeIfPresent(String.self, forKey: .wrongSize) ?? d.wrongSize
+    }
+
+    /// Every impossible value, each naming its key, what was found and what is expected.
+    public func problems() -> [String] {
+        var p: [String] = []
+        if !["cnn2d", "cnn2d-ext"].contains(model) { p.append("model: found '\(model)', expected 'cnn2d' or 'cnn2d-ext'") }
+        if dense <= 0 { p.append("dense: found \(dense), expected a positive integer (paper: 32, 64, 128, 4096)") }
+        if epochs <= 0 { p.append("epochs: found \(epochs), expected at least 1") }
+        if batchSize <= 0 || batchSize > 8192 { p.append("batch_size: found \(batchSize), expected 1...8192") }
+        if !(learningRate > 0 && learningRate < 1) { p.append("learning_rate: found \(learningRate), expected a value in (0, 1)") }
+        if !["constant", "cosine"].contains(schedule) { p.append("schedule: found '\(schedule)', expected 'constant' or 'cosine'") }
+        if !(warmupEpochs >= 0) || warmupEpochs >= Double(max(epochs, 1)) { p.append("warmup_epochs: found \(warmupEpochs), expected 0 <= warmup < epochs (\(epochs))") }
+        if !(minLearningRateFraction >= 0 && minLearningRateFraction <= 1) { p.append("min_learning_rate_fraction: found \(minLearningRateFraction), expected 0...1") }
+        if threads < 1 || threads > 256 { p.append("threads: found \(threads), expected 1...256") }
+        if !(validationFraction >= 0 && validationFraction < 0.9) { p.append("validation_fraction: found \(validationFraction), expected 0 <= fraction < 0.9") }
+        if augmentShift < 0 || augmentShift > 8 { p.append("augment_shift: found \(augmentShift), expected 0...8 pixels") }
+        if earlyStoppingPatience < 0 { p.append("early_stopping_patience: found \(earlyStoppingPatience), expected 0 (off) or more") }
+        if !["skip", "fail"].contains(badFiles) { p.append("bad_files: found '\(badFiles)', expected 'skip' or 'fail'") }
+        if !["refuse", "resize"].contains(wrongSize) { p.append("wrong_size: found '\(wrongSize)', expected 'refuse' or 'resize'") }
+        return p
+    }
+
+    public func validated() throws(ConfigError) -> TrainingConfig {
+        let p = problems()
+        guard p.isEmpty else { throw .invalid(source: "configuration", problems: p) }
+        return self
+    }
+
+    public var architecture: Architecture {
+        (try? Architecture(model: model, dense: dense)) ?? .cnn2d(dense: 32)
+    }
+
+    public var augmentation: Augmentation {
+        Augmentation(horizontalFlip: augmentFlip, maxShift: augmentShift)
+    }
+
+    public var loadOptions: LoadOptions {
+        LoadOptions(badFiles: badFiles == "fail" ? .fail : .skip, wrongSize: wrongSize == "resize" ? .resize : .refuse,
+                    splitSeed: seed, threads: threads)
+    }
+}
+
+public enum ConfigError: Error, CustomStringConvertible, Equatable {
+    case invalid(source: String, problems: [String])
+    case unreadable(source: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let source, let problems):
+            "\(source) has \(problems.count) problem\(problems.count == 1 ? "" : "s"):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        case .unreadable(let source, let detail):
+            "\(source): \(detail)"
+        }
+    }
+}
