@@ -71,7 +71,10 @@ public enum JPEG {
             if tjDecompressHeader3(handle, jpeg, UInt(bytes.count), &width, &height, &subsamp, &colorspace) != 0 {
                 throw .corrupt(format: .jpeg, detail: JPEG.message(handle))
             }
-            guard width > 0, height > 0, Int(width) * Int(height) <= Self.maxPixels else {
+            guard width > 0, height > 0 else {
+                throw .corrupt(format: .jpeg, detail: "no frame header (image size \(width)x\(height)): truncated?")
+            }
+            guard Int(width) * Int(height) <= Self.maxPixels else {
                 throw .unsupported(format: .jpeg, detail: "image size \(width)x\(height)")
             }
             var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)

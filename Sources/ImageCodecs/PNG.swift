@@ -20,6 +20,10 @@ public enum PNG {
         guard ImageFormat.sniff(bytes) == .png else {
             throw .notAnImage(firstBytes: Array(bytes.prefix(8)))
         }
+        // libpng accepts a stream cut just before its IEND chunk; a complete file has one.
+        guard hasEndChunk(bytes) else {
+            throw .corrupt(format: .png, detail: "no IEND chunk: the file is truncated")
+        }
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         guard png_image_begin_read_from_memory(&image, bytes.baseAddress, bytes.count) != 0 else {
@@ -80,6 +84,19 @@ public enum PNG {
             return out
         } }
         return try result.get()
+    }
+
+    /// Whether the last chunk type "IEND" (with its 4-byte CRC after it) appears near the end.
+    private static func hasEndChunk(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let iend: [UInt8] = Array("IEND".utf8)
+        var i = bytes.count - 8
+        while i >= max(8, bytes.count - 64) {
+            if bytes[i] == iend[0] && bytes[i + 1] == iend[1] && bytes[i + 2] == iend[2] && bytes[i + 3] == iend[3] {
+                return true
+            }
+            i -= 1
+        }
+        return false
     }
 
     private static func message(_ image: inout png_image) -> String {
