@@ -30,7 +30,8 @@ public enum ConfigFile {
         for (key, value) in mapping {
             guard let name = key.string, known.contains(name) else { continue }
             do {
-                let single = try YAMLDecoder().decode(TrainingConfig.self, from: Node.mapping(Node.Mapping([(key, value)])))
+                let text = try Yams.serialize(node: Node.mapping(Node.Mapping([(key, value)])))
+                let single = try YAMLDecoder().decode(TrainingConfig.self, from: text)
                 config.take(name, from: single)
             } catch {
                 problems.append("\(name): found '\(value.string ?? "\(value)")', which is not a valid \(TrainingConfig.typeName(of: name))")

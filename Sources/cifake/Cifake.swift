@@ -6,6 +6,8 @@ struct Cifake: ParsableCommand {
         commandName: "cifake",
         abstract: "Train and evaluate the CIFAKE real-vs-generated image detector (Deep Vision CNN).",
         subcommands: [
+            TrainCommand.self,
+            EvaluateCommand.self,
             DataCommand.self,
             BenchCommand.self,
         ]

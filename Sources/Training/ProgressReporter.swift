@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Progress on standard error: a live bar redrawn in place on a terminal, plain log lines
+/// (at most one every few seconds) otherwise, so logs of batch jobs stay readable.
+public final class ProgressReporter: @unchecked Sendable {
+    public let isTerminal: Bool
+    private var lastPlainLine = 0.0
+    private let start = Date()
+
+    public init(isTerminal: Bool = isatty(STDERR_FILENO) == 1) {
+        self.isTerminal = isTerminal
+    }
+
+    /// A line that stays (ends any live bar first).
+    public func log(_ line: String) {
+        if isTerminal { writeStandardError("\r\u{1B}[2K") }
+        writeStandardError(line + "\n")
+    }
+
+    /// Live progress of an epoch.
+    public func step(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Double, accuracy: Double,
+                     imagesPerSecond: Double, etaSeconds: Double) {
+        let fraction = Double(step) / Double(max(1, steps))
+        let text = String(format: "epoch %d/%d %@ %d/%d loss %.4f acc %.4f %.0f img/s ETA %@",
+                          epoch, epochs, bar(fraction) as NSString, step, steps, loss, accuracy, imagesPerSecond,
+                          Self.duration(etaSeconds) as NSString)
+        if isTerminal {
+            writeStandardError("\r\u{1B}[2K" + text)
+            } else {
+            let now = Date().timeIntervalSince(start)
+            if now - lastPlainLine >= 10 || step == steps {
+                lastPlainLine = now
+                log(text)
+            }
+        }
+    }
+
+    private func bar(_ fraction: Double) -> String {
+        let width = 24, filled = Int((fraction * Double(width)).rounded(.down))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
+    }
+
+    public static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "--:--" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%02d:%02d", s / 60, s % 60)
+    }
+}
+
+/// Writes straight to file descriptor 2 (unbuffered, safe from any thread).
+public func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { Glibc.write(STDERR_FILENO, $0.baseAddress! + done, $0.count - done) }
+        if n <= 0 { if errno == EINTR { continue }; return }
+        done += n
+    }
+}

@@ -1,0 +1,180 @@
+import Data
+import Dispatch
+import Evaluation
+import Foundation
+import Kernels
+import Model
+import Storage
+
+/// A whole single-process run, from data folder to run folder:
+/// `config.yaml` (what ran), `history.jsonl` (one line per epoch), `model.safetensors` (the
+/// kept model: best validation accuracy, or the last epoch without validation) and
+/// `metrics.json` (that model on the test split).
+public struct TrainingRun {
+    public var config: TrainingConfig
+    public var progress: ProgressReporter
+    public var verbose: Bool
+
+    public init(config: TrainingConfig, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false) {
+        self.config = config
+        self.progress = progress
+        self.verbose = verbose
+    }
+
+    public struct Outcome: Sendable {
+        public var runFolder: String
+        public var bestEpoch: Int
+        public var report: ClassificationReport
+        public var history: [EpochRecord]
+    }
+
+    public func run() throws -> Outcome {
+        let config = try self.config.validated()
+        Gemm.setThreads(config.threads)
+        let folder = config.out.isEmpty ? Self.defaultFolder(config) : config.out
+        try AtomicFile.makeFolder(folder)
+        if FileManager.default.fileExists(atPath: "\(folder)/model.safetensors") {
+            throw ConfigError.invalid(source: "--out", problems: ["\(folder) already holds a trained model; choose another run folder"])
+        }
+        progress.log("run folder: \(folder)")
+        if verbose { progress.log("kernels: \(Gemm.backendDescription)") }
+
+        let dataset = try loadData(config, folder: folder)
+        let (train, validation) = config.validationFraction > 0
+            ? dataset.train.stratifiedSplit(holdOutFraction: config.validationFraction, seed: config.seed)
+            : (dataset.train, ImageSet.empty)
+        progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts) (\(dataset.testOrigin))")
+
+        var recorded = config
+        recorded.out = folder
+        try AtomicFile.write("# cifake training configuration, as run\n" + ConfigFile.yaml(recorded), to: "\(folder)/config.yaml")
+
+        let trainer = Trainer(config: config, train: train)
+        let arch = trainer.network.architecture
+        progress.log("model: \(arch.displayName), \(arch.parameterCount) parameters; \(config.epochs) epochs of \(trainer.stepsPerEpoch) steps, batch \(config.batchSize), \(config.schedule) learning rate \(config.learningRate), \(config.threads) threads")
+
+        let best = FloatBuffer(count: trainer.network.parameters.count)
+        var bestAccuracy = -1.0, bestEpoch = 0, epochsWithoutBest = 0
+        var history: [EpochRecord] = []
+        var historyText = ""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+
+        for epoch in 0..<config.epochs {
+            let began = DispatchTime.now().uptimeNanoseconds
+            let order = trainer.order(epoch: epoch)
+            var loss = 0.0, correct = 0, seen = 0
+            var lastRate: Float = 0
+            for s in 0..<trainer.stepsPerEpoch {
+                let stats = try trainer.step(epoch: epoch, stepInEpoch: s, order: order)
+                loss += stats.loss; correct += stats.correct; seen += stats.samples
+                lastRate = stats.learningRate
+                if s % 10 == 9 || s == trainer.stepsPerEpoch - 1 {
+                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+                    let rate = Double(seen) / max(elapsed, 1e-9)
+                    progress.step(epoch: epoch + 1, epochs: config.epochs, step: s + 1, steps: trainer.stepsPerEpoch,
+                                  loss: loss / Double(seen), accuracy: Double(correct) / Double(seen),
+                                  imagesPerSecond: rate, etaSeconds: Double(train.count - seen) / rate)
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+            var record = EpochRecord(epoch: epoch + 1, trainLoss: loss / Double(seen), trainAccuracy: Double(correct) / Double(seen),
+                                     validationLoss: nil, validationAccuracy: nil, learningRate: Double(lastRate),
+                                     seconds: seconds, imagesPerSecond: Double(seen) / seconds, best: false)
+            var improved = validation.count == 0
+            if validation.count > 0 {
+                let report = try ClassificationReport(probabilities: trainer.predict(validation), labels: validation.labels)
+                record.validationLoss = report.logLoss
+                record.validationAccuracy = report.accuracy
+                improved = report.accuracy > bestAccuracy
+            }
+            if improved {
+                bestAccuracy = record.validationAccuracy ?? 0
+                bestEpoch = epoch + 1
+                best.copy(from: trainer.network.parameters)
+                epochsWithoutBest = 0
+            } else {
+                epochsWithoutBest += 1
+            }
+            record.best = improved
+            history.append(record)
+            historyText += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
+            try AtomicFile.write(historyText, to: "\(folder)/history.jsonl")
+            progress.log(String(format: "epoch %d/%d: loss %.4f acc %.4f | val loss %@ acc %@%@ | %.1f s, %.0f img/s",
+                                epoch + 1, config.epochs, record.trainLoss, record.trainAccuracy,
+                                record.validationLoss.map { String(format: "%.4f", $0) } ?? "-",
+                                record.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-",
+                                improved && validation.count > 0 ? " (best)" : "", seconds, record.imagesPerSecond))
+            if config.earlyStoppingPatience > 0 && epochsWithoutBest >= config.earlyStoppingPatience {
+                progress.log("early stopping: no better validation accuracy for \(epochsWithoutBest) epochs")
+                break
+            }
+        }
+
+        trainer.network.parameters.copy(from: best)
+        try AtomicFile.write(trainer.network.modelFileBytes(metadata: ["epoch": String(bestEpoch), "seed": String(config.seed)]),
+                             to: "\(folder)/model.safetensors")
+        let report = try ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels)
+        try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: [
+            "model": arch.modelName, "dense": arch.hiddenWidth, "architecture": arch.displayName,
+            "best_epoch": bestEpoch, "epochs_run": history.count, "data": dataset.root,
+            "test_origin": "\(dataset.testOrigin)",
+        ])
+        progress.log("kept epoch \(bestEpoch)\(validation.count > 0 ? String(format: " (validation accuracy %.4f)", bestAccuracy) : ""); test split:")
+        progress.log(report.table())
+        return Outcome(runFolder: folder, bestEpoch: bestEpoch, report: report, history: history)
+    }
+
+    func loadData(_ config: TrainingConfig, folder: String) throws -> CIFAKEDataset {
+        var path = config.data
+        if path.isEmpty || path == "synthetic" {
+            path = "\(folder)/synthetic-data"
+            progress.log("no --data given: writing a SYNTHETIC two-class set to \(path) (not CIFAKE; for demos and tests)")
+            try SyntheticCIFAKE.write(to: path, trainPerClass: 1000, testPerClass: 250, seed: config.seed)
+        }
+        return try DataLoading.load(path, options: config.loadOptions, progress: progress)
+    }
+
+    static func defaultFolder(_ config: TrainingConfig) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        let name = config.model == "cnn2d" ? "cnn2d-d\(config.dense)" : config.model
+        return "runs/\(name)-\(f.string(from: Date()))"
+    }
+}
+
+/// Loading a data set with its events shown to a person.
+public enum DataLoading {
+    public static func load(_ path: String, options: LoadOptions, progress: ProgressReporter) throws -> CIFAKEDataset {
+        var bad = 0
+        let began = DispatchTime.now().uptimeNanoseconds
+        let dataset = try CIFAKEDataset.load(path: path, options: options) { event in
+            switch event {
+            case .layout(let layout): progress.log("data: \(path): \(layout.rawValue)")
+            case .progress(let split, let done, let total):
+                if progress.isTerminal { writeStandardError("\r\u{1B}[2Kdecoding \(split): \(done)/\(total)") }
+            case .badFile(let file, let reason):
+                bad += 1
+                progress.log("bad file \(file): \(reason) (\(options.badFiles == .skip ? "skipped" : "fatal"))")
+            case .resized(let file, let w, let h):
+                progress.log("resized \(file) from \(w)x\(h) to 32x32")
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        progress.log(String(format: "data: loaded %d train + %d test images in %.2f s%@", dataset.train.count, dataset.test.count, seconds,
+                            bad > 0 ? " (\(bad) bad files skipped)" as NSString : "" as NSString))
+        return dataset
+    }
+}
+
+/// `metrics.json`: the classification report's keys plus context about the run.
+public enum MetricsFile {
+    public static func write(_ report: ClassificationReport, to path: String, extra: [String: Any]) throws {
+        let encoder = JSONEncoder()
+        let data = try encoder.encode(report)
+        var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        for (k, v) in extra { object[k] = v }
+        let bytes = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(Array(bytes) + [10], to: path)
+    }
+}

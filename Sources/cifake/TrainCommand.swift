@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import Training
+
+/// `cifake train`: one process trains the paper's CNN and writes a run folder.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the CNN on CIFAKE (or a synthetic set) and write a run folder.",
+        discussion: """
+            Settings come from --config (YAML, see Config/), then from flags, which win. Without \
+            --data, a small synthetic two-class set is generated so the command works offline.
+            The run folder gets config.yaml, history.jsonl, model.safetensors (the epoch with the \
+            best validation accuracy) and metrics.json (that model on the test split).
+            """)
+
+    @Option(name: .long, help: "YAML configuration file (e.g. Config/cnn2d-d32.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "CIFAKE folder (train/ and test/, or REAL/ and FAKE/), packed file, or 'synthetic'.")
+    var data: String?
+
+    @Option(name: .long, help: "Model: cnn2d or cnn2d-ext.")
+    var model: String?
+
+    @Option(name: .long, help: "Width of CNN2D's hidden dense layer (paper: 32, 64, 128, 4096).")
+    var dense: Int?
+
+    @Option(name: .long, help: "Epochs.")
+    var epochs: Int?
+
+    @Option(name: .long, help: "Global batch size.")
+    var batch: Int?
+
+    @Option(name: .customLong("lr"), help: "Learning rate.")
+    var learningRate: Float?
+
+    @Option(name: .long, help: "Run folder to write.")
+    var out: String?
+
+    @Option(name: .long, help: "Seed for initialisation, shuffling, augmentation and dropout.")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Compute threads.")
+    var threads: Int?
+
+    @Flag(name: .long, help: "Print kernel and data details.")
+    var verbose = false
+
+    func run() throws {
+        var settings = TrainingConfig()
+        do {
+            if let config { settings = try ConfigFile.load(config) }
+        } catch {
+            throw CLIError.message(error.description, code: 2)
+        }
+        if let data { settings.data = data }
+        if let model { settings.model = model }
+        if let dense { settings.dense = dense }
+        if let epochs { settings.epochs = epochs }
+        if let batch { settings.batchSize = batch }
+        if let learningRate { settings.learningRate = learningRate }
+        if let out { settings.out = out }
+        if let seed { settings.seed = seed }
+        if let threads { settings.threads = threads }
+        let problems = settings.problems()
+        guard problems.isEmpty else {
+            throw CLIError.message(ConfigError.invalid(source: config ?? "command line", problems: problems).description, code: 2)
+        }
+        do {
+            _ = try TrainingRun(config: settings, verbose: verbose).run()
+        } catch {
+            throw CLIError.message("\(error)", code: 1)
+        }
+    }
+}
+
+enum CLIError {
+    /// An error message on standard error and a non-zero exit, without a stack trace.
+    static func message(_ text: String, code: Int32) -> ExitCode {
+        writeStandardError("error: \(text)\n")
+        return ExitCode(code)
+    }
+}
