@@ -101,12 +101,14 @@ public enum Heatmap {
         let a = alpha.clamped(0, 1)
         let table = colormap.lookupTable()
         var out = image
+        func mix(_ base: UInt8, _ top: UInt8) -> UInt8 {
+            UInt8((Float(base) + (Float(top) - Float(base)) * a).rounded().clamped(0, 255))
+        }
         for (i, v) in heat.enumerated() {
             let c = table[level(v)]
-            for (k, channel) in [c.r, c.g, c.b].enumerated() {
-                let base = Float(image.pixels[3 * i + k])
-                out.pixels[3 * i + k] = UInt8((base + (Float(channel) - base) * a).rounded().clamped(0, 255))
-            }
+            out.pixels[3 * i] = mix(image.pixels[3 * i], c.r)
+            out.pixels[3 * i + 1] = mix(image.pixels[3 * i + 1], c.g)
+            out.pixels[3 * i + 2] = mix(image.pixels[3 * i + 2], c.b)
         }
         return out
     }
