@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "Storage"),
         // Metrics (pure), ROC.
         .target(name: "Evaluation"),
+        // RGB8 rasters (pure): drawing, text, colormaps, heatmaps, plots. Encoding is ImageCodecs' job.
+        .target(name: "Imaging"),
         // The single-process training loop and its configuration.
         .target(name: "Training", dependencies: [
             "Model", "Data", "Evaluation", "Storage",
@@ -51,7 +53,8 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "ImageCodecs"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Randomness"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
     ]
