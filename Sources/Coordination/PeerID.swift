@@ -12,6 +12,7 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
            text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7f }) {
             return text
         }
-        return "0x" + bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let digits: [Character] = Array("0123456789abcdef")
+        return "0x" + String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 }

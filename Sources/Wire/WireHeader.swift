@@ -21,7 +21,7 @@ public struct WireHeader: Sendable, Equatable {
     }
 
     /// Reads and checks the header at the start of `bytes` (magic, version, kind, payload bound).
-    /// Does not check that the payload follows; ``WireCodec/decode(_:)-(UnsafeRawBufferPointer)`` does.
+    /// Does not check that the payload follows; `WireCodec.decode` does.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(WireError) -> WireHeader {
         guard bytes.count >= byteCount else {
             throw .truncated(field: "header", needed: byteCount, available: bytes.count)

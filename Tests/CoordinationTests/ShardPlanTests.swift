@@ -31,3 +31,10 @@ final class ShardPlanTests: XCTestCase {
         XCTAssertEqual(RingOrder.successor(of: 0, worldSize: 1), 0)
     }
 }
+
+final class PeerIDTests: XCTestCase {
+    func testDescriptionIsTextWhenPrintableElseHex() {
+        XCTAssertEqual(PeerID("peer-1").description, "peer-1")
+        XCTAssertEqual(PeerID([0x00, 0x6b, 0x8b, 0x45, 0x67]).description, "0x006b8b4567")
+    }
+}
