@@ -8,6 +8,12 @@ public struct CoordinatorConfiguration: Sendable, Equatable {
     public var maxWorkers: Int
     /// A process not heard from for longer than this is declared dead.
     public var heartbeatTimeout: Double
+    /// A member that has not answered its assignment (`ready`) for this long is declared dead.
+    public var readyTimeout: Double
+    /// When no step completed for this long, ranks that have not reported the next step while
+    /// others have are declared dead; when no rank reported it, a stall warning is logged
+    /// (nil: never).
+    public var stepTimeout: Double?
     /// Ranks send a weight checksum every K steps; the coordinator compares them.
     public var checksumEvery: Int
     /// Before training first starts: stop when fewer than `minWorkers` joined for this long (nil: wait forever).
@@ -20,7 +26,7 @@ public struct CoordinatorConfiguration: Sendable, Equatable {
     public init(expected: ClusterIdentity, minWorkers: Int, maxWorkers: Int,
                 heartbeatTimeout: Double = 10, checksumEvery: Int = 100,
                 startupTimeout: Double? = nil, belowMinimumTimeout: Double? = 300,
-                totalSteps: Int? = nil) {
+                totalSteps: Int? = nil, readyTimeout: Double = 60, stepTimeout: Double? = 120) {
         precondition(minWorkers >= 1 && maxWorkers >= minWorkers, "need 1 <= minWorkers <= maxWorkers")
         precondition(checksumEvery >= 1 && heartbeatTimeout > 0)
         self.expected = expected
@@ -31,5 +37,7 @@ public struct CoordinatorConfiguration: Sendable, Equatable {
         self.startupTimeout = startupTimeout
         self.belowMinimumTimeout = belowMinimumTimeout
         self.totalSteps = totalSteps
+        self.readyTimeout = readyTimeout
+        self.stepTimeout = stepTimeout
     }
 }

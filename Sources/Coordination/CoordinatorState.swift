@@ -58,6 +58,10 @@ public struct CoordinatorState: Sendable {
     private var evaluators: [Member] = []
     private var reports: [Int: [StepReport?]] = [:]
     private var hasTrained = false
+    /// When the current generation formed, and when a step last completed (or training started).
+    private var formedAt = 0.0
+    private var progressAt = 0.0
+    private var stallWarnedAt: Double?
     /// Partial steps kept at most; older ones are dropped (a rank's report was lost).
     private let maximumOpenSteps = 64
 
@@ -185,6 +189,8 @@ public struct CoordinatorState: Sendable {
         }
         phase = .training(generation: current)
         hasTrained = true
+        progressAt = now
+        stallWarnedAt = nil
         reports.removeAll()
 
         var directives: [CoordinatorDirective] = []
@@ -248,7 +254,8 @@ public struct CoordinatorState: Sendable {
         let timeout = configuration.heartbeatTimeout
         var directives: [CoordinatorDirective] = []
         var lostMember = false
-        while let r = members.indices.first(where: { now - members[$0].lastSeen > timeout }) {
+        // Remove from the highest rank down so that each directive names the rank the member held.
+        for r in members.indices.reversed() where now - members[r].lastSeen > timeout {
             lostMember = remove(.member(r), reason: .heartbeatTimeout(seconds: now - members[r].lastSeen), into: &directives) || lostMember
         }
         while let i = pending.indices.first(where: { now - pending[$0].lastSeen > timeout }) {
@@ -256,6 +263,24 @@ public struct CoordinatorState: Sendable {
         }
         while let i = evaluators.indices.first(where: { now - evaluators[$0].lastSeen > timeout }) {
             _ = remove(.evaluator(i), reason: .heartbeatTimeout(seconds: now - evaluators[i].lastSeen), into: &directives)
+        }
+        if case .forming = phase, now - formedAt > configuration.readyTimeout {
+            for r in members.indices.reversed() where members[r].ready == nil {
+                lostMember = remove(.member(r), reason: .assignmentUnanswered(seconds: now - formedAt), into: &directives) || lostMember
+            }
+        }
+        if case .training = phase, let limit = configuration.stepTimeout, now - progressAt > limit {
+            let next = (lastCompleteStep.map { $0 + 1 }).map { max($0, startStep) } ?? startStep
+            let row = reports[next] ?? Array(repeating: nil, count: members.count)
+            let late = row.indices.filter { row[$0] == nil }
+            if late.count < row.count {
+                for r in late.reversed() {
+                    lostMember = remove(.member(r), reason: .stalled(step: next, seconds: now - progressAt), into: &directives) || lostMember
+                }
+            } else if stallWarnedAt.map({ now - $0 > limit }) ?? true {
+                stallWarnedAt = now
+                directives.append(.log(.warning, "no step completed for \(now - progressAt) s: no rank reported step \(next)"))
+            }
         }
         if lostMember { directives += membershipChanged(now: now) }
         if case .waiting(let since) = phase,
@@ -364,6 +389,7 @@ public struct CoordinatorState: Sendable {
         }
         generation += 1
         phase = .forming(generation: generation)
+        formedAt = now
         reports.removeAll()
         for r in members.indices { members[r].ready = nil }
         let ring = self.ring
@@ -378,6 +404,8 @@ public struct CoordinatorState: Sendable {
     private mutating func completeStep(_ row: [StepReport], generation current: UInt64, now: Double) -> [CoordinatorDirective] {
         let step = row[0].step
         lastCompleteStep = step
+        progressAt = now
+        stallWarnedAt = nil
         var samples = 0
         var lossSum = 0.0, accuracySum = 0.0, slowestTime = 0.0
         var slowest = 0

@@ -345,3 +345,57 @@ final class CoordinatorStateTests: XCTestCase {
         XCTAssertTrue(h.all.contains { if case .weightsAgree(_, 14_350, 42) = $0 { true } else { false } })
     }
 }
+
+final class CoordinatorTimeoutTests: XCTestCase {
+    func testTwoSilentRanksAreNamedWithTheRanksTheyHeld() {
+        var h = Harness(min: 2, max: 4, heartbeatTimeout: 10)
+        h.join(0); h.join(1); h.join(2); h.join(3)   // 0 and 1 form generation 1, 2 and 3 wait
+        _ = h.allReady(completed: 0)
+        h.allReport(step: 0)                          // generation 2: four ranks
+        _ = h.allReady(completed: 1)
+        h.now = 11
+        h.heartbeat(0); h.heartbeat(2)
+        let d = h.tick()
+        XCTAssertEqual(Set(deaths(d).map { "\($0.rank)=\($0.nodeID)" }), ["1=node-1", "3=node-3"])
+        XCTAssertEqual(assignments(d)[peer(2)]?.rank, 1)
+        XCTAssertEqual(h.state.generation, 3)
+    }
+
+    func testUnansweredAssignmentCountsAsDead() {
+        var h = Harness(min: 2, max: 4)
+        h.join(0); h.join(1); h.join(2)               // 2 waits for the boundary... none comes while forming
+        h.ready(0, completed: 0)
+        for t in 1 ... 61 { h.now = Double(t); h.heartbeat(0); h.heartbeat(1); h.heartbeat(2) }
+        let d = h.tick()
+        XCTAssertEqual(deaths(d).map(\.rank), [1])
+        XCTAssertEqual(deaths(d).first?.reason, .assignmentUnanswered(seconds: 61))
+        // The survivor and the waiting worker form the next generation.
+        XCTAssertEqual(assignments(d)[peer(2)]?.rank, 1)
+    }
+
+    func testStalledRankIsDeclaredDeadAndFullStallIsLogged() {
+        var h = Harness(min: 2, max: 3)               // step timeout 120 s by default
+        h.join(0); h.join(1); h.join(2)
+        _ = h.allReady(completed: 0)
+        h.allReport(step: 0)
+        _ = h.allReady(completed: 1)                  // generation 2 trains from step 1 at t = 0
+        h.report(0, report(2, step: 1)); h.report(2, report(2, step: 1))
+        for t in stride(from: 10, through: 120, by: 10) {
+            h.now = Double(t); h.heartbeat(0); h.heartbeat(1); h.heartbeat(2)
+            XCTAssertTrue(deaths(h.tick()).isEmpty)
+        }
+        h.now = 121; h.heartbeat(0); h.heartbeat(1); h.heartbeat(2)
+        let d = h.tick()
+        XCTAssertEqual(deaths(d).map(\.rank), [1])
+        XCTAssertEqual(deaths(d).first?.reason, .stalled(step: 1, seconds: 121))
+        XCTAssertEqual(h.state.phase, .forming(generation: 3))
+
+        _ = h.allReady(completed: 1)
+        h.now = 250; h.heartbeat(0); h.heartbeat(2)
+        let stall = h.tick()
+        XCTAssertTrue(deaths(stall).isEmpty, "nobody reported: no rank to blame")
+        XCTAssertTrue(stall.contains(.log(.warning, "no step completed for 129.0 s: no rank reported step 1")), "\(stall)")
+        h.now = 251; h.heartbeat(0); h.heartbeat(2)
+        XCTAssertTrue(h.tick().isEmpty, "warned once per timeout")
+    }
+}
