@@ -42,6 +42,10 @@ let package = Package(
         ]),
         // Ring all-reduce schedule (pure) and its execution over an abstract link.
         .target(name: "Collective"),
+        // Pure state machines: rendezvous, membership, generations, heartbeats, checksum agreement.
+        .target(name: "Coordination"),
+        // Control-message frames and their codec (magic, version, kind, generation, length).
+        .target(name: "Wire", dependencies: ["Coordination"]),
         // The only code that touches ZeroMQ.
         .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
 
@@ -57,5 +61,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
+        .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness"]),
     ]
 )

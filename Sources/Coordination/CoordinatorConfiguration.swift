@@ -1,0 +1,43 @@
+/// The coordinator's fixed settings for one run. Times are in seconds.
+public struct CoordinatorConfiguration: Sendable, Equatable {
+    /// What every joining process must match.
+    public var expected: ClusterIdentity
+    /// Training starts (and continues) only with at least this many workers.
+    public var minWorkers: Int
+    /// Joins beyond this many workers are refused.
+    public var maxWorkers: Int
+    /// A process not heard from for longer than this is declared dead.
+    public var heartbeatTimeout: Double
+    /// A member that has not answered its assignment (`ready`) for this long is declared dead.
+    public var readyTimeout: Double
+    /// When no step completed for this long, ranks that have not reported the next step while
+    /// others have are declared dead; when no rank reported it, a stall warning is logged
+    /// (nil: never).
+    public var stepTimeout: Double?
+    /// Ranks send a weight checksum every K steps; the coordinator compares them.
+    public var checksumEvery: Int
+    /// Before training first starts: stop when fewer than `minWorkers` joined for this long (nil: wait forever).
+    public var startupTimeout: Double?
+    /// After training started: stop when below `minWorkers` for this long (nil: wait forever).
+    public var belowMinimumTimeout: Double?
+    /// Stop with `.finished` once this many steps completed (nil: run until told).
+    public var totalSteps: Int?
+
+    public init(expected: ClusterIdentity, minWorkers: Int, maxWorkers: Int,
+                heartbeatTimeout: Double = 10, checksumEvery: Int = 100,
+                startupTimeout: Double? = nil, belowMinimumTimeout: Double? = 300,
+                totalSteps: Int? = nil, readyTimeout: Double = 60, stepTimeout: Double? = 120) {
+        precondition(minWorkers >= 1 && maxWorkers >= minWorkers, "need 1 <= minWorkers <= maxWorkers")
+        precondition(checksumEvery >= 1 && heartbeatTimeout > 0)
+        self.expected = expected
+        self.minWorkers = minWorkers
+        self.maxWorkers = maxWorkers
+        self.heartbeatTimeout = heartbeatTimeout
+        self.checksumEvery = checksumEvery
+        self.startupTimeout = startupTimeout
+        self.belowMinimumTimeout = belowMinimumTimeout
+        self.totalSteps = totalSteps
+        self.readyTimeout = readyTimeout
+        self.stepTimeout = stepTimeout
+    }
+}

@@ -1,0 +1,464 @@
+/// The coordinator's protocol as a value type: rendezvous, membership, generations, heartbeats,
+/// step aggregation and weight-checksum agreement.
+///
+/// It does no I/O and reads no clock: each event carries `now` (seconds on a monotonic clock)
+/// and returns the directives the shell must carry out, in order. Tests therefore drive hours
+/// of protocol in microseconds.
+///
+/// Life of a generation: when enough workers joined (or membership changed), the generation
+/// number grows and every member gets an ``Assignment`` (rank = join order, ring = rank order).
+/// Each member answers `ready` with the number of steps it has completed; once all answered,
+/// ``StartTraining`` names the first step and which ranks must copy state from which rank.
+/// Workers then report every step; once all ranks reported a step the coordinator emits
+/// `.progress`, compares weight checksums, and - at that step boundary - admits waiting joiners
+/// by forming the next generation.
+public struct CoordinatorState: Sendable {
+    public enum Phase: Sendable, Equatable {
+        /// Fewer than `minWorkers` members since `since` (before the first start, or after losses).
+        case waiting(since: Double)
+        /// Assignments sent for `generation`; waiting for every member's `ready`.
+        case forming(generation: UInt64)
+        /// `generation` is training.
+        case training(generation: UInt64)
+        /// The run is over; every event is ignored.
+        case stopped
+    }
+
+    struct Member: Sendable {
+        var peer: PeerID
+        var request: JoinRequest
+        var lastSeen: Double
+        /// Steps completed, from this member's reports and `ready` answers.
+        var completedSteps = 0
+        /// Took part in a started generation: its state is the run's state.
+        var trained = false
+        /// Its answer to the current assignment.
+        var ready: Int? = nil
+    }
+
+    enum Slot { case member(Int), pending(Int), evaluator(Int) }
+
+    public let configuration: CoordinatorConfiguration
+    public private(set) var phase: Phase
+    /// Grows on every membership change (a generation forming, or falling below the minimum).
+    public private(set) var generation: UInt64 = 0
+    /// First step of the current generation (valid while training).
+    public private(set) var startStep = 0
+    /// The last step every rank of a generation reported, nil before the first.
+    public private(set) var lastCompleteStep: Int?
+    /// Step at which the shell last reported a consolidated checkpoint.
+    public private(set) var lastCheckpointStep: Int?
+    /// Step reports or `ready` answers of an old generation (or from non-members), ignored.
+    public private(set) var staleReportsIgnored = 0
+    /// Step reports for a step already summarised or already reported by that rank, ignored.
+    public private(set) var duplicateReportsIgnored = 0
+
+    private var members: [Member] = []
+    private var pending: [Member] = []
+    private var evaluators: [Member] = []
+    private var reports: [Int: [StepReport?]] = [:]
+    private var hasTrained = false
+    /// When the current generation formed, and when a step last completed (or training started).
+    private var formedAt = 0.0
+    private var progressAt = 0.0
+    private var stallWarnedAt: Double?
+    /// Partial steps kept at most; older ones are dropped (a rank's report was lost).
+    private let maximumOpenSteps = 64
+
+    public init(configuration: CoordinatorConfiguration, now: Double) {
+        self.configuration = configuration
+        self.phase = .waiting(since: now)
+    }
+
+    // MARK: Views for the shell
+
+    /// Current members in rank order.
+    public var ring: [RingMember] {
+        members.enumerated().map { RingMember(rank: $0.offset, nodeID: $0.element.request.nodeID,
+                                               host: $0.element.request.host, endpoint: $0.element.request.ringEndpoint) }
+    }
+    /// Current members' peers in rank order.
+    public var memberPeers: [PeerID] { members.map(\.peer) }
+    /// Workers admitted but waiting for the next step boundary, in join order.
+    public var pendingPeers: [PeerID] { pending.map(\.peer) }
+    public var evaluatorPeers: [PeerID] { evaluators.map(\.peer) }
+    public var worldSize: Int { members.count }
+    public func rank(of peer: PeerID) -> Int? { members.firstIndex { $0.peer == peer } }
+
+    // MARK: Events
+
+    /// A process asks to join. Refused when an identity field differs, the node is an older
+    /// incarnation, or `maxWorkers` are already in; otherwise admitted (immediately a member
+    /// while waiting, else pending until the next step boundary).
+    public mutating func onJoin(peer: PeerID, request: JoinRequest, now: Double) -> [CoordinatorDirective] {
+        if phase == .stopped {
+            return [.refuse(peer, JoinRefusal([.init(field: "coordinator", coordinator: "stopped", joiner: "join")]))]
+        }
+        var mismatches = configuration.expected.mismatches(in: request)
+        if request.nodeID.isEmpty {
+            mismatches.append(.init(field: "nodeID", coordinator: "a non-empty name", joiner: "\"\""))
+        }
+        if request.role == .worker && request.ringEndpoint.isEmpty {
+            mismatches.append(.init(field: "ringEndpoint", coordinator: "a bound endpoint", joiner: "\"\""))
+        }
+        if !mismatches.isEmpty {
+            let refusal = JoinRefusal(mismatches)
+            return [.log(.warning, "refused \(request.role) \(request.nodeID) on \(request.host) (\(peer)): \(refusal)"),
+                    .refuse(peer, refusal)]
+        }
+
+        var directives: [CoordinatorDirective] = []
+        var lostMember = false
+        if let slot = locate(peer: peer) {
+            let existing = self[slot]
+            if existing.request == request {  // a retransmitted join
+                touch(peer, now)
+                if case .pending = slot { return [.admit(peer, Admission(role: request.role, waitsForStepBoundary: true))] }
+                return [.admit(peer, Admission(role: request.role, waitsForStepBoundary: false))]
+            }
+            lostMember = remove(slot, reason: .restarted(incarnation: request.incarnation), into: &directives) || lostMember
+        }
+        if let slot = locate(nodeID: request.nodeID) {
+            let existing = self[slot]
+            if request.incarnation <= existing.request.incarnation {
+                let refusal = JoinRefusal([.init(field: "incarnation",
+                                                 coordinator: "\(existing.request.incarnation) for \(request.nodeID)",
+                                                 joiner: "\(request.incarnation)")])
+                return directives + [.log(.warning, "refused \(request.nodeID) on \(request.host): \(refusal)"),
+                                     .refuse(peer, refusal)]
+            }
+            lostMember = remove(slot, reason: .restarted(incarnation: request.incarnation), into: &directives) || lostMember
+        }
+
+        let newcomer = Member(peer: peer, request: request, lastSeen: now)
+        switch request.role {
+        case .evaluator:
+            evaluators.append(newcomer)
+            directives.append(.log(.info, "evaluator \(request.nodeID) on \(request.host) joined"))
+            directives.append(.admit(peer, Admission(role: .evaluator, waitsForStepBoundary: false)))
+        case .worker:
+            if members.count + pending.count >= configuration.maxWorkers {
+                let refusal = JoinRefusal([.init(field: "workers", coordinator: "maxWorkers \(configuration.maxWorkers) already joined",
+                                                 joiner: "worker \(members.count + pending.count + 1)")])
+                directives.append(.refuse(peer, refusal))
+            } else if case .waiting = phase {
+                members.append(newcomer)
+                directives.append(.log(.info, "worker \(request.nodeID) on \(request.host) joined (\(members.count) of min \(configuration.minWorkers))"))
+                directives.append(.admit(peer, Admission(role: .worker, waitsForStepBoundary: false)))
+            } else {
+                pending.append(newcomer)
+                directives.append(.log(.info, "worker \(request.nodeID) on \(request.host) joined; it takes a rank at the next step boundary"))
+                directives.append(.admit(peer, Admission(role: .worker, waitsForStepBoundary: true)))
+            }
+        }
+        if lostMember {
+            directives += membershipChanged(now: now)
+        } else if case .waiting = phase, request.role == .worker {
+            directives += startIfEnough(now: now)
+        }
+        return directives
+    }
+
+    /// Any sign of life. An unknown peer (e.g. one declared dead) is told to join again.
+    public mutating func onHeartbeat(peer: PeerID, now: Double) -> [CoordinatorDirective] {
+        if phase == .stopped { return [] }
+        return touch(peer, now) ? [] : [.rejoin(peer)]
+    }
+
+    /// A member's answer to its assignment: `completedSteps` is how many steps its weights hold.
+    public mutating func onReady(peer: PeerID, generation: UInt64, completedSteps: Int, now: Double) -> [CoordinatorDirective] {
+        touch(peer, now)
+        guard case .forming(let current) = phase, generation == current, let rank = rank(of: peer) else {
+            staleReportsIgnored += 1
+            return []
+        }
+        members[rank].ready = completedSteps
+        guard members.allSatisfy({ $0.ready != nil }) else { return [] }
+
+        // The state source: the member furthest along among those that trained in this run
+        // (a fresh joiner's weights are not the run's), lowest rank on ties.
+        let trained = members.indices.filter { members[$0].trained }
+        let pool = trained.isEmpty ? Array(members.indices) : trained
+        var source = pool[0]
+        for r in pool where members[r].ready! > members[source].ready! { source = r }
+        startStep = members[source].ready!
+        let needsState = members.indices.filter { members[$0].ready! != startStep }
+        for r in members.indices {
+            members[r].trained = true
+            members[r].completedSteps = members[r].ready!
+        }
+        phase = .training(generation: current)
+        hasTrained = true
+        progressAt = now
+        stallWarnedAt = nil
+        reports.removeAll()
+
+        var directives: [CoordinatorDirective] = []
+        if let last = lastCompleteStep, startStep <= last {
+            directives.append(.log(.warning, "generation \(current) resumes at step \(startStep) but step \(last) had completed: steps \(startStep)...\(last) are recomputed"))
+        }
+        let copy = needsState.isEmpty ? "" : "; ranks \(needsState) copy state from rank \(source)"
+        directives.append(.log(.info, "generation \(current) starts at step \(startStep) with \(members.count) workers\(copy)"))
+        directives.append(.startTraining(StartTraining(generation: current, startStep: startStep,
+                                                       stateSource: needsState.isEmpty ? nil : source,
+                                                       needsState: needsState), to: memberPeers))
+        return directives
+    }
+
+    /// A rank completed a step. Once every rank reported `report.step`: progress, checksum
+    /// agreement, the finish check, and admission of pending workers.
+    public mutating func onStepReport(peer: PeerID, report: StepReport, now: Double) -> [CoordinatorDirective] {
+        touch(peer, now)
+        guard case .training(let current) = phase, report.generation == current, let rank = rank(of: peer) else {
+            staleReportsIgnored += 1
+            return []
+        }
+        if report.step < startStep || (lastCompleteStep.map { report.step <= $0 } ?? false) {
+            duplicateReportsIgnored += 1
+            return []
+        }
+        members[rank].completedSteps = max(members[rank].completedSteps, report.step + 1)
+        var row = reports[report.step] ?? Array(repeating: nil, count: members.count)
+        if row[rank] != nil {
+            duplicateReportsIgnored += 1
+            return []
+        }
+        row[rank] = report
+        if row.contains(where: { $0 == nil }) {
+            reports[report.step] = row
+            var directives: [CoordinatorDirective] = []
+            if reports.count > maximumOpenSteps, let oldest = reports.keys.min() {
+                let missing = reports[oldest]!.indices.filter { reports[oldest]![$0] == nil }
+                reports[oldest] = nil
+                directives.append(.log(.warning, "step \(oldest) never completed: no report from ranks \(missing)"))
+            }
+            return directives
+        }
+        reports[report.step] = nil
+        return completeStep(row.map { $0! }, generation: current, now: now)
+    }
+
+    /// A process says goodbye.
+    public mutating func onLeave(peer: PeerID, now: Double) -> [CoordinatorDirective] {
+        guard phase != .stopped, let slot = locate(peer: peer) else { return [] }
+        var directives: [CoordinatorDirective] = []
+        if remove(slot, reason: .left, into: &directives) {
+            directives += membershipChanged(now: now)
+        }
+        return directives
+    }
+
+    /// Time passes: heartbeat timeouts and the wait timeout.
+    public mutating func onTick(now: Double) -> [CoordinatorDirective] {
+        guard phase != .stopped else { return [] }
+        let timeout = configuration.heartbeatTimeout
+        var directives: [CoordinatorDirective] = []
+        var lostMember = false
+        // Remove from the highest rank down so that each directive names the rank the member held.
+        for r in members.indices.reversed() where now - members[r].lastSeen > timeout {
+            lostMember = remove(.member(r), reason: .heartbeatTimeout(seconds: now - members[r].lastSeen), into: &directives) || lostMember
+        }
+        while let i = pending.indices.first(where: { now - pending[$0].lastSeen > timeout }) {
+            _ = remove(.pending(i), reason: .heartbeatTimeout(seconds: now - pending[i].lastSeen), into: &directives)
+        }
+        while let i = evaluators.indices.first(where: { now - evaluators[$0].lastSeen > timeout }) {
+            _ = remove(.evaluator(i), reason: .heartbeatTimeout(seconds: now - evaluators[i].lastSeen), into: &directives)
+        }
+        if case .forming = phase, now - formedAt > configuration.readyTimeout {
+            for r in members.indices.reversed() where members[r].ready == nil {
+                lostMember = remove(.member(r), reason: .assignmentUnanswered(seconds: now - formedAt), into: &directives) || lostMember
+            }
+        }
+        if case .training = phase, let limit = configuration.stepTimeout, now - progressAt > limit {
+            let next = (lastCompleteStep.map { $0 + 1 }).map { max($0, startStep) } ?? startStep
+            let row = reports[next] ?? Array(repeating: nil, count: members.count)
+            let late = row.indices.filter { row[$0] == nil }
+            if late.count < row.count {
+                for r in late.reversed() {
+                    lostMember = remove(.member(r), reason: .stalled(step: next, seconds: now - progressAt), into: &directives) || lostMember
+                }
+            } else if stallWarnedAt.map({ now - $0 > limit }) ?? true {
+                stallWarnedAt = now
+                directives.append(.log(.warning, "no step completed for \(now - progressAt) s: no rank reported step \(next)"))
+            }
+        }
+        if lostMember { directives += membershipChanged(now: now) }
+        if case .waiting(let since) = phase,
+           let limit = hasTrained ? configuration.belowMinimumTimeout : configuration.startupTimeout,
+           now - since > limit {
+            directives += stop(.tooFewWorkers(have: members.count, need: configuration.minWorkers, waitedSeconds: now - since))
+        }
+        return directives
+    }
+
+    /// The shell wrote a consolidated checkpoint of the weights after `step`.
+    public mutating func onCheckpointWritten(step: Int, now: Double) -> [CoordinatorDirective] {
+        lastCheckpointStep = step
+        return [.log(.info, "checkpoint after step \(step) written")]
+    }
+
+    /// An operator (or a signal) asks the run to stop.
+    public mutating func onStopRequested(_ why: String, now: Double) -> [CoordinatorDirective] {
+        guard phase != .stopped else { return [] }
+        return stop(.requested(why))
+    }
+
+    // MARK: Internals
+
+    private subscript(slot: Slot) -> Member {
+        switch slot {
+        case .member(let i): return members[i]
+        case .pending(let i): return pending[i]
+        case .evaluator(let i): return evaluators[i]
+        }
+    }
+
+    private func locate(peer: PeerID) -> Slot? {
+        if let i = members.firstIndex(where: { $0.peer == peer }) { return .member(i) }
+        if let i = pending.firstIndex(where: { $0.peer == peer }) { return .pending(i) }
+        if let i = evaluators.firstIndex(where: { $0.peer == peer }) { return .evaluator(i) }
+        return nil
+    }
+
+    private func locate(nodeID: String) -> Slot? {
+        if let i = members.firstIndex(where: { $0.request.nodeID == nodeID }) { return .member(i) }
+        if let i = pending.firstIndex(where: { $0.request.nodeID == nodeID }) { return .pending(i) }
+        if let i = evaluators.firstIndex(where: { $0.request.nodeID == nodeID }) { return .evaluator(i) }
+        return nil
+    }
+
+    @discardableResult
+    private mutating func touch(_ peer: PeerID, _ now: Double) -> Bool {
+        switch locate(peer: peer) {
+        case .member(let i): members[i].lastSeen = max(members[i].lastSeen, now)
+        case .pending(let i): pending[i].lastSeen = max(pending[i].lastSeen, now)
+        case .evaluator(let i): evaluators[i].lastSeen = max(evaluators[i].lastSeen, now)
+        case nil: return false
+        }
+        return true
+    }
+
+    /// Removes one process; returns true when it held a rank (so the ring must re-form).
+    private mutating func remove(_ slot: Slot, reason: DeathReason, into directives: inout [CoordinatorDirective]) -> Bool {
+        switch slot {
+        case .member(let rank):
+            let m = members.remove(at: rank)
+            directives.append(.log(.warning, "rank \(rank) (\(m.request.nodeID) on \(m.request.host)) is gone: \(reason)"))
+            directives.append(.memberDead(rank: rank, nodeID: m.request.nodeID, host: m.request.host, peer: m.peer, reason: reason))
+            return true
+        case .pending(let i):
+            let m = pending.remove(at: i)
+            directives.append(.log(.warning, "waiting worker \(m.request.nodeID) on \(m.request.host) is gone: \(reason)"))
+            return false
+        case .evaluator(let i):
+            let m = evaluators.remove(at: i)
+            directives.append(.log(.warning, "evaluator \(m.request.nodeID) on \(m.request.host) is gone: \(reason)"))
+            return false
+        }
+    }
+
+    /// After a member left: re-form the ring with the survivors (and pending joiners), or wait.
+    private mutating func membershipChanged(now: Double) -> [CoordinatorDirective] {
+        switch phase {
+        case .stopped:
+            return []
+        case .waiting:
+            return startIfEnough(now: now)
+        case .forming, .training:
+            if members.count + pending.count >= configuration.minWorkers {
+                return formGeneration(now: now)
+            }
+            members += pending
+            pending.removeAll()
+            generation += 1
+            phase = .waiting(since: now)
+            reports.removeAll()
+            return [.log(.warning, "generation \(generation): \(members.count) workers, below the minimum \(configuration.minWorkers); training paused"),
+                    .waitingForWorkers(have: members.count, need: configuration.minWorkers)]
+        }
+    }
+
+    private mutating func startIfEnough(now: Double) -> [CoordinatorDirective] {
+        if members.count >= configuration.minWorkers { return formGeneration(now: now) }
+        return [.waitingForWorkers(have: members.count, need: configuration.minWorkers)]
+    }
+
+    private mutating func formGeneration(now: Double) -> [CoordinatorDirective] {
+        while !pending.isEmpty && members.count < configuration.maxWorkers {
+            members.append(pending.removeFirst())
+        }
+        generation += 1
+        phase = .forming(generation: generation)
+        formedAt = now
+        reports.removeAll()
+        for r in members.indices { members[r].ready = nil }
+        let ring = self.ring
+        let names = ring.map { "\($0.rank): \($0.nodeID)@\($0.host)" }.joined(separator: ", ")
+        var directives: [CoordinatorDirective] = [.log(.info, "generation \(generation) forms with \(ring.count) workers [\(names)]")]
+        for (rank, member) in members.enumerated() {
+            directives.append(.assign(member.peer, Assignment(rank: rank, worldSize: ring.count, generation: generation, ring: ring)))
+        }
+        return directives
+    }
+
+    private mutating func completeStep(_ row: [StepReport], generation current: UInt64, now: Double) -> [CoordinatorDirective] {
+        let step = row[0].step
+        lastCompleteStep = step
+        progressAt = now
+        stallWarnedAt = nil
+        var samples = 0
+        var lossSum = 0.0, accuracySum = 0.0, slowestTime = 0.0
+        var slowest = 0
+        for (rank, r) in row.enumerated() {
+            samples += r.samples
+            lossSum += r.loss * Double(r.samples)
+            accuracySum += r.accuracy * Double(r.samples)
+            slowestTime = max(slowestTime, r.computeSeconds + r.allReduceWaitSeconds)
+            if r.computeSeconds > row[slowest].computeSeconds { slowest = rank }
+        }
+        let weight = samples > 0 ? Double(samples) : 1
+        let summary = StepSummary(
+            generation: current, step: step, epoch: row[0].epoch,
+            meanLoss: lossSum / weight, meanAccuracy: accuracySum / weight, samples: samples,
+            imagesPerSecond: slowestTime > 0 ? Double(samples) / slowestTime : 0,
+            perRank: row.enumerated().map { .init(rank: $0.offset, computeSeconds: $0.element.computeSeconds,
+                                                  allReduceWaitSeconds: $0.element.allReduceWaitSeconds) },
+            slowestRank: slowest)
+        var directives: [CoordinatorDirective] = [.progress(summary)]
+
+        let sums = row.enumerated().compactMap { (rank, r) in r.weightChecksum.map { StopReason.RankChecksum(rank: rank, checksum: $0) } }
+        if !sums.isEmpty {
+            if sums.count < row.count {
+                let silent = row.indices.filter { row[$0].weightChecksum == nil }
+                directives.append(.log(.warning, "step \(step): ranks \(silent) sent no weight checksum"))
+            }
+            var counts: [UInt64: Int] = [:]
+            for s in sums { counts[s.checksum, default: 0] += 1 }
+            if counts.count == 1 {
+                if sums.count == row.count {
+                    directives.append(.weightsAgree(generation: current, step: step, checksum: sums[0].checksum))
+                }
+            } else {
+                let majority = counts.first { $0.value * 2 > sums.count }?.key
+                let minority = sums.filter { $0.checksum != majority }
+                return directives + stop(.weightsDiverged(step: step, majority: majority, minority: minority))
+            }
+        }
+        if let total = configuration.totalSteps, step + 1 >= total {
+            return directives + stop(.finished(step: step))
+        }
+        if !pending.isEmpty && members.count < configuration.maxWorkers {
+            directives.append(.log(.info, "step \(step) boundary: admitting \(pending.count) waiting worker(s)"))
+            directives += formGeneration(now: now)
+        }
+        return directives
+    }
+
+    private mutating func stop(_ reason: StopReason) -> [CoordinatorDirective] {
+        phase = .stopped
+        let everyone = members.map(\.peer) + pending.map(\.peer) + evaluators.map(\.peer)
+        let level: CoordinatorDirective.LogLevel
+        if case .finished = reason { level = .info } else { level = .error }
+        return [.log(level, "stopping: \(reason)"), .stop(reason, notify: everyone)]
+    }
+}

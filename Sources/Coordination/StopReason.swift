@@ -1,0 +1,40 @@
+/// Why the coordinator stops the run.
+public enum StopReason: Sendable, Equatable, CustomStringConvertible {
+    public struct RankChecksum: Sendable, Equatable {
+        public var rank: Int
+        public var checksum: UInt64
+        public init(rank: Int, checksum: UInt64) { self.rank = rank; self.checksum = checksum }
+    }
+
+    /// The configured number of steps completed; `step` is the last step's index.
+    case finished(step: Int)
+    /// Weight checksums differ after step `step`: `minority` ranks differ from `majority`
+    /// (nil when no value has a strict majority; then `minority` lists every rank).
+    case weightsDiverged(step: Int, majority: UInt64?, minority: [RankChecksum])
+    /// Fewer than the minimum workers for longer than the wait timeout.
+    case tooFewWorkers(have: Int, need: Int, waitedSeconds: Double)
+    /// An operator or the shell asked for it.
+    case requested(String)
+
+    public var description: String {
+        switch self {
+        case .finished(let step):
+            return "finished after step \(step)"
+        case .weightsDiverged(let step, let majority, let minority):
+            let ranks = minority.map { "rank \($0.rank) has \(hex($0.checksum))" }.joined(separator: ", ")
+            if let majority {
+                return "weight checksums differ after step \(step): \(ranks); the majority has \(hex(majority))"
+            }
+            return "weight checksums differ after step \(step) with no majority: \(ranks)"
+        case .tooFewWorkers(let have, let need, let waited):
+            return "too few workers: have \(have), need \(need), waited \(waited) s"
+        case .requested(let why):
+            return "stop requested: \(why)"
+        }
+    }
+}
+
+func hex(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
+}

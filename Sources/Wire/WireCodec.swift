@@ -1,0 +1,315 @@
+import Coordination
+
+/// Encodes and decodes control frames: a ``WireHeader`` then a compact little-endian payload
+/// (strings and byte blobs prefixed by a UInt32 length, optionals by a 0/1 byte, arrays by a
+/// UInt32 count). Every length is bounded; the decoder checks each against its bound before
+/// reading, requires the payload to be consumed exactly, and never traps.
+public enum WireCodec {
+    /// Largest payload a frame may declare: 16 MiB (set ZMQ_MAXMSGSIZE to at least
+    /// `maximumFrameBytes`).
+    public static let maximumPayloadBytes = 16 << 20
+    public static let maximumFrameBytes = WireHeader.byteCount + maximumPayloadBytes
+    /// Largest `ByteChunk.bytes` and `ByteRangeRequest.length`: 8 MiB (1-4 MiB is the sweet spot).
+    public static let maximumChunkBytes = 8 << 20
+    /// Largest evaluation-result JSON: 4 MiB.
+    public static let maximumJSONBytes = 4 << 20
+    /// Largest string field, in UTF-8 bytes.
+    public static let maximumStringBytes = 4096
+    /// Largest ring (world size) and rank list.
+    public static let maximumRingSize = 1024
+    /// Largest number of mismatches in a refusal.
+    public static let maximumMismatches = 64
+
+    /// One frame: header then payload.
+    ///
+    /// - Parameter generation: written to the header, except for assignment, start and step
+    ///   report, which carry their own generation.
+    /// - Throws: ``WireError/lengthOutOfRange(field:found:maximum:)`` when a string, array or
+    ///   blob exceeds its bound (the decoder would refuse the frame).
+    public static func encode(_ message: WireMessage, generation: UInt64 = 0) throws(WireError) -> [UInt8] {
+        var w = WireWriter()
+        w.bytes.reserveCapacity(64)
+        try encodePayload(message, into: &w)
+        let payload = w.bytes
+        guard payload.count <= maximumPayloadBytes else {
+            throw .payloadTooLarge(declared: payload.count, maximum: maximumPayloadBytes)
+        }
+        var frame = WireWriter()
+        frame.bytes.reserveCapacity(WireHeader.byteCount + payload.count)
+        frame.u32(WireHeader.magic)
+        frame.u16(WireHeader.currentVersion)
+        frame.u16(message.kind.rawValue)
+        frame.u64(message.ownGeneration ?? generation)
+        frame.u32(UInt32(payload.count))
+        frame.bytes.append(contentsOf: payload)
+        return frame.bytes
+    }
+
+    /// Decodes one whole frame.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(WireError) -> (header: WireHeader, message: WireMessage) {
+        let header = try WireHeader.decode(bytes)
+        let actual = bytes.count - WireHeader.byteCount
+        guard actual == header.payloadLength else {
+            throw .lengthMismatch(declared: header.payloadLength, actual: actual)
+        }
+        var r = WireReader(UnsafeRawBufferPointer(rebasing: bytes[WireHeader.byteCount...]))
+        let message = try decodePayload(header.kind, generation: header.generation, from: &r)
+        guard r.remaining == 0 else { throw .trailingBytes(kind: "\(header.kind)", count: r.remaining) }
+        return (header, message)
+    }
+
+    /// Decodes one whole frame.
+    public static func decode(_ bytes: [UInt8]) throws(WireError) -> (header: WireHeader, message: WireMessage) {
+        let result: Result<(header: WireHeader, message: WireMessage), WireError> = bytes.withUnsafeBytes { raw in
+            do throws(WireError) { return .success(try decode(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    // MARK: Payloads
+
+    private static func check(_ field: String, _ n: Int, _ maximum: Int) throws(WireError) {
+        guard n >= 0 && n <= maximum else { throw .lengthOutOfRange(field: field, found: n, maximum: maximum) }
+    }
+
+    private static func put(_ field: String, _ s: String, _ w: inout WireWriter) throws(WireError) {
+        try check(field, s.utf8.count, maximumStringBytes)
+        w.string(s)
+    }
+
+    private static func putChunk(_ c: ByteChunk, _ w: inout WireWriter) throws(WireError) {
+        try check("chunk.bytes", c.bytes.count, maximumChunkBytes)
+        w.i64(c.step); w.u64(c.offset); w.u64(c.total); w.u64(c.checksum); w.blob(c.bytes)
+    }
+
+    private static func encodePayload(_ message: WireMessage, into w: inout WireWriter) throws(WireError) {
+        switch message {
+        case .join(let j):
+            w.u8(j.role.rawValue)
+            try put("join.version", j.version, &w)
+            try put("join.configDigest", j.configDigest, &w)
+            try put("join.architectureDigest", j.architectureDigest, &w)
+            w.i64(j.parameterCount)
+            try put("join.dataDigest", j.dataDigest, &w)
+            try put("join.host", j.host, &w)
+            try put("join.ringEndpoint", j.ringEndpoint, &w)
+            try check("join.computeThreads", j.computeThreads, Int(UInt32.max))
+            w.count(j.computeThreads)
+            try put("join.nodeID", j.nodeID, &w)
+            w.u64(j.incarnation)
+        case .admitted(let a):
+            w.u8(a.role.rawValue); w.bool(a.waitsForStepBoundary)
+        case .refusal(let r):
+            try check("refusal.mismatches", r.mismatches.count, maximumMismatches)
+            w.count(r.mismatches.count)
+            for m in r.mismatches {
+                try put("refusal.field", m.field, &w)
+                try put("refusal.coordinator", m.coordinator, &w)
+                try put("refusal.joiner", m.joiner, &w)
+            }
+        case .assignment(let a):
+            try check("assignment.ring", a.ring.count, maximumRingSize)
+            try check("assignment.rank", a.rank, maximumRingSize)
+            try check("assignment.worldSize", a.worldSize, maximumRingSize)
+            w.count(a.rank); w.count(a.worldSize); w.count(a.ring.count)
+            for m in a.ring {
+                try check("assignment.ring.rank", m.rank, maximumRingSize)
+                w.count(m.rank)
+                try put("assignment.ring.nodeID", m.nodeID, &w)
+                try put("assignment.ring.host", m.host, &w)
+                try put("assignment.ring.endpoint", m.endpoint, &w)
+            }
+        case .ready(let completedSteps):
+            w.i64(completedSteps)
+        case .start(let s):
+            try check("start.needsState", s.needsState.count, maximumRingSize)
+            w.i64(s.startStep)
+            if let source = s.stateSource { try check("start.stateSource", source, maximumRingSize) }
+            w.optionalCount(s.stateSource)
+            w.count(s.needsState.count)
+            for r in s.needsState {
+                try check("start.needsState.rank", r, maximumRingSize)
+                w.count(r)
+            }
+        case .heartbeat(let sequence):
+            w.u64(sequence)
+        case .stepReport(let r):
+            w.i64(r.step); w.i64(r.epoch); w.f64(r.loss); w.f64(r.accuracy); w.i64(r.samples)
+            w.f64(r.computeSeconds); w.f64(r.allReduceWaitSeconds); w.optionalU64(r.weightChecksum)
+        case .leave(let reason):
+            try put("leave.reason", reason, &w)
+        case .rejoin(let reason):
+            try put("rejoin.reason", reason, &w)
+        case .waiting(let have, let need):
+            try check("waiting.have", have, maximumRingSize)
+            try check("waiting.need", need, maximumRingSize)
+            w.count(have); w.count(need)
+        case .stop(let reason):
+            switch reason {
+            case .finished(let step):
+                w.u8(0); w.i64(step)
+            case .weightsDiverged(let step, let majority, let minority):
+                try check("stop.minority", minority.count, maximumRingSize)
+                w.u8(1); w.i64(step); w.optionalU64(majority); w.count(minority.count)
+                for m in minority {
+                    try check("stop.minority.rank", m.rank, maximumRingSize)
+                    w.count(m.rank); w.u64(m.checksum)
+                }
+            case .tooFewWorkers(let have, let need, let waited):
+                try check("stop.have", have, maximumRingSize)
+                try check("stop.need", need, maximumRingSize)
+                w.u8(2); w.count(have); w.count(need); w.f64(waited)
+            case .requested(let why):
+                w.u8(3); try put("stop.reason", why, &w)
+            }
+        case .checkpointOffer(let o):
+            w.i64(o.step); w.u64(o.totalBytes); w.u64(o.checksum)
+        case .checkpointRequest(let q), .stateRequest(let q):
+            try check("request.length", q.length, maximumChunkBytes)
+            w.i64(q.step); w.u64(q.offset); w.count(q.length)
+        case .checkpointChunk(let c), .stateChunk(let c):
+            try putChunk(c, &w)
+        case .evaluationResult(let e):
+            try check("evaluationResult.json", e.json.count, maximumJSONBytes)
+            w.i64(e.step); w.blob(e.json)
+        }
+    }
+
+    private static func role(_ field: String, _ r: inout WireReader) throws(WireError) -> JoinRequest.Role {
+        let raw = try r.u8(field)
+        guard let role = JoinRequest.Role(rawValue: raw) else {
+            throw .invalidValue(field: field, expected: "0 (worker) or 1 (evaluator)", found: String(raw))
+        }
+        return role
+    }
+
+    private static func chunk(_ name: String, _ r: inout WireReader) throws(WireError) -> ByteChunk {
+        let step = try r.nonNegative(name + ".step")
+        let offset = try r.u64(name + ".offset")
+        let total = try r.u64(name + ".total")
+        let checksum = try r.u64(name + ".checksum")
+        let bytes = try r.blob(name + ".bytes", maximum: maximumChunkBytes)
+        let (end, overflow) = offset.addingReportingOverflow(UInt64(bytes.count))
+        guard !overflow && end <= total else {
+            throw .invalidValue(field: name + ".offset", expected: "offset + \(bytes.count) bytes <= total \(total)", found: String(offset))
+        }
+        let found = WireChecksum.fnv1a64(bytes)
+        guard found == checksum else { throw .checksumMismatch(field: name + ".bytes", expected: checksum, found: found) }
+        return ByteChunk(step: step, offset: offset, total: total, checksum: checksum, bytes: bytes)
+    }
+
+    private static func rangeRequest(_ name: String, _ r: inout WireReader) throws(WireError) -> ByteRangeRequest {
+        ByteRangeRequest(step: try r.nonNegative(name + ".step"), offset: try r.u64(name + ".offset"),
+                         length: try r.count(name + ".length", maximum: maximumChunkBytes))
+    }
+
+    private static func decodePayload(_ kind: WireKind, generation: UInt64, from r: inout WireReader) throws(WireError) -> WireMessage {
+        switch kind {
+        case .join:
+            return .join(JoinRequest(
+                role: try role("join.role", &r),
+                version: try r.string("join.version"),
+                configDigest: try r.string("join.configDigest"),
+                architectureDigest: try r.string("join.architectureDigest"),
+                parameterCount: try r.nonNegative("join.parameterCount"),
+                dataDigest: try r.string("join.dataDigest"),
+                host: try r.string("join.host"),
+                ringEndpoint: try r.string("join.ringEndpoint"),
+                computeThreads: Int(try r.u32("join.computeThreads")),
+                nodeID: try r.string("join.nodeID"),
+                incarnation: try r.u64("join.incarnation")))
+        case .admitted:
+            return .admitted(Admission(role: try role("admitted.role", &r), waitsForStepBoundary: try r.bool("admitted.waitsForStepBoundary")))
+        case .refusal:
+            let n = try r.count("refusal.mismatches", maximum: maximumMismatches)
+            var mismatches: [JoinRefusal.Mismatch] = []
+            for _ in 0 ..< n {
+                mismatches.append(.init(field: try r.string("refusal.field"), coordinator: try r.string("refusal.coordinator"),
+                                        joiner: try r.string("refusal.joiner")))
+            }
+            return .refusal(JoinRefusal(mismatches))
+        case .assignment:
+            let rank = try r.count("assignment.rank", maximum: maximumRingSize)
+            let worldSize = try r.count("assignment.worldSize", maximum: maximumRingSize)
+            let n = try r.count("assignment.ring", maximum: maximumRingSize)
+            guard worldSize >= 1 && rank < worldSize && n == worldSize else {
+                throw .invalidValue(field: "assignment", expected: "0 <= rank < worldSize == ring count",
+                                    found: "rank \(rank), worldSize \(worldSize), ring count \(n)")
+            }
+            var ring: [RingMember] = []
+            for i in 0 ..< n {
+                let memberRank = try r.count("assignment.ring.rank", maximum: maximumRingSize)
+                guard memberRank == i else {
+                    throw .invalidValue(field: "assignment.ring[\(i)].rank", expected: String(i), found: String(memberRank))
+                }
+                ring.append(RingMember(rank: memberRank, nodeID: try r.string("assignment.ring.nodeID"),
+                                       host: try r.string("assignment.ring.host"), endpoint: try r.string("assignment.ring.endpoint")))
+            }
+            return .assignment(Assignment(rank: rank, worldSize: worldSize, generation: generation, ring: ring))
+        case .ready:
+            return .ready(completedSteps: try r.nonNegative("ready.completedSteps"))
+        case .start:
+            let startStep = try r.nonNegative("start.startStep")
+            let source = try r.optionalCount("start.stateSource", maximum: maximumRingSize)
+            let n = try r.count("start.needsState", maximum: maximumRingSize)
+            var needs: [Int] = []
+            for _ in 0 ..< n { needs.append(try r.count("start.needsState.rank", maximum: maximumRingSize)) }
+            return .start(StartTraining(generation: generation, startStep: startStep, stateSource: source, needsState: needs))
+        case .heartbeat:
+            return .heartbeat(sequence: try r.u64("heartbeat.sequence"))
+        case .stepReport:
+            return .stepReport(StepReport(
+                generation: generation, step: try r.nonNegative("stepReport.step"), epoch: try r.nonNegative("stepReport.epoch"),
+                loss: try r.f64("stepReport.loss"), accuracy: try r.f64("stepReport.accuracy"),
+                samples: try r.nonNegative("stepReport.samples"), computeSeconds: try r.f64("stepReport.computeSeconds"),
+                allReduceWaitSeconds: try r.f64("stepReport.allReduceWaitSeconds"),
+                weightChecksum: try r.optionalU64("stepReport.weightChecksum")))
+        case .leave:
+            return .leave(reason: try r.string("leave.reason"))
+        case .rejoin:
+            return .rejoin(reason: try r.string("rejoin.reason"))
+        case .waiting:
+            return .waiting(have: try r.count("waiting.have", maximum: maximumRingSize),
+                            need: try r.count("waiting.need", maximum: maximumRingSize))
+        case .stop:
+            let tag = try r.u8("stop.reason")
+            switch tag {
+            case 0:
+                return .stop(.finished(step: try r.nonNegative("stop.step")))
+            case 1:
+                let step = try r.nonNegative("stop.step")
+                let majority = try r.optionalU64("stop.majority")
+                let n = try r.count("stop.minority", maximum: maximumRingSize)
+                var minority: [StopReason.RankChecksum] = []
+                for _ in 0 ..< n {
+                    minority.append(.init(rank: try r.count("stop.minority.rank", maximum: maximumRingSize),
+                                          checksum: try r.u64("stop.minority.checksum")))
+                }
+                return .stop(.weightsDiverged(step: step, majority: majority, minority: minority))
+            case 2:
+                return .stop(.tooFewWorkers(have: try r.count("stop.have", maximum: maximumRingSize),
+                                            need: try r.count("stop.need", maximum: maximumRingSize),
+                                            waitedSeconds: try r.f64("stop.waitedSeconds")))
+            case 3:
+                return .stop(.requested(try r.string("stop.reason.text")))
+            default:
+                throw .invalidValue(field: "stop.reason", expected: "0...3", found: String(tag))
+            }
+        case .checkpointOffer:
+            return .checkpointOffer(CheckpointOffer(step: try r.nonNegative("checkpointOffer.step"),
+                                                    totalBytes: try r.u64("checkpointOffer.totalBytes"),
+                                                    checksum: try r.u64("checkpointOffer.checksum")))
+        case .checkpointRequest:
+            return .checkpointRequest(try rangeRequest("checkpointRequest", &r))
+        case .checkpointChunk:
+            return .checkpointChunk(try chunk("checkpointChunk", &r))
+        case .evaluationResult:
+            return .evaluationResult(EvaluationResult(step: try r.nonNegative("evaluationResult.step"),
+                                                      json: try r.blob("evaluationResult.json", maximum: maximumJSONBytes)))
+        case .stateRequest:
+            return .stateRequest(try rangeRequest("stateRequest", &r))
+        case .stateChunk:
+            return .stateChunk(try chunk("stateChunk", &r))
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Coordination
+import Wire
+
+/// One message of every kind, with awkward values: Unicode, extremes, empty and present optionals.
+let samples: [WireMessage] = {
+    let ring = [RingMember(rank: 0, nodeID: "node-a", host: "höst-ä", endpoint: "tcp://10.0.0.1:5600"),
+                RingMember(rank: 1, nodeID: "node-b", host: "b", endpoint: "tcp://[::1]:5601"),
+                RingMember(rank: 2, nodeID: "", host: "", endpoint: "ipc:///tmp/ring-2")]
+    return [
+        .join(JoinRequest(role: .worker, version: "1.4.0", configDigest: "abc123", architectureDigest: "cnn2d-d4096",
+                          parameterCount: 9_514_113, dataDigest: "sha256:0123", host: "node-b.example",
+                          ringEndpoint: "tcp://10.0.0.2:5601", computeThreads: 2, nodeID: "node-b#1", incarnation: .max)),
+        .join(JoinRequest(role: .evaluator, version: "", configDigest: "", architectureDigest: "", parameterCount: 0,
+                          dataDigest: "", host: "🙂", ringEndpoint: "", computeThreads: 0, nodeID: "eval", incarnation: 0)),
+        .admitted(Admission(role: .worker, waitsForStepBoundary: true)),
+        .refusal(JoinRefusal([.init(field: "configDigest", coordinator: "abc123", joiner: "def456"),
+                              .init(field: "parameterCount", coordinator: "93057", joiner: "9514113")])),
+        .refusal(JoinRefusal([])),
+        .assignment(Assignment(rank: 1, worldSize: 3, generation: 7, ring: ring)),
+        .ready(completedSteps: 123_456),
+        .start(StartTraining(generation: 8, startStep: 500, stateSource: 0, needsState: [2, 3])),
+        .start(StartTraining(generation: 9, startStep: 0, stateSource: nil, needsState: [])),
+        .heartbeat(sequence: 0xDEAD_BEEF_0000_0001),
+        .stepReport(StepReport(generation: 7, step: 42, epoch: 3, loss: 0.6931, accuracy: 0.5, samples: 32,
+                               computeSeconds: 0.125, allReduceWaitSeconds: 0.004, weightChecksum: 0x0123_4567_89AB_CDEF)),
+        .stepReport(StepReport(generation: 1, step: 0, loss: -.infinity, accuracy: 1, samples: 0,
+                               computeSeconds: 0, allReduceWaitSeconds: 1e-300, weightChecksum: nil)),
+        .leave(reason: "SIGTERM"),
+        .rejoin(reason: "not a member"),
+        .waiting(have: 1, need: 2),
+        .stop(.finished(step: 9999)),
+        .stop(.weightsDiverged(step: 100, majority: 7, minority: [.init(rank: 2, checksum: 8)])),
+        .stop(.weightsDiverged(step: 100, majority: nil, minority: [.init(rank: 0, checksum: 1), .init(rank: 1, checksum: 2)])),
+        .stop(.tooFewWorkers(have: 1, need: 2, waitedSeconds: 300.5)),
+        .stop(.requested("operator: Ctrl-C")),
+        .checkpointOffer(CheckpointOffer(step: 1000, totalBytes: 38_056_452, checksum: 99)),
+        .checkpointRequest(ByteRangeRequest(step: 1000, offset: 4 << 20, length: 4 << 20)),
+        .checkpointChunk(ByteChunk(step: 1000, offset: 10, total: 16, bytes: [1, 2, 3, 4, 5, 6])),
+        .evaluationResult(EvaluationResult(step: 1000, json: Array(#"{"accuracy":0.95,"auc":0.99}"#.utf8))),
+        .stateRequest(ByteRangeRequest(step: 5, offset: 0, length: 1)),
+        .stateChunk(ByteChunk(step: 5, offset: 0, total: 0, bytes: [])),
+        .stateChunk(ByteChunk(step: 5, offset: 0, total: 300, bytes: (0 ..< 300).map { UInt8(truncatingIfNeeded: $0 &* 7) })),
+    ]
+}()
+
+/// The header's payload length replaced (to make truncated or extended payloads look consistent).
+func patchedLength(_ frame: [UInt8], payloadLength: Int) -> [UInt8] {
+    var f = frame
+    withUnsafeBytes(of: UInt32(truncatingIfNeeded: payloadLength).littleEndian) { for i in 0 ..< 4 { f[16 + i] = $0[i] } }
+    return f
+}
