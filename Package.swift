@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Imaging"),
         // The single-process training loop and its configuration.
         .target(name: "Training", dependencies: [
-            "Model", "Data", "Evaluation", "Storage",
+            "Model", "Data", "Evaluation", "Storage", "Coordination",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Ring all-reduce schedule (pure) and its execution over an abstract link.

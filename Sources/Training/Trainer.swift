@@ -1,3 +1,4 @@
+import Coordination
 import Data
 import Dispatch
 import Kernels
@@ -58,7 +59,7 @@ public final class Trainer {
         self.train = train
         self.reducer = reducer
         let b = config.batchSize
-        maxLocal = Self.slice(globalBatch: b, worldSize: reducer.worldSize, rank: 0).count + 1
+        maxLocal = ShardPlan.slice(globalBatch: b, worldSize: reducer.worldSize, rank: 0).count + 1
         network = Network(architecture: config.architecture, maxBatch: max(maxLocal, Self.inferenceBatch), threads: config.threads)
         network.initialize(seed: config.seed)
         adam = Adam(parameterCount: network.layout.count, hyper: { var h = Adam.Hyperparameters(); h.learningRate = config.learningRate; return h }())
@@ -71,12 +72,6 @@ public final class Trainer {
 
     static let inferenceBatch = 256
 
-    /// Rank r's contiguous part of a global batch of `globalBatch` samples: floor boundaries, no
-    /// duplicates, every sample exactly once.
-    public static func slice(globalBatch: Int, worldSize: Int, rank: Int) -> Range<Int> {
-        (rank * globalBatch / worldSize)..<((rank + 1) * globalBatch / worldSize)
-    }
-
     /// The sample order of an epoch (seed and epoch only).
     public func order(epoch: Int) -> [Int] {
         EpochOrder.permutation(count: train.count, seed: config.seed, epoch: epoch)
@@ -86,7 +81,7 @@ public final class Trainer {
     public func step(epoch: Int, stepInEpoch: Int, order: [Int]) throws -> StepStats {
         let start = stepInEpoch * config.batchSize
         let globalCount = min(config.batchSize, order.count - start)
-        let part = Self.slice(globalBatch: globalCount, worldSize: reducer.worldSize, rank: reducer.rank)
+        let part = ShardPlan.slice(globalBatch: globalCount, worldSize: reducer.worldSize, rank: reducer.rank)
         let n = part.count
         var stats = StepStats()
         let began = DispatchTime.now().uptimeNanoseconds
