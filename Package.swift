@@ -14,7 +14,7 @@ let package = Package(
     targets: [
         // C libraries from Debian's packages: one system-library target each,
         // wrapped by exactly one Swift file.
-        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
@@ -22,7 +22,7 @@ let package = Package(
         // Seedable randomness shared by every module (init, shuffling, dropout, synthetic data).
         .target(name: "Randomness"),
         // Numerical kernels: every op's forward and backward, with a naive twin.
-        .target(name: "Kernels", dependencies: ["CDNNL", "Randomness"]),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "Randomness"]),
         // Architectures, the flat parameter buffer, initialisation, Adam.
         .target(name: "Model", dependencies: ["Kernels", "Randomness"]),
         // JPEG and PNG encode/decode.

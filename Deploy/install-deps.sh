@@ -2,7 +2,7 @@
 # Installs the native libraries cifake links against, from Debian's packages:
 # oneDNN (matrix kernels), ZeroMQ (cluster transport), libjpeg-turbo and libpng (images).
 set -euo pipefail
-packages=(libdnnl-dev libzmq3-dev libturbojpeg0-dev libpng-dev)
+packages=(libopenblas-dev libzmq3-dev libturbojpeg0-dev libpng-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

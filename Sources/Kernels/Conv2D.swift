@@ -39,16 +39,8 @@ public enum Conv2D {
         Gemm.sgemm(transA: false, transB: false, m: s.columnRows, n: s.outChannels, k: s.columnWidth,
                    a: columns, lda: s.columnWidth, b: weight, ldb: s.outChannels,
                    beta: 0, c: output, ldc: s.outChannels)
-        let f = s.outChannels
         parallelRanges(s.columnRows, threads: threads) { rows in
-            for r in rows {
-                let row = output + r &* f
-                if relu {
-                    for j in 0..<f { row[j] = max(row[j] + bias[j], 0) }
-                } else {
-                    for j in 0..<f { row[j] += bias[j] }
-                }
-            }
+            addBias(output, bias: bias, rows: rows, columns: s.outChannels, relu: relu)
         }
     }
 
@@ -150,14 +142,5 @@ public enum Conv2D {
                 dInput[ii] += weight[wi] * g
             } } }
         } } } }
-    }
-}
-
-/// `sums[j] += sum_i matrix[i, j]` for a row-major `rows x columns` matrix, in a fixed order.
-@inline(__always)
-func columnSums(into sums: UnsafeMutablePointer<Float>, matrix: UnsafePointer<Float>, rows: Int, columns: Int) {
-    for i in 0..<rows {
-        let row = matrix + i &* columns
-        for j in 0..<columns { sums[j] += row[j] }
     }
 }

@@ -9,14 +9,7 @@ public enum Dense {
     ) {
         Gemm.sgemm(transA: false, transB: false, m: batch, n: d, k: k,
                    a: input, lda: k, b: weight, ldb: d, beta: 0, c: output, ldc: d)
-        for r in 0..<batch {
-            let row = output + r &* d
-            if relu {
-                for j in 0..<d { row[j] = max(row[j] + bias[j], 0) }
-            } else {
-                for j in 0..<d { row[j] += bias[j] }
-            }
-        }
+        addBias(output, bias: bias, rows: 0..<batch, columns: d, relu: relu)
     }
 
     /// Accumulates `dWeight += input^T x dOutput`, `dBias += column sums of dOutput`; overwrites

@@ -1,9 +1,13 @@
-import CDNNL
+import COpenBLAS
 import Foundation
 
-/// Single-precision matrix multiply on oneDNN's `dnnl_sgemm` (JIT kernels for the CPU it finds:
-/// AVX-512 on this machine kind, no configuration needed), plus the naive twin that tests compare
-/// it against. This is the only file that imports oneDNN.
+/// Single-precision matrix multiply on OpenBLAS's `cblas_sgemm`, plus the naive twin that tests
+/// compare it against. This is the only file that imports OpenBLAS.
+///
+/// Debian's OpenBLAS 0.3.21 picks its kernels by CPU model and falls back to its slowest
+/// ("Prescott", SSE3) ones on CPUs newer than itself, about 4x below the machine's speed.
+/// `KernelSelection` detects that and names the right kernels; the command line re-executes
+/// itself with `OPENBLAS_CORETYPE` set, because OpenBLAS reads it only when it is loaded.
 ///
 /// All matrices are row-major. `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C[m, n]`.
 public enum Gemm {
@@ -14,12 +18,9 @@ public enum Gemm {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        let status = dnnl_sgemm(
-            transA ? 84 : 78, transB ? 84 : 78,  // 'T' : 'N'
-            Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
-        precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue) for m=\(m) n=\(n) k=\(k)")
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
-
     /// The obvious triple loop, accumulated in Double: the oracle for `sgemm`.
     public static func naive(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -41,47 +42,45 @@ public enum Gemm {
         }
     }
 
-    /// Threads used by the matrix kernels (oneDNN runs them on OpenMP threads).
+    /// Threads used by the matrix kernels.
     public static func setThreads(_ count: Int) {
-        OpenMP.setThreads(count)
+        openblas_set_num_threads(Int32(max(1, count)))
     }
 
-    /// What runs the matrix work, e.g. "oneDNN 2.6.3 dnnl_sgemm, ISA avx512_core_amx, 2 OpenMP threads".
+    /// The kernels OpenBLAS chose for this CPU, e.g. "SkylakeX", "Haswell", "Zen" or "Prescott".
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// What runs the matrix work, e.g. "OpenBLAS 0.3.21 cblas_sgemm, SkylakeX kernels, 2 threads".
     public static var backendDescription: String {
-        let v = dnnl_version().pointee
-        let isa = isaName(dnnl_get_effective_cpu_isa())
-        return "oneDNN \(v.major).\(v.minor).\(v.patch) dnnl_sgemm (JIT), CPU ISA \(isa), \(OpenMP.maxThreads) OpenMP threads"
-    }
-
-    private static func isaName(_ isa: dnnl_cpu_isa_t) -> String {
-        switch isa {
-        case dnnl_cpu_isa_sse41: "sse41"
-        case dnnl_cpu_isa_avx: "avx"
-        case dnnl_cpu_isa_avx2: "avx2"
-        case dnnl_cpu_isa_avx512_mic: "avx512_mic"
-        case dnnl_cpu_isa_avx512_core: "avx512_core"
-        case dnnl_cpu_isa_avx512_core_vnni: "avx512_core_vnni"
-        case dnnl_cpu_isa_avx512_core_bf16: "avx512_core_bf16"
-        case dnnl_cpu_isa_avx512_core_amx: "avx512_core_amx"
-        case dnnl_cpu_isa_avx2_vnni: "avx2_vnni"
-        default: "isa#\(isa.rawValue)"
-        }
+        let config = String(cString: openblas_get_config())
+        let version = config.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
+        var text = "OpenBLAS \(version) cblas_sgemm, \(coreName) kernels, \(openblas_get_num_threads()) threads"
+        if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] { text += " (OPENBLAS_CORETYPE=\(forced))" }
+        return text
     }
 }
 
-/// oneDNN's OpenMP runtime (libgomp, loaded with oneDNN). Its control functions are looked up at
-/// run time because Debian ships no link-time `libgomp.so` on the default library path.
-enum OpenMP {
-    private typealias SetThreads = @convention(c) (Int32) -> Void
-    private typealias MaxThreads = @convention(c) () -> Int32
+/// Which OpenBLAS kernels fit this CPU, from the instruction sets the CPU reports.
+public enum KernelSelection {
+    /// Core names of OpenBLAS's pre-AVX2 kernels: on a CPU with AVX2 or AVX-512 these mean
+    /// OpenBLAS did not recognise the CPU.
+    static let legacyCores: Set<String> = ["Prescott", "Katmai", "Coppermine", "Northwood", "Banias", "Core2", "Penryn",
+                                           "Dunnington", "Nehalem", "Atom", "Athlon", "Opteron", "Barcelona", "Bobcat",
+                                           "Sandybridge", "Bulldozer", "Piledriver", "Steamroller", "Excavator", "Unknown"]
 
-    static func setThreads(_ count: Int) {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads") else { return }
-        unsafeBitCast(symbol, to: SetThreads.self)(Int32(max(1, count)))
+    /// The `OPENBLAS_CORETYPE` to force, or nil when OpenBLAS's own choice is right.
+    /// - Parameters: `chosen` is OpenBLAS's core name, `cpuFlags` the CPU's flags (/proc/cpuinfo).
+    public static func override(chosen: String, cpuFlags: Set<String>) -> String? {
+        guard legacyCores.contains(chosen) else { return nil }
+        if ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(cpuFlags.contains) { return "SkylakeX" }
+        if ["avx2", "fma"].allSatisfy(cpuFlags.contains) { return "Haswell" }
+        return nil
     }
 
-    static var maxThreads: Int {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_get_max_threads") else { return 1 }
-        return Int(unsafeBitCast(symbol, to: MaxThreads.self)())
+    /// This CPU's flags, from /proc/cpuinfo.
+    public static func cpuFlags() -> Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        return Set(line.split(separator: ":").last.map { $0.split(separator: " ").map(String.init) } ?? [])
     }
 }

@@ -6,7 +6,7 @@ public enum ReLU {
     }
 
     public static func backward(dY: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count where !(y[i] > 0) { dY[i] = 0 }
+        for i in 0..<count { dY[i] = y[i] > 0 ? dY[i] : 0 }
     }
 }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Kernels
 import Randomness
 
@@ -29,6 +30,8 @@ public final class Network {
     private let gap, dropMask, dropOut, h, logits: FloatBuffer
     private let dLogits, dH, dHeadIn, dGap, dP2, dA2, dZ2, dCols2, dP1, dA1: FloatBuffer
     private var lastBatch = 0
+    /// When set, every layer's forward and backward time is added to it (for `bench train --profile`).
+    public var profile: LayerProfile?
     private var lastInputWasTraining = false
 
     public init(architecture: Architecture, maxBatch: Int, threads: Int = 1) {
@@ -120,17 +123,29 @@ public final class Network {
     public func forward(input: UnsafePointer<Float>, batch n: Int, dropout: DropoutStream?) -> UnsafeMutablePointer<Float> {
         precondition(n > 0 && n <= maxBatch, "batch of \(n) exceeds the planned maximum \(maxBatch)")
         let w = parameters.pointer, t = threads
-        Conv2D.forward(output: a1.pointer, columns: cols1.pointer, input: input,
-                       weight: w + oConv1W, bias: w + oConv1B, shape: Self.conv1Shape(n), relu: true, threads: t)
-        MaxPool2D.forward(output: p1.pointer, argmax: arg1, input: a1.pointer, batch: n, height: 30, width: 30, channels: 32, threads: t)
-        Conv2D.forward(output: a2.pointer, columns: cols2.pointer, input: p1.pointer,
-                       weight: w + oConv2W, bias: w + oConv2B, shape: Self.conv2Shape(n), relu: true, threads: t)
-        MaxPool2D.forward(output: p2.pointer, argmax: arg2, input: a2.pointer, batch: n, height: 13, width: 13, channels: 64, threads: t)
-        let headIn = headInput(batch: n, dropout: dropout)
-        Dense.forward(output: h.pointer, input: headIn, weight: w + oDenseW, bias: w + oDenseB,
-                      batch: n, inFeatures: architecture.headInputs, outFeatures: hidden, relu: true)
-        Dense.forward(output: logits.pointer, input: h.pointer, weight: w + oOutW, bias: w + oOutB,
-                      batch: n, inFeatures: hidden, outFeatures: 1, relu: false)
+        timed("conv1 forward") {
+            Conv2D.forward(output: a1.pointer, columns: cols1.pointer, input: input,
+                           weight: w + oConv1W, bias: w + oConv1B, shape: Self.conv1Shape(n), relu: true, threads: t)
+        }
+        timed("pool1 forward") {
+            MaxPool2D.forward(output: p1.pointer, argmax: arg1, input: a1.pointer, batch: n, height: 30, width: 30, channels: 32, threads: t)
+        }
+        timed("conv2 forward") {
+            Conv2D.forward(output: a2.pointer, columns: cols2.pointer, input: p1.pointer,
+                           weight: w + oConv2W, bias: w + oConv2B, shape: Self.conv2Shape(n), relu: true, threads: t)
+        }
+        timed("pool2 forward") {
+            MaxPool2D.forward(output: p2.pointer, argmax: arg2, input: a2.pointer, batch: n, height: 13, width: 13, channels: 64, threads: t)
+        }
+        let headIn = timed("head input") { headInput(batch: n, dropout: dropout) }
+        timed("dense forward") {
+            Dense.forward(output: h.pointer, input: headIn, weight: w + oDenseW, bias: w + oDenseB,
+                          batch: n, inFeatures: architecture.headInputs, outFeatures: hidden, relu: true)
+        }
+        timed("output forward") {
+            Dense.forward(output: logits.pointer, input: h.pointer, weight: w + oOutW, bias: w + oOutB,
+                          batch: n, inFeatures: hidden, outFeatures: 1, relu: false)
+        }
         lastBatch = n
         lastInputWasTraining = dropout != nil
         return logits.pointer
@@ -149,18 +164,26 @@ public final class Network {
     }
 
     /// Back-propagates `dLogits` `[batch]` through the last `forward`, accumulating into
-    /// `gradients`. Afterwards `lastConvActivationGradient` holds dLoss/dA for conv2's output.
-    public func backward(dLogits dOut: UnsafePointer<Float>) {
+    /// `gradients`. With `keepActivationGradient`, `lastConvActivationGradient` afterwards holds
+    /// dLoss/dA for conv2's (post-ReLU) output, which Grad-CAM needs; without it the ReLU's
+    /// backward is fused into the pooling's and that buffer is not filled.
+    public func backward(dLogits dOut: UnsafePointer<Float>, keepActivationGradient: Bool = false) {
         let n = lastBatch, w = parameters.pointer, g = gradients.pointer, t = threads
         precondition(n > 0, "backward needs a forward first")
         let isExtended = architecture == .cnn2dExtended
         let headIn: UnsafePointer<Float> = isExtended ? UnsafePointer(lastInputWasTraining ? dropOut.pointer : gap.pointer) : UnsafePointer(p2.pointer)
-        Dense.backward(dInput: dH.pointer, dWeight: g + oOutW, dBias: g + oOutB, dOutput: dOut,
-                       input: h.pointer, weight: w + oOutW, batch: n, inFeatures: hidden, outFeatures: 1)
-        ReLU.backward(dY: dH.pointer, y: h.pointer, count: n * hidden)
+        timed("output backward") {
+            Dense.backward(dInput: dH.pointer, dWeight: g + oOutW, dBias: g + oOutB, dOutput: dOut,
+                           input: h.pointer, weight: w + oOutW, batch: n, inFeatures: hidden, outFeatures: 1)
+        }
+        timed("dense relu backward") {
+            ReLU.backward(dY: dH.pointer, y: h.pointer, count: n * hidden)
+        }
         let dHead = isExtended ? dHeadIn.pointer : dP2.pointer
-        Dense.backward(dInput: dHead, dWeight: g + oDenseW, dBias: g + oDenseB, dOutput: dH.pointer,
-                       input: headIn, weight: w + oDenseW, batch: n, inFeatures: architecture.headInputs, outFeatures: hidden)
+        timed("dense backward") {
+            Dense.backward(dInput: dHead, dWeight: g + oDenseW, dBias: g + oDenseB, dOutput: dH.pointer,
+                           input: headIn, weight: w + oDenseW, batch: n, inFeatures: architecture.headInputs, outFeatures: hidden)
+        }
         if isExtended {
             if lastInputWasTraining {
                 Dropout.backward(dInput: dGap.pointer, dOutput: dHeadIn.pointer, mask: dropMask.pointer, count: n * 64)
@@ -169,19 +192,43 @@ public final class Network {
             }
             GlobalAveragePool.backward(dInput: dP2.pointer, dOutput: dGap.pointer, batch: n, pixels: 36, channels: 64)
         }
-        MaxPool2D.backward(dInput: dA2.pointer, dOutput: dP2.pointer, argmax: arg2, batch: n, height: 13, width: 13, channels: 64, threads: t)
-        ReLU.backward(dX: dZ2.pointer, dY: dA2.pointer, y: a2.pointer, count: n * 13 * 13 * 64)
-        Conv2D.backward(dInput: dP1.pointer, dColumns: dCols2.pointer, dWeight: g + oConv2W, dBias: g + oConv2B,
-                        dOutput: dZ2.pointer, columns: cols2.pointer, weight: w + oConv2W, shape: Self.conv2Shape(n), threads: t)
-        MaxPool2D.backward(dInput: dA1.pointer, dOutput: dP1.pointer, argmax: arg1, batch: n, height: 30, width: 30, channels: 32, threads: t)
-        ReLU.backward(dY: dA1.pointer, y: a1.pointer, count: n * 30 * 30 * 32)
-        Conv2D.backward(dInput: nil, dColumns: nil, dWeight: g + oConv1W, dBias: g + oConv1B,
-                        dOutput: dA1.pointer, columns: cols1.pointer, weight: w + oConv1W, shape: Self.conv1Shape(n), threads: t)
+        if keepActivationGradient {
+            timed("pool2 backward") {
+                MaxPool2D.backward(dInput: dA2.pointer, dOutput: dP2.pointer, argmax: arg2, batch: n, height: 13, width: 13, channels: 64, threads: t)
+                ReLU.backward(dX: dZ2.pointer, dY: dA2.pointer, y: a2.pointer, count: n * 13 * 13 * 64)
+            }
+        } else {
+            timed("pool2 backward") {
+                MaxPool2D.backward(dInput: dZ2.pointer, dOutput: dP2.pointer, argmax: arg2, reluOutput: p2.pointer,
+                                   batch: n, height: 13, width: 13, channels: 64, threads: t)
+            }
+        }
+        timed("conv2 backward") {
+            Conv2D.backward(dInput: dP1.pointer, dColumns: dCols2.pointer, dWeight: g + oConv2W, dBias: g + oConv2B,
+                            dOutput: dZ2.pointer, columns: cols2.pointer, weight: w + oConv2W, shape: Self.conv2Shape(n), threads: t)
+        }
+        timed("pool1 backward") {
+            MaxPool2D.backward(dInput: dA1.pointer, dOutput: dP1.pointer, argmax: arg1, reluOutput: p1.pointer,
+                               batch: n, height: 30, width: 30, channels: 32, threads: t)
+        }
+        timed("conv1 backward") {
+            Conv2D.backward(dInput: nil, dColumns: nil, dWeight: g + oConv1W, dBias: g + oConv1B,
+                            dOutput: dA1.pointer, columns: cols1.pointer, weight: w + oConv1W, shape: Self.conv1Shape(n), threads: t)
+        }
+    }
+
+    @inline(__always)
+    private func timed<T>(_ name: StaticString, _ body: () -> T) -> T {
+        guard let profile else { return body() }
+        let began = DispatchTime.now().uptimeNanoseconds
+        let result = body()
+        profile.add("\(name)", nanoseconds: DispatchTime.now().uptimeNanoseconds - began)
+        return result
     }
 
     /// Conv2's activations `[batch, 13, 13, 64]` from the last forward (Grad-CAM's feature maps).
     public var lastConvActivations: UnsafePointer<Float> { UnsafePointer(a2.pointer) }
-    /// dLoss/d(conv2 activations) `[batch, 13, 13, 64]` from the last backward.
+    /// dLoss/d(conv2 activations) `[batch, 13, 13, 64]` from the last `backward(keepActivationGradient: true)`.
     public var lastConvActivationGradient: UnsafePointer<Float> { UnsafePointer(dA2.pointer) }
     public static let lastConvGrid = (height: 13, width: 13, channels: 64)
 }

@@ -18,8 +18,12 @@ public struct TrainingBenchmark {
         self.architecture = architecture; self.batch = batch; self.threads = threads
     }
 
-    public struct Result: Sendable {
+    public var profile = false
+
+    public struct Result {
         public var imagesPerSecond: [Double]
+        /// Milliseconds per step for each layer and direction, when profiled.
+        public var layers: [(name: String, milliseconds: Double)] = []
         public var median: Double { imagesPerSecond.sorted()[imagesPerSecond.count / 2] }
     }
 
@@ -38,10 +42,13 @@ public struct TrainingBenchmark {
             let logits = net.forward(input: images.pointer, batch: batch, dropout: .init(seed: 1, step: step, firstSample: 0))
             BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: batch)
             net.backward(dLogits: dLogits.pointer)
+            let began = DispatchTime.now().uptimeNanoseconds
             adam.update(parameters: net.parameters, gradients: net.gradients, learningRate: 1e-3, threads: threads)
+            net.profile?.add("adam", nanoseconds: DispatchTime.now().uptimeNanoseconds - began)
             step += 1
         }
         for _ in 0..<warmupSteps { trainStep() }
+        if profile { net.profile = LayerProfile() }
         var rates: [Double] = []
         for _ in 0..<windows {
             let began = DispatchTime.now().uptimeNanoseconds
@@ -53,7 +60,11 @@ public struct TrainingBenchmark {
             } while elapsed < windowSeconds
             rates.append(Double(steps * batch) / elapsed)
         }
-        return Result(imagesPerSecond: rates)
+        var result = Result(imagesPerSecond: rates)
+        if let p = net.profile {
+            result.layers = p.entries.map { ($0.name, Double($0.nanoseconds) / 1e6 / Double(step - warmupSteps)) }
+        }
+        return result
     }
 
     /// Floating-point operations of one training image: forward, weight gradients and input

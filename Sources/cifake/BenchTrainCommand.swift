@@ -28,15 +28,20 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds per window.")
     var seconds = 1.5
 
+    @Flag(name: .long, help: "Also print the time per step of every layer and direction.")
+    var profile = false
+
     func run() throws {
         let architecture: Architecture
         do { architecture = try Architecture(model: model, dense: dense) } catch { throw ValidationError(error.description) }
         var bench = TrainingBenchmark(architecture: architecture, batch: batch, threads: threads)
         bench.windows = windows
         bench.windowSeconds = seconds
+        bench.profile = profile
         print("kernels: \(Gemm.backendDescription)")
         print("model: \(architecture.displayName), \(architecture.parameterCount) parameters, batch \(batch), \(threads) threads")
         let result = bench.run()
+        for (name, ms) in result.layers { print(String(format: "  %-22@ %8.3f ms/step", name as NSString, ms)) }
         let peak = TrainingBenchmark.measureGemmPeak(threads: threads)
         let flops = TrainingBenchmark.flopsPerImage(architecture)
         let gflops = result.median * flops / 1e9

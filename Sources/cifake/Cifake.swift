@@ -12,6 +12,16 @@ struct Cifake: ParsableCommand {
             BenchCommand.self,
         ]
     )
+
+    static func main() {
+        KernelLauncher.useFastKernels()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 struct DataCommand: ParsableCommand {

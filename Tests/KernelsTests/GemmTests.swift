@@ -20,7 +20,11 @@ final class GemmTests: XCTestCase {
         }
     }
 
-    func testBackendIsReported() {
-        XCTAssertTrue(Gemm.backendDescription.contains("oneDNN"), Gemm.backendDescription)
+    func testBackendIsReportedAndLegacyKernelsAreOverridden() {
+        XCTAssertTrue(Gemm.backendDescription.contains("OpenBLAS"), Gemm.backendDescription)
+        XCTAssertEqual(KernelSelection.override(chosen: "Prescott", cpuFlags: ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]), "SkylakeX")
+        XCTAssertEqual(KernelSelection.override(chosen: "Prescott", cpuFlags: ["avx2", "fma"]), "Haswell")
+        XCTAssertNil(KernelSelection.override(chosen: "Zen", cpuFlags: ["avx2", "fma"]))
+        XCTAssertNil(KernelSelection.override(chosen: "SkylakeX", cpuFlags: ["avx512f"]))
     }
 }
