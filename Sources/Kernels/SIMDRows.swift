@@ -36,9 +36,11 @@ func addBias(_ matrix: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, 
     }
 }
 
-/// `sums[j] += sum_i matrix[i, j]` for a row-major `rows x columns` matrix, in a fixed order.
-func columnSums(into sums: UnsafeMutablePointer<Float>, matrix: UnsafePointer<Float>, rows: Int, columns f: Int) {
-    if f % 8 == 0 && f <= 64 {
+/// `sums[j] += sum_i matrix[i, j]` for a row-major `rows x columns` matrix whose rows are
+/// `stride` floats apart (default: `columns`), in a fixed order.
+func columnSums(into sums: UnsafeMutablePointer<Float>, matrix: UnsafePointer<Float>, rows: Int, columns f: Int, stride: Int? = nil) {
+    let ld = stride ?? f
+    if ld == f && f % 8 == 0 && f <= 64 {
         var acc = [SIMD8<Float>](repeating: .zero, count: f / 8)
         acc.withUnsafeMutableBufferPointer { acc in
             for i in 0..<rows {
@@ -49,7 +51,7 @@ func columnSums(into sums: UnsafeMutablePointer<Float>, matrix: UnsafePointer<Fl
         }
     } else {
         for i in 0..<rows {
-            let row = matrix + i &* f
+            let row = matrix + i &* ld
             for j in 0..<f { sums[j] += row[j] }
         }
     }

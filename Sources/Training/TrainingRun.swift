@@ -30,7 +30,6 @@ public struct TrainingRun {
 
     public func run() throws -> Outcome {
         let config = try self.config.validated()
-        Gemm.setThreads(config.threads)
         let folder = config.out.isEmpty ? Self.defaultFolder(config) : config.out
         try AtomicFile.makeFolder(folder)
         if FileManager.default.fileExists(atPath: "\(folder)/model.safetensors") {

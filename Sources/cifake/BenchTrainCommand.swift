@@ -38,9 +38,9 @@ struct BenchTrainCommand: ParsableCommand {
         bench.windows = windows
         bench.windowSeconds = seconds
         bench.profile = profile
-        print("kernels: \(Gemm.backendDescription)")
         print("model: \(architecture.displayName), \(architecture.parameterCount) parameters, batch \(batch), \(threads) threads")
         let result = bench.run()
+        print("kernels: \(Gemm.backendDescription); \(threads) lanes")
         for (name, ms) in result.layers { print(String(format: "  %-22@ %8.3f ms/step", name as NSString, ms)) }
         let peak = TrainingBenchmark.measureGemmPeak(threads: threads)
         let flops = TrainingBenchmark.flopsPerImage(architecture)

@@ -68,6 +68,37 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// Splitting a batch into lanes changes only the order of float sums, never the maths.
+    func testLanesGiveTheSameLogitsAndGradientsAsOneThread() {
+        for architecture in [Architecture.cnn2d(dense: 24), .cnn2dExtended] {
+            let n = 7
+            var rng = SplitMix64(seed: 21)
+            let input = FloatBuffer(count: n * 3072)
+            for i in 0..<input.count { input.pointer[i] = rng.nextUnitFloat() }
+            let labels = FloatBuffer((0..<n).map { Float($0 % 2) })
+            func run(threads: Int) -> (logits: [Float], gradients: FloatBuffer) {
+                let net = Network(architecture: architecture, maxBatch: n, threads: threads)
+                net.initialize(seed: 5)
+                let z = net.forward(input: input.pointer, batch: n, dropout: .init(seed: 1, step: 0, firstSample: 0))
+                let d = FloatBuffer(count: n)
+                BinaryCrossEntropy.backward(dLogits: d.pointer, logits: z, labels: labels.pointer, count: n)
+                net.zeroGradients()
+                net.backward(dLogits: d.pointer)
+                return (Array(UnsafeBufferPointer(start: z, count: n)), net.gradients)
+            }
+            let one = run(threads: 1)
+            for threads in [2, 3] {
+                let many = run(threads: threads)
+                for i in 0..<n { XCTAssertEqual(many.logits[i], one.logits[i], accuracy: 1e-5) }
+                var worst: Float = 0
+                for i in 0..<one.gradients.count {
+                    worst = max(worst, abs(many.gradients.pointer[i] - one.gradients.pointer[i]) / max(1e-3, abs(one.gradients.pointer[i])))
+                }
+                XCTAssertLessThan(worst, 1e-3, "\(architecture.displayName), \(threads) lanes")
+            }
+        }
+    }
+
     func testAdamMatchesKerasFormulaOnAScalar() {
         let w = FloatBuffer([0.5]), g = FloatBuffer([0.2])
         let adam = Adam(parameterCount: 1)
