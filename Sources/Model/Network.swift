@@ -142,24 +142,29 @@ public final class Network {
         precondition(n > 0 && n <= maxBatch, "batch of \(n) exceeds the planned maximum \(maxBatch)")
         let w = parameters.pointer
         parallelRanges(n, threads: threads) { images in
+            let lane0 = images.lowerBound == 0
+            // The convolutions run in cache-sized chunks of images: their im2col matrices then
+            // stay in cache between the copy and the GEMM.
+            for start in stride(from: images.lowerBound, to: images.upperBound, by: Self.chunkImages) {
+                let o = start, m = min(Self.chunkImages, images.upperBound - start)
+                timed("conv1 forward", lane0) {
+                    Conv2D.forward(output: a1.pointer + o * 28_800, columns: cols1.pointer + o * 900 * 27, input: input + o * 3072,
+                                   weight: w + oConv1W, bias: w + oConv1B, shape: Self.conv1Shape(m), relu: true, threads: 1)
+                }
+                timed("pool1 forward", lane0) {
+                    MaxPool2D.forward(output: p1.pointer + o * 7200, argmax: arg1 + o * 7200, input: a1.pointer + o * 28_800,
+                                      batch: m, height: 30, width: 30, channels: 32, threads: 1)
+                }
+                timed("conv2 forward", lane0) {
+                    Conv2D.forward(output: a2.pointer + o * 10_816, columns: cols2.pointer + o * 169 * 288, input: p1.pointer + o * 7200,
+                                   weight: w + oConv2W, bias: w + oConv2B, shape: Self.conv2Shape(m), relu: true, threads: 1)
+                }
+                timed("pool2 forward", lane0) {
+                    MaxPool2D.forward(output: p2.pointer + o * 2304, argmax: arg2 + o * 2304, input: a2.pointer + o * 10_816,
+                                      batch: m, height: 13, width: 13, channels: 64, threads: 1)
+                }
+            }
             let o = images.lowerBound, m = images.count
-            let lane0 = o == 0
-            timed("conv1 forward", lane0) {
-                Conv2D.forward(output: a1.pointer + o * 28_800, columns: cols1.pointer + o * 900 * 27, input: input + o * 3072,
-                               weight: w + oConv1W, bias: w + oConv1B, shape: Self.conv1Shape(m), relu: true, threads: 1)
-            }
-            timed("pool1 forward", lane0) {
-                MaxPool2D.forward(output: p1.pointer + o * 7200, argmax: arg1 + o * 7200, input: a1.pointer + o * 28_800,
-                                  batch: m, height: 30, width: 30, channels: 32, threads: 1)
-            }
-            timed("conv2 forward", lane0) {
-                Conv2D.forward(output: a2.pointer + o * 10_816, columns: cols2.pointer + o * 169 * 288, input: p1.pointer + o * 7200,
-                               weight: w + oConv2W, bias: w + oConv2B, shape: Self.conv2Shape(m), relu: true, threads: 1)
-            }
-            timed("pool2 forward", lane0) {
-                MaxPool2D.forward(output: p2.pointer + o * 2304, argmax: arg2 + o * 2304, input: a2.pointer + o * 10_816,
-                                  batch: m, height: 13, width: 13, channels: 64, threads: 1)
-            }
             let headIn = headInput(images: images, dropout: dropout)
             timed("dense forward", lane0) {
                 Dense.forward(output: h.pointer + o * hidden, input: headIn + o * headInputs, weight: w + oDenseW, bias: w + oDenseB,
@@ -231,30 +236,33 @@ public final class Network {
                     }
                     GlobalAveragePool.backward(dInput: dP2.pointer + o * 2304, dOutput: dGap.pointer + o * 64, batch: m, pixels: 36, channels: 64)
                 }
-                timed("pool2 backward", lane0) {
-                    if keepActivationGradient {
-                        MaxPool2D.backward(dInput: dA2.pointer + o * 10_816, dOutput: dP2.pointer + o * 2304, argmax: arg2 + o * 2304,
-                                           batch: m, height: 13, width: 13, channels: 64, threads: 1)
-                        ReLU.backward(dX: dZ2.pointer + o * 10_816, dY: dA2.pointer + o * 10_816, y: a2.pointer + o * 10_816, count: m * 10_816)
-                    } else {
-                        MaxPool2D.backward(dInput: dZ2.pointer + o * 10_816, dOutput: dP2.pointer + o * 2304, argmax: arg2 + o * 2304,
-                                           reluOutput: p2.pointer + o * 2304, batch: m, height: 13, width: 13, channels: 64, threads: 1)
+                for start in stride(from: images.lowerBound, to: images.upperBound, by: Self.chunkImages) {
+                    let o = start, m = min(Self.chunkImages, images.upperBound - start)
+                    timed("pool2 backward", lane0) {
+                        if keepActivationGradient {
+                            MaxPool2D.backward(dInput: dA2.pointer + o * 10_816, dOutput: dP2.pointer + o * 2304, argmax: arg2 + o * 2304,
+                                               batch: m, height: 13, width: 13, channels: 64, threads: 1)
+                            ReLU.backward(dX: dZ2.pointer + o * 10_816, dY: dA2.pointer + o * 10_816, y: a2.pointer + o * 10_816, count: m * 10_816)
+                        } else {
+                            MaxPool2D.backward(dInput: dZ2.pointer + o * 10_816, dOutput: dP2.pointer + o * 2304, argmax: arg2 + o * 2304,
+                                               reluOutput: p2.pointer + o * 2304, batch: m, height: 13, width: 13, channels: 64, threads: 1)
+                        }
                     }
-                }
-                timed("conv2 backward", lane0) {
-                    Conv2D.backward(dInput: dP1.pointer + o * 7200, dColumns: dCols2.pointer + o * 169 * 288,
-                                    dWeight: convGradients + oConv2W, dBias: convGradients + oConv2B,
-                                    dOutput: dZ2.pointer + o * 10_816, columns: cols2.pointer + o * 169 * 288, weight: w + oConv2W,
-                                    shape: Self.conv2Shape(m), threads: 1)
-                }
-                timed("pool1 backward", lane0) {
-                    MaxPool2D.backward(dInput: dA1.pointer + o * 28_800, dOutput: dP1.pointer + o * 7200, argmax: arg1 + o * 7200,
-                                       reluOutput: p1.pointer + o * 7200, batch: m, height: 30, width: 30, channels: 32, threads: 1)
-                }
-                timed("conv1 backward", lane0) {
-                    Conv2D.backward(dInput: nil, dColumns: nil, dWeight: convGradients + oConv1W, dBias: convGradients + oConv1B,
-                                    dOutput: dA1.pointer + o * 28_800, columns: cols1.pointer + o * 900 * 27, weight: w + oConv1W,
-                                    shape: Self.conv1Shape(m), threads: 1)
+                    timed("conv2 backward", lane0) {
+                        Conv2D.backward(dInput: dP1.pointer + o * 7200, dColumns: dCols2.pointer + o * 169 * 288,
+                                        dWeight: convGradients + oConv2W, dBias: convGradients + oConv2B,
+                                        dOutput: dZ2.pointer + o * 10_816, columns: cols2.pointer + o * 169 * 288, weight: w + oConv2W,
+                                        shape: Self.conv2Shape(m), threads: 1)
+                    }
+                    timed("pool1 backward", lane0) {
+                        MaxPool2D.backward(dInput: dA1.pointer + o * 28_800, dOutput: dP1.pointer + o * 7200, argmax: arg1 + o * 7200,
+                                           reluOutput: p1.pointer + o * 7200, batch: m, height: 30, width: 30, channels: 32, threads: 1)
+                    }
+                    timed("conv1 backward", lane0) {
+                        Conv2D.backward(dInput: nil, dColumns: nil, dWeight: convGradients + oConv1W, dBias: convGradients + oConv1B,
+                                        dOutput: dA1.pointer + o * 28_800, columns: cols1.pointer + o * 900 * 27, weight: w + oConv1W,
+                                        shape: Self.conv1Shape(m), threads: 1)
+                    }
                 }
             }
         }
@@ -263,6 +271,9 @@ public final class Network {
             for i in 0..<convParameterCount { g[i] += private_[i] }
         }
     }
+
+    /// Images per convolution chunk: about 3 MB of conv2 im2col matrix.
+    static let chunkImages = 16
 
     @inline(__always)
     private func timed(_ name: StaticString, _ lane0: Bool, _ body: () -> Void) {

@@ -50,7 +50,7 @@ public enum ConfigFile {
 extension TrainingConfig {
     static func typeName(of key: String) -> String {
         switch key {
-        case "model", "schedule", "data", "out", "bad_files", "wrong_size": "string"
+        case "model", "schedule", "data", "test_data", "out", "bad_files", "wrong_size": "string"
         case "learning_rate", "warmup_epochs", "min_learning_rate_fraction", "validation_fraction": "number"
         case "augment_flip": "boolean (true/false)"
         default: "integer"
@@ -75,6 +75,7 @@ extension TrainingConfig {
         case "augment_shift": augmentShift = o.augmentShift
         case "early_stopping_patience": earlyStoppingPatience = o.earlyStoppingPatience
         case "data": data = o.data
+        case "test_data": testData = o.testData
         case "out": out = o.out
         case "bad_files": badFiles = o.badFiles
         case "wrong_size": wrongSize = o.wrongSize

@@ -5,6 +5,8 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var trainAccuracy: Double
     public var validationLoss: Double?
     public var validationAccuracy: Double?
+    /// Accuracy on the separate test set (`test_data`), logged as a monitor only.
+    public var testAccuracy: Double?
     public var learningRate: Double
     public var seconds: Double
     public var imagesPerSecond: Double
@@ -16,6 +18,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
         case trainAccuracy = "train_accuracy"
         case validationLoss = "val_loss"
         case validationAccuracy = "val_accuracy"
+        case testAccuracy = "test_accuracy"
         case learningRate = "learning_rate"
         case seconds
         case imagesPerSecond = "images_per_second"

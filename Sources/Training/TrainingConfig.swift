@@ -31,6 +31,10 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var earlyStoppingPatience = 0
     /// Data folder or packed file; `synthetic` or empty means: generate a synthetic set.
     public var data = ""
+    /// A separate test set (folder or packed file): its images give the test metrics, and its
+    /// accuracy is logged after every epoch as a monitor (the kept epoch is still chosen on the
+    /// validation hold-out). The training data is then used whole, without a test split.
+    public var testData = ""
     /// Run folder; empty means `runs/<model>-<time>`.
     public var out = ""
     /// `skip` or `fail` on a corrupt, truncated or non-image file.
@@ -52,7 +56,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case augmentFlip = "augment_flip"
         case augmentShift = "augment_shift"
         case earlyStoppingPatience = "early_stopping_patience"
-        case data, out
+        case data
+        case testData = "test_data"
+        case out
         case badFiles = "bad_files"
         case wrongSize = "wrong_size"
     }
@@ -78,6 +84,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         augmentShift = try c.decodeIfPresent(Int.self, forKey: .augmentShift) ?? d.augmentShift
         earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience) ?? d.earlyStoppingPatience
         data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
+        testData = try c.decodeIfPresent(String.self, forKey: .testData) ?? d.testData
         out = try c.decodeIfPresent(String.self, forKey: .out) ?? d.out
         badFiles = try c.decodeIfPresent(String.self, forKey: .badFiles) ?? d.badFiles
         wrongSize = try c.decodeIfPresent(String.self, forKey: .wrongSize) ?? d.wrongSize

@@ -78,7 +78,7 @@ public struct TrainingRun {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
             var record = EpochRecord(epoch: epoch + 1, trainLoss: loss / Double(seen), trainAccuracy: Double(correct) / Double(seen),
-                                     validationLoss: nil, validationAccuracy: nil, learningRate: Double(lastRate),
+                                     validationLoss: nil, validationAccuracy: nil, testAccuracy: nil, learningRate: Double(lastRate),
                                      seconds: seconds, imagesPerSecond: Double(seen) / seconds, best: false)
             var improved = validation.count == 0
             if validation.count > 0 {
@@ -95,6 +95,9 @@ public struct TrainingRun {
             } else {
                 epochsWithoutBest += 1
             }
+            if !config.testData.isEmpty {
+                record.testAccuracy = try ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels).accuracy
+            }
             record.best = improved
             history.append(record)
             historyText += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
@@ -103,7 +106,8 @@ public struct TrainingRun {
                                 epoch + 1, config.epochs, record.trainLoss, record.trainAccuracy,
                                 record.validationLoss.map { String(format: "%.4f", $0) } ?? "-",
                                 record.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-",
-                                improved && validation.count > 0 ? " (best)" : "", seconds, record.imagesPerSecond))
+                                improved && validation.count > 0 ? " (best)" : "", seconds, record.imagesPerSecond)
+                         + (record.testAccuracy.map { String(format: " | test acc %.4f (monitor)", $0) } ?? ""))
             if config.earlyStoppingPatience > 0 && epochsWithoutBest >= config.earlyStoppingPatience {
                 progress.log("early stopping: no better validation accuracy for \(epochsWithoutBest) epochs")
                 break
@@ -131,7 +135,16 @@ public struct TrainingRun {
             progress.log("no --data given: writing a SYNTHETIC two-class set to \(path) (not CIFAKE; for demos and tests)")
             try SyntheticCIFAKE.write(to: path, trainPerClass: 1000, testPerClass: 250, seed: config.seed)
         }
-        return try DataLoading.load(path, options: config.loadOptions, progress: progress)
+        guard !config.testData.isEmpty else {
+            return try DataLoading.load(path, options: config.loadOptions, progress: progress)
+        }
+        var trainOptions = config.loadOptions
+        trainOptions.holdOutFraction = 0
+        var testOptions = config.loadOptions
+        testOptions.holdOutFraction = 1
+        let train = try DataLoading.load(path, options: trainOptions, progress: progress)
+        let test = try DataLoading.load(config.testData, options: testOptions, progress: progress)
+        return CIFAKEDataset(train: train.train, test: test.test, testOrigin: .folder, root: path)
     }
 
     static func defaultFolder(_ config: TrainingConfig) -> String {

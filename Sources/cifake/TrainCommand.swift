@@ -21,6 +21,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "CIFAKE folder (train/ and test/, or REAL/ and FAKE/), packed file, or 'synthetic'.")
     var data: String?
 
+    @Option(name: .customLong("test-data"), help: "Separate test set: test metrics and a per-epoch monitor (the training data is then used whole).")
+    var testData: String?
+
     @Option(name: .long, help: "Model: cnn2d or cnn2d-ext.")
     var model: String?
 
@@ -56,6 +59,7 @@ struct TrainCommand: ParsableCommand {
             throw CLIError.message(error.description, code: 2)
         }
         if let data { settings.data = data }
+        if let testData { settings.testData = testData }
         if let model { settings.model = model }
         if let dense { settings.dense = dense }
         if let epochs { settings.epochs = epochs }
