@@ -24,6 +24,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure training throughput and all-reduce bandwidth on this machine.",
-        subcommands: []
+        subcommands: [BenchAllReduceCommand.self, BenchAllReduceRankCommand.self]
     )
 }
