@@ -52,5 +52,6 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
     ]
 )
