@@ -26,7 +26,7 @@ final class ZeroMQRingLinkTests: XCTestCase {
     }
 
     func testThreeRanksOverRealSocketsSumExactlyAndDropStaleFrames() throws {
-        let n = 3, count = 1_000_003
+        let n = 3, count = 300_007
         let context = try ZMQContext()
         let links = try (0..<n).map { _ in try ZeroMQRingLink(context: context) }
         for r in 0..<n { try links[r].connect(successor: links[(r + 1) % n].boundEndpoint) }
@@ -40,10 +40,11 @@ final class ZeroMQRingLinkTests: XCTestCase {
             try garbage.withUnsafeBytes { payload in try links[0].send(header: header, payload: payload) }
         }
 
+        let expected = (0..<count).map { i in (0..<n).reduce(Float(0)) { $0 + Ranks.value(i, $1) } }
         for step in UInt32(5)...UInt32(6) {
             for r in 0..<n { for i in 0..<count { ranks.buffers[r][i] = Ranks.value(i, r) } }
             let errors = runRanks(n) { rank in
-                let schedule = RingSchedule(worldSize: n, rank: rank, elementCount: count, chunkElements: 65_536)
+                let schedule = RingSchedule(worldSize: n, rank: rank, elementCount: count, chunkElements: 16_384)
                 ranks.reports[rank] = try RingAllReduce.run(buffer: ranks.buffers[rank], schedule: schedule,
                                                             link: ranks.links[rank], generation: 42, step: step,
                                                             timeoutMilliseconds: 10_000)
@@ -51,11 +52,7 @@ final class ZeroMQRingLinkTests: XCTestCase {
             XCTAssertEqual(errors, [nil, nil, nil])
             XCTAssertEqual(ranks.reports.map(\.droppedFrames), step == 5 ? [0, 1, 0] : [0, 0, 0])
             for r in 0..<n {
-                var mismatches = 0
-                for i in 0..<count where ranks.buffers[r][i] != (0..<n).reduce(Float(0), { $0 + Ranks.value(i, $1) }) {
-                    mismatches += 1
-                }
-                XCTAssertEqual(mismatches, 0, "step \(step) rank \(r)")
+                XCTAssertTrue(ranks.buffers[r].elementsEqual(expected), "step \(step) rank \(r)")
             }
         }
         links.forEach { $0.close() }
