@@ -21,8 +21,9 @@ public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
     ///   - bind: `tcp://127.0.0.1:*` (port chosen at run time) or a fixed `tcp://host:port`.
     ///   - maxFrameBytes: inbound messages larger than this drop the connection (ZMQ_MAXMSGSIZE).
     ///   - lingerMilliseconds: how long unsent frames are kept after `close`.
+    ///   - kernelBufferBytes: SO_SNDBUF / SO_RCVBUF of both sockets; nil keeps the OS default.
     public init(context: ZMQContext, bind: String = "tcp://127.0.0.1:*", maxFrameBytes: Int = 64 << 20,
-                lingerMilliseconds: Int = 2_000) throws(ZMQError) {
+                lingerMilliseconds: Int = 2_000, kernelBufferBytes: Int? = nil) throws(ZMQError) {
         inbound = try ZMQSocket(context: context, type: .pull)
         outbound = try ZMQSocket(context: context, type: .push)
         // Queued frames are bounded by the protocol (at most about one segment per link in
@@ -33,6 +34,10 @@ public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
         try inbound.set(.linger, 0)
         try outbound.set(.sendHighWaterMark, 0)
         try outbound.set(.linger, lingerMilliseconds)
+        if let kernelBufferBytes {
+            try inbound.set(.receiveBuffer, kernelBufferBytes)
+            try outbound.set(.sendBuffer, kernelBufferBytes)
+        }
         try inbound.bind(bind)
         boundEndpoint = try inbound.lastEndpoint()
     }

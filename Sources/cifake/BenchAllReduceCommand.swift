@@ -20,6 +20,15 @@ struct AllReduceBenchOptions: ParsableArguments {
     @Option(name: .customLong("chunk-kib"), help: "Chunk (frame payload) size in KiB.")
     var chunkKiB: Int = 1024
 
+    @Option(name: .customLong("io-threads"), help: "ZeroMQ I/O threads per rank process.")
+    var ioThreads: Int = 1
+
+    @Option(help: "Ring transport: tcp (127.0.0.1, ports chosen at run time) or ipc (Unix domain sockets).")
+    var transport: String = "tcp"
+
+    @Option(name: .customLong("socket-buffer-kib"), help: "Kernel socket buffer size in KiB (0 = OS default).")
+    var socketBufferKiB: Int = 0
+
     @Option(name: .customLong("timeout-ms"), help: "Deadline of every receive, milliseconds.")
     var timeoutMilliseconds: Int = 30_000
 
@@ -27,6 +36,7 @@ struct AllReduceBenchOptions: ParsableArguments {
         guard workers >= 1 else { throw ValidationError("--workers must be >= 1, found \(workers)") }
         guard !mib.isEmpty, mib.allSatisfy({ $0 > 0 }) else { throw ValidationError("--mib needs sizes > 0") }
         guard iters >= 1, warmup >= 0 else { throw ValidationError("--iters must be >= 1 and --warmup >= 0") }
+        guard ["tcp", "ipc"].contains(transport) else { throw ValidationError("--transport must be tcp or ipc, found \(transport)") }
         guard chunkKiB >= 1 else { throw ValidationError("--chunk-kib must be >= 1, found \(chunkKiB)") }
     }
 
@@ -39,7 +49,8 @@ struct AllReduceBenchOptions: ParsableArguments {
     var arguments: [String] {
         ["--workers", "\(workers)", "--mib"] + mib.map { "\($0)" } +
             ["--iters", "\(iters)", "--warmup", "\(warmup)", "--chunk-kib", "\(chunkKiB)",
-             "--timeout-ms", "\(timeoutMilliseconds)"]
+             "--timeout-ms", "\(timeoutMilliseconds)", "--io-threads", "\(ioThreads)",
+             "--transport", transport, "--socket-buffer-kib", "\(socketBufferKiB)"]
     }
 }
 
@@ -114,8 +125,8 @@ struct BenchAllReduceCommand: ParsableCommand {
             try router.sendMultipart([identities[rank], Array("ring \(endpoints[(rank + 1) % n])".utf8)])
         }
 
-        print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.warmup) warm-up + \(options.iters) timed per size, results checked by every rank")
-        print("   size MiB   median ms     min ms   algbw GB/s   busbw GB/s   busbw@min GB/s")
+        print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.ioThreads) ZeroMQ I/O thread(s) per rank, \(options.transport), \(options.warmup) warm-up + \(options.iters) timed per size, results checked by every rank")
+        print("   size MiB   median ms     min ms   algbw GB/s   busbw GB/s   busbw@min GB/s   CPU ms/rank")
         for (sizeIndex, mib) in options.mib.enumerated() {
             // Barriers: every rank says "ready", then all get "go".
             for _ in 0..<(options.warmup + options.iters) {
@@ -130,12 +141,14 @@ struct BenchAllReduceCommand: ParsableCommand {
             // Timings: "times <rank> <size index> <seconds>..." from every rank; an all-reduce
             // takes as long as its slowest rank.
             var slowest = [Double](repeating: 0, count: options.iters)
+            var cpuSeconds = 0.0
             for _ in 0..<n {
                 let (_, words) = try receive()
-                guard words.count == 3 + options.iters, words[0] == "times", Int(words[2]) == sizeIndex else {
-                    throw ValidationError("expected 'times <rank> \(sizeIndex) <\(options.iters) values>', found '\(words.prefix(4).joined(separator: " "))...'")
+                guard words.count == 4 + options.iters, words[0] == "times", Int(words[2]) == sizeIndex else {
+                    throw ValidationError("expected 'times <rank> \(sizeIndex) <cpu> <\(options.iters) values>', found '\(words.prefix(4).joined(separator: " "))...'")
                 }
-                for i in 0..<options.iters { slowest[i] = max(slowest[i], Double(words[3 + i]) ?? .infinity) }
+                cpuSeconds += (Double(words[3]) ?? 0) / Double(n)
+                for i in 0..<options.iters { slowest[i] = max(slowest[i], Double(words[4 + i]) ?? .infinity) }
             }
             let sorted = slowest.sorted()
             let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
@@ -143,8 +156,8 @@ struct BenchAllReduceCommand: ParsableCommand {
             let bytes = Double(AllReduceBenchOptions.elementCount(mib: mib) * MemoryLayout<Float>.size)
             let factor = n > 1 ? 2 * Double(n - 1) / Double(n) : 1
             let algbw = bytes / median / 1e9
-            print(String(format: "%11.2f %11.3f %10.3f %12.3f %12.3f %16.3f", mib, median * 1e3, minimum * 1e3,
-                         algbw, algbw * factor, bytes / minimum / 1e9 * factor))
+            print(String(format: "%11.2f %11.3f %10.3f %12.3f %12.3f %16.3f %13.3f", mib, median * 1e3, minimum * 1e3,
+                         algbw, algbw * factor, bytes / minimum / 1e9 * factor, cpuSeconds * 1e3))
         }
         for (rank, process) in processes.enumerated() {
             process.waitUntilExit()

@@ -23,8 +23,26 @@ struct BenchAllReduceRankCommand: ParsableCommand {
 
     static func value(element i: Int, rank r: Int) -> Float { Float((7 &* i &+ 13 &* r) % 1000) }
 
+    /// CPU time of this process (all threads, ZeroMQ's included), seconds.
+    static func processCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+    }
+
     func run() throws {
-        let context = try ZMQContext()
+        if ProcessInfo.processInfo.environment["RING_DEFAULT_MALLOC"] == nil {
+            guard ReceiveAllocator.keepFreedMessageMemory() else {
+                throw ValidationError("rank \(rank): mallopt refused the receive-buffer thresholds")
+            }
+        }
+        let context = try ZMQContext(ioThreads: options.ioThreads)
         let control = try ZMQSocket(context: context, type: .dealer)
         try control.set(.linger, 1_000)
         try control.connect(coordinator)
@@ -47,7 +65,11 @@ struct BenchAllReduceRankCommand: ParsableCommand {
             return String(decoding: parts.last ?? [], as: UTF8.self)
         }
 
-        let link = try ZeroMQRingLink(context: context)
+        let bind = options.transport == "ipc"
+            ? "ipc://\(NSTemporaryDirectory())cifake-ring-\(ProcessInfo.processInfo.processIdentifier)-\(rank)"
+            : "tcp://127.0.0.1:*"
+        let link = try ZeroMQRingLink(context: context, bind: bind,
+                                      kernelBufferBytes: options.socketBufferKiB > 0 ? options.socketBufferKiB * 1024 : nil)
         defer { link.close() }
         try control.send(Array("hello \(rank) \(link.boundEndpoint)".utf8))
         let ring = try receiveControl()
@@ -62,6 +84,7 @@ struct BenchAllReduceRankCommand: ParsableCommand {
             let expected = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
             defer { initial.deallocate(); expected.deallocate(); buffer.deallocate() }
+            let rank = self.rank
             for i in 0..<count {
                 initial[i] = Self.value(element: i, rank: rank)
                 var sum: Float = 0
@@ -69,18 +92,25 @@ struct BenchAllReduceRankCommand: ParsableCommand {
                 expected[i] = sum
             }
             var times: [Double] = []
+            var cpuSeconds = 0.0
+            var threadSeconds = 0.0
             let clock = ContinuousClock()
-            for iteration in 0..<(options.warmup + options.iters) {
+            let warmup = options.warmup, iterations = options.warmup + options.iters
+            for iteration in 0..<iterations {
                 _ = buffer.update(fromContentsOf: initial)
                 try control.send(Array("ready \(rank)".utf8))
                 let go = try receiveControl()
                 guard go == "go" else { throw ValidationError("rank \(rank): expected 'go', found '\(go)'") }
                 let start = clock.now
+                let cpuStart = Self.processCPUSeconds()
+                let threadStart = Self.threadCPUSeconds()
                 _ = try RingAllReduce.run(buffer: buffer, schedule: schedule, link: link,
                                           generation: UInt64(sizeIndex + 1), step: UInt32(iteration),
                                           timeoutMilliseconds: timeout)
                 let elapsed = clock.now - start
-                if iteration >= options.warmup {
+                if iteration >= warmup {
+                    cpuSeconds += Self.processCPUSeconds() - cpuStart
+                    threadSeconds += Self.threadCPUSeconds() - threadStart
                     times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
                 }
                 if memcmp(buffer.baseAddress!, expected.baseAddress!, count * MemoryLayout<Float>.size) != 0 {
@@ -88,7 +118,10 @@ struct BenchAllReduceRankCommand: ParsableCommand {
                     throw ValidationError("rank \(rank): size \(mib) MiB iteration \(iteration): element \(bad) expected \(expected[bad]), found \(buffer[bad])")
                 }
             }
-            try control.send(Array((["times", "\(rank)", "\(sizeIndex)"] + times.map { "\($0)" }).joined(separator: " ").utf8))
+            if ProcessInfo.processInfo.environment["RING_DEBUG"] != nil {
+                FileHandle.standardError.write(Data("rank \(rank) size \(mib): main thread CPU \(threadSeconds / Double(times.count) * 1e3) ms, process \(cpuSeconds / Double(times.count) * 1e3) ms\n".utf8))
+            }
+            try control.send(Array((["times", "\(rank)", "\(sizeIndex)", "\(cpuSeconds / Double(times.count))"] + times.map { "\($0)" }).joined(separator: " ").utf8))
         }
     }
 }
