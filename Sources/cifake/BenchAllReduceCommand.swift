@@ -29,6 +29,12 @@ struct AllReduceBenchOptions: ParsableArguments {
     @Option(name: .customLong("socket-buffer-kib"), help: "Kernel socket buffer size in KiB (0 = OS default).")
     var socketBufferKiB: Int = 0
 
+    @Flag(name: .customLong("default-malloc"), help: ArgumentHelp("Keep glibc's default malloc thresholds (to measure their cost).", visibility: .hidden))
+    var defaultMalloc = false
+
+    @Flag(help: "Ranks print their main-thread and process CPU time per all-reduce.")
+    var verbose = false
+
     @Option(name: .customLong("timeout-ms"), help: "Deadline of every receive, milliseconds.")
     var timeoutMilliseconds: Int = 30_000
 
@@ -51,6 +57,7 @@ struct AllReduceBenchOptions: ParsableArguments {
             ["--iters", "\(iters)", "--warmup", "\(warmup)", "--chunk-kib", "\(chunkKiB)",
              "--timeout-ms", "\(timeoutMilliseconds)", "--io-threads", "\(ioThreads)",
              "--transport", transport, "--socket-buffer-kib", "\(socketBufferKiB)"]
+            + (defaultMalloc ? ["--default-malloc"] : []) + (verbose ? ["--verbose"] : [])
     }
 }
 

@@ -37,7 +37,7 @@ struct BenchAllReduceRankCommand: ParsableCommand {
     }
 
     func run() throws {
-        if ProcessInfo.processInfo.environment["RING_DEFAULT_MALLOC"] == nil {
+        if !options.defaultMalloc {
             guard ReceiveAllocator.keepFreedMessageMemory() else {
                 throw ValidationError("rank \(rank): mallopt refused the receive-buffer thresholds")
             }
@@ -118,7 +118,7 @@ struct BenchAllReduceRankCommand: ParsableCommand {
                     throw ValidationError("rank \(rank): size \(mib) MiB iteration \(iteration): element \(bad) expected \(expected[bad]), found \(buffer[bad])")
                 }
             }
-            if ProcessInfo.processInfo.environment["RING_DEBUG"] != nil {
+            if options.verbose {
                 FileHandle.standardError.write(Data("rank \(rank) size \(mib): main thread CPU \(threadSeconds / Double(times.count) * 1e3) ms, process \(cpuSeconds / Double(times.count) * 1e3) ms\n".utf8))
             }
             try control.send(Array((["times", "\(rank)", "\(sizeIndex)", "\(cpuSeconds / Double(times.count))"] + times.map { "\($0)" }).joined(separator: " ").utf8))
