@@ -22,6 +22,11 @@ public enum RingAllReduce {
     ///   - generation: membership generation; frames of other generations are dropped.
     ///   - step: training step; frames of other steps are dropped.
     ///   - timeoutMilliseconds: deadline for each receive (and for the final send release).
+    /// - Returns: counts of frames used and dropped.
+    /// - Throws: `RingAllReduceError` (timeout naming the predecessor, bad or misplaced frame) or
+    ///   the link's own errors. After a throw the buffer holds partial sums, and frames queued
+    ///   before the failure may still read it: call `link.waitUntilSendsReleased` (closing the
+    ///   link first if the successor is gone) before freeing the buffer.
     public static func run(buffer: UnsafeMutableBufferPointer<Float>, schedule: RingSchedule, link: some RingLink,
                            generation: UInt64, step: UInt32, timeoutMilliseconds: Int = 30_000) throws -> RingAllReduceReport {
         guard buffer.count == schedule.elementCount else {
