@@ -63,5 +63,6 @@ let package = Package(
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
     ]
 )

@@ -36,6 +36,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure training throughput and all-reduce bandwidth on this machine.",
-        subcommands: [BenchTrainCommand.self]
+        subcommands: [BenchTrainCommand.self, BenchAllReduceCommand.self, BenchAllReduceRankCommand.self]
     )
 }

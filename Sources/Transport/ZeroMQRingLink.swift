@@ -1,0 +1,82 @@
+import Collective
+
+/// A `RingLink` over ZeroMQ: a PULL socket bound for the predecessor and a PUSH socket connected
+/// to the successor. Frames are two-part messages (40-byte header, then the payload sent
+/// zero-copy from the caller's buffer); payloads are received into one reused message, so no
+/// receive allocates fresh pages.
+///
+/// Threading rule: used by one thread at a time (the one running the all-reduce), a dedicated
+/// `Thread`, never Swift's cooperative pool. Hence `@unchecked Sendable`: it may be handed over.
+public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
+    private let inbound: ZMQSocket
+    private let outbound: ZMQSocket
+    private let releases = ZMQReleaseCounter()
+    private let headerPart = ZMQMessage()
+    private let payloadPart = ZMQMessage()
+    /// The endpoint the predecessor connects to, with the port the OS chose.
+    public let boundEndpoint: String
+
+    /// Binds the inbound (PULL) socket.
+    /// - Parameters:
+    ///   - bind: `tcp://127.0.0.1:*` (port chosen at run time) or a fixed `tcp://host:port`.
+    ///   - maxFrameBytes: inbound messages larger than this drop the connection (ZMQ_MAXMSGSIZE).
+    ///   - lingerMilliseconds: how long unsent frames are kept after `close`.
+    ///   - kernelBufferBytes: SO_SNDBUF / SO_RCVBUF of both sockets; nil keeps the OS default.
+    public init(context: ZMQContext, bind: String = "tcp://127.0.0.1:*", maxFrameBytes: Int = 64 << 20,
+                lingerMilliseconds: Int = 2_000, kernelBufferBytes: Int? = nil) throws(ZMQError) {
+        inbound = try ZMQSocket(context: context, type: .pull)
+        outbound = try ZMQSocket(context: context, type: .push)
+        // Queued frames are bounded by the protocol (at most about one segment per link in
+        // flight) and zero-copy frames cost no memory, so no high-water mark may block a send:
+        // a blocked send in a ring can deadlock all ranks.
+        try inbound.set(.receiveHighWaterMark, 0)
+        try inbound.set(.maxMessageSize, maxFrameBytes)
+        try inbound.set(.linger, 0)
+        try outbound.set(.sendHighWaterMark, 0)
+        try outbound.set(.linger, lingerMilliseconds)
+        if let kernelBufferBytes {
+            try inbound.set(.receiveBuffer, kernelBufferBytes)
+            try outbound.set(.sendBuffer, kernelBufferBytes)
+        }
+        try inbound.bind(bind)
+        boundEndpoint = try inbound.lastEndpoint()
+    }
+
+    /// Connects the outbound (PUSH) socket to the successor's `boundEndpoint`.
+    public func connect(successor endpoint: String) throws(ZMQError) {
+        try outbound.connect(endpoint)
+    }
+
+    /// Closes both sockets. Unsent frames linger (see `init`).
+    public func close() {
+        inbound.close()
+        outbound.close()
+    }
+
+    public func send(header: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) throws {
+        try outbound.send(header, more: true)
+        try outbound.sendZeroCopy(payload, releases: releases)
+    }
+
+    public func receive(timeoutMilliseconds: Int,
+                        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        guard try inbound.receive(into: headerPart, timeoutMilliseconds: timeoutMilliseconds) else { return false }
+        if headerPart.hasMore {
+            // Multipart messages arrive whole: the payload is already queued.
+            _ = try inbound.receive(into: payloadPart)
+            // Drain any unexpected extra parts so the next receive starts at a header.
+            if payloadPart.hasMore {
+                let extra = ZMQMessage()
+                repeat { _ = try inbound.receive(into: extra) } while extra.hasMore
+            }
+            try body(headerPart.bytes, payloadPart.bytes)
+        } else {
+            try body(headerPart.bytes, UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        return true
+    }
+
+    public func waitUntilSendsReleased(timeoutMilliseconds: Int) throws -> Bool {
+        releases.waitUntilAllReleased(timeoutMilliseconds: timeoutMilliseconds)
+    }
+}

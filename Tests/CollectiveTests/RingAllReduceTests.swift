@@ -1,0 +1,117 @@
+import Collective
+import Foundation
+import XCTest
+
+/// Per-rank buffers shared with rank threads; each thread touches only its own rank's buffer.
+final class RankBuffers: @unchecked Sendable {
+    let buffers: [UnsafeMutableBufferPointer<Float>]
+    var reports: [RingAllReduceReport]
+
+    /// Rank r's element i is (3 i + 5 r) mod 97: integers, so sums are exact.
+    init(worldSize: Int, elementCount: Int) {
+        buffers = (0..<worldSize).map { r in
+            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: elementCount)
+            for i in 0..<elementCount { buffer[i] = Self.value(element: i, rank: r) }
+            return buffer
+        }
+        reports = Array(repeating: RingAllReduceReport(), count: worldSize)
+    }
+
+    deinit { buffers.forEach { $0.deallocate() } }
+
+    static func value(element i: Int, rank r: Int) -> Float { Float((3 * i + 5 * r) % 97) }
+
+    /// The naive twin: the sum over ranks, element by element.
+    static func expected(worldSize: Int, elementCount: Int) -> [Float] {
+        (0..<elementCount).map { i in (0..<worldSize).reduce(Float(0)) { $0 + value(element: i, rank: $1) } }
+    }
+}
+
+final class RingAllReduceTests: XCTestCase {
+    func testInMemoryRingGivesExactSumsOnEveryRank() {
+        for n in 1...5 {
+            for (count, chunk) in [(0, 4), (1, 4), (n + 1, 1), (1000, 7), (4099, 512)] {
+                let ring = InMemoryRing(worldSize: n)
+                let data = RankBuffers(worldSize: n, elementCount: count)
+                let errors = runOnThreads(n) { rank in
+                    let schedule = RingSchedule(worldSize: n, rank: rank, elementCount: count, chunkElements: chunk)
+                    data.reports[rank] = try RingAllReduce.run(buffer: data.buffers[rank], schedule: schedule,
+                                                               link: ring.link(rank: rank), generation: 3, step: 9,
+                                                               timeoutMilliseconds: 5_000)
+                }
+                XCTAssertEqual(errors, Array(repeating: nil, count: n), "N=\(n) count=\(count)")
+                let expected = RankBuffers.expected(worldSize: n, elementCount: count)
+                for r in 0..<n {
+                    XCTAssertEqual(Array(data.buffers[r]), expected, "N=\(n) count=\(count) chunk=\(chunk) rank \(r)")
+                    XCTAssertEqual(data.reports[r].droppedFrames, 0)
+                }
+            }
+        }
+    }
+
+    func testStaleFramesAreDroppedNotSummed() throws {
+        let n = 3, count = 300
+        let ring = InMemoryRing(worldSize: n)
+        // Frames of an older generation and of another training step, full of garbage, queued
+        // ahead of the real ones for rank 1.
+        for (generation, step) in [(UInt64(6), UInt32(9)), (UInt64(7), UInt32(8))] {
+            let schedule = RingSchedule(worldSize: n, rank: 1, elementCount: count, chunkElements: 50)
+            let range = schedule.chunk(0, ofSegment: schedule.step(0).receiveSegment)
+            let header = RingFrameHeader(generation: generation, step: step, phase: .reduceScatter, ringStep: 0, chunk: 0,
+                                         elementOffset: UInt64(range.lowerBound), elementCount: UInt32(range.count))
+            let garbage = [Float](repeating: 1e6, count: range.count)
+            ring.push(to: 1, header: header.encoded(), payload: garbage.withUnsafeBytes { Array($0) })
+        }
+        let data = RankBuffers(worldSize: n, elementCount: count)
+        let errors = runOnThreads(n) { rank in
+            let schedule = RingSchedule(worldSize: n, rank: rank, elementCount: count, chunkElements: 50)
+            data.reports[rank] = try RingAllReduce.run(buffer: data.buffers[rank], schedule: schedule,
+                                                       link: ring.link(rank: rank), generation: 7, step: 9,
+                                                       timeoutMilliseconds: 5_000)
+        }
+        XCTAssertEqual(errors, [nil, nil, nil])
+        XCTAssertEqual(data.reports.map(\.droppedFrames), [0, 2, 0])
+        let expected = RankBuffers.expected(worldSize: n, elementCount: count)
+        for r in 0..<n { XCTAssertEqual(Array(data.buffers[r]), expected, "rank \(r)") }
+    }
+
+    func testSilentPredecessorTimesOutNamingIt() {
+        let ring = InMemoryRing(worldSize: 3)
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: 30)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 1)
+        let schedule = RingSchedule(worldSize: 3, rank: 2, elementCount: 30, chunkElements: 8)
+        XCTAssertThrowsError(try RingAllReduce.run(buffer: buffer, schedule: schedule, link: ring.link(rank: 2),
+                                                   generation: 1, step: 1, timeoutMilliseconds: 50)) { error in
+            XCTAssertEqual(error as? RingAllReduceError,
+                           .timeout(peerRank: 1, phase: .reduceScatter, ringStep: 0, chunk: 0, waitedMilliseconds: 50))
+        }
+    }
+
+    func testCurrentFrameOutOfPlaceIsAnError() {
+        let ring = InMemoryRing(worldSize: 2)
+        let header = RingFrameHeader(generation: 1, step: 1, phase: .reduceScatter, ringStep: 0, chunk: 1,
+                                     elementOffset: 0, elementCount: 2)
+        ring.push(to: 0, header: header.encoded(), payload: [UInt8](repeating: 0, count: 8))
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: 8)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 0)
+        let schedule = RingSchedule(worldSize: 2, rank: 0, elementCount: 8, chunkElements: 2)
+        XCTAssertThrowsError(try RingAllReduce.run(buffer: buffer, schedule: schedule, link: ring.link(rank: 0),
+                                                   generation: 1, step: 1, timeoutMilliseconds: 1_000)) { error in
+            guard case .unexpectedFrame(let peer, _, _)? = error as? RingAllReduceError else { return XCTFail("\(error)") }
+            XCTAssertEqual(peer, 1)
+        }
+    }
+
+    func testBufferOfWrongSizeIsRejected() {
+        let ring = InMemoryRing(worldSize: 2)
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: 8)
+        defer { buffer.deallocate() }
+        let schedule = RingSchedule(worldSize: 2, rank: 0, elementCount: 9, chunkElements: 2)
+        XCTAssertThrowsError(try RingAllReduce.run(buffer: buffer, schedule: schedule, link: ring.link(rank: 0),
+                                                   generation: 1, step: 1)) { error in
+            XCTAssertEqual(error as? RingAllReduceError, .bufferSizeMismatch(expected: 9, found: 8))
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import XCTest
+
+/// Runs the built `cifake` executable: real rank processes, real sockets. The ranks check the sums
+/// themselves and exit non-zero on any difference, so the exit status is the assertion.
+final class BenchAllReduceProcessTests: XCTestCase {
+    private func cifakeExecutable() throws -> URL {
+        let packageRoot = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = [
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("cifake"),
+            Bundle.main.bundleURL.appendingPathComponent("cifake"),
+            packageRoot.appendingPathComponent(".build/debug/cifake"),
+        ]
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw XCTSkip("cifake is not built (looked at \(candidates.map(\.path))); run `swift build` first")
+        }
+        return found
+    }
+
+    private func runBench(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = try cifakeExecutable()
+        process.arguments = ["bench", "allreduce"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    func testTwoRankProcesses() throws {
+        let (status, output) = try runBench(["--workers", "2", "--mib", "3", "--iters", "2", "--warmup", "1",
+                                             "--chunk-kib", "256", "--timeout-ms", "20000"])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("busbw"), output)
+    }
+
+    func testThreeRankProcessesWithUnevenSegments() throws {
+        // 2.5 MiB = 655,360 elements: segments of 218,454 / 218,453 / 218,453, chunks of 100 KiB.
+        let (status, output) = try runBench(["--workers", "3", "--mib", "2.5", "--iters", "2", "--warmup", "1",
+                                             "--chunk-kib", "100", "--timeout-ms", "20000"])
+        XCTAssertEqual(status, 0, output)
+    }
+}
