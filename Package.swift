@@ -49,7 +49,12 @@ let package = Package(
         // The only code that touches ZeroMQ.
         .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
 
+        // The process shells: coordinator, worker, local launcher. The only code that combines
+        // sockets, files and the training loop.
+        .target(name: "Runtime", dependencies: ["Training", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation"]),
+
         .executableTarget(name: "cifake", dependencies: [
+            "Runtime",
             "Training", "Data", "Evaluation", "Model", "Kernels", "Collective", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -12,6 +12,13 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var imagesPerSecond: Double
     public var best: Bool
 
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double?, validationAccuracy: Double?,
+                testAccuracy: Double?, learningRate: Double, seconds: Double, imagesPerSecond: Double, best: Bool) {
+        self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
+        self.validationLoss = validationLoss; self.validationAccuracy = validationAccuracy; self.testAccuracy = testAccuracy
+        self.learningRate = learningRate; self.seconds = seconds; self.imagesPerSecond = imagesPerSecond; self.best = best
+    }
+
     enum CodingKeys: String, CodingKey {
         case epoch
         case trainLoss = "train_loss"

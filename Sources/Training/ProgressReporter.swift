@@ -7,7 +7,9 @@ import Foundation
 /// (at most one every few seconds) otherwise, so logs of batch jobs stay readable.
 public final class ProgressReporter: @unchecked Sendable {
     public let isTerminal: Bool
-    private var lastPlainLine = 0.0
+    /// Seconds between plain progress lines when not on a terminal.
+    public var plainInterval = 10.0
+    private var lastPlainLine = -1e9
     private let start = Date()
 
     public init(isTerminal: Bool = isatty(STDERR_FILENO) == 1) {
@@ -22,16 +24,16 @@ public final class ProgressReporter: @unchecked Sendable {
 
     /// Live progress of an epoch.
     public func step(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Double, accuracy: Double,
-                     imagesPerSecond: Double, etaSeconds: Double) {
+                     imagesPerSecond: Double, etaSeconds: Double, suffix: String = "") {
         let fraction = Double(step) / Double(max(1, steps))
         let text = String(format: "epoch %d/%d %@ %d/%d loss %.4f acc %.4f %.0f img/s ETA %@",
                           epoch, epochs, bar(fraction) as NSString, step, steps, loss, accuracy, imagesPerSecond,
-                          Self.duration(etaSeconds) as NSString)
+                          Self.duration(etaSeconds) as NSString) + (suffix.isEmpty ? "" : " " + suffix)
         if isTerminal {
             writeStandardError("\r\u{1B}[2K" + text)
             } else {
             let now = Date().timeIntervalSince(start)
-            if now - lastPlainLine >= 10 || step == steps {
+            if now - lastPlainLine >= plainInterval || step == steps {
                 lastPlainLine = now
                 log(text)
             }

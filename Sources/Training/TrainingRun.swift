@@ -128,7 +128,9 @@ public struct TrainingRun {
         return Outcome(runFolder: folder, bestEpoch: bestEpoch, report: report, history: history)
     }
 
-    func loadData(_ config: TrainingConfig, folder: String) throws -> CIFAKEDataset {
+    /// The run's data: `config.data` (or a synthetic set written into the run folder), and
+    /// `config.testData` as the test set when given.
+    public func loadData(_ config: TrainingConfig, folder: String) throws -> CIFAKEDataset {
         var path = config.data
         if path.isEmpty || path == "synthetic" {
             path = "\(folder)/synthetic-data"

@@ -164,10 +164,15 @@ public enum WireCodec {
             }
         case .checkpointOffer(let o):
             w.i64(o.step); w.u64(o.totalBytes); w.u64(o.checksum)
-        case .checkpointRequest(let q), .stateRequest(let q):
+        case .runInfoRequest:
+            break
+        case .runInfo(let info):
+            try check("runInfo.configuration", info.configuration.count, maximumJSONBytes)
+            w.blob(info.configuration); w.u64(info.dataBytes); w.u64(info.dataDigest)
+        case .checkpointRequest(let q), .stateRequest(let q), .dataRequest(let q):
             try check("request.length", q.length, maximumChunkBytes)
             w.i64(q.step); w.u64(q.offset); w.count(q.length)
-        case .checkpointChunk(let c), .stateChunk(let c):
+        case .checkpointChunk(let c), .stateChunk(let c), .dataChunk(let c):
             try putChunk(c, &w)
         case .evaluationResult(let e):
             try check("evaluationResult.json", e.json.count, maximumJSONBytes)
@@ -310,6 +315,15 @@ public enum WireCodec {
             return .stateRequest(try rangeRequest("stateRequest", &r))
         case .stateChunk:
             return .stateChunk(try chunk("stateChunk", &r))
+        case .runInfoRequest:
+            return .runInfoRequest
+        case .runInfo:
+            return .runInfo(RunInfo(configuration: try r.blob("runInfo.configuration", maximum: maximumJSONBytes),
+                                    dataBytes: try r.u64("runInfo.dataBytes"), dataDigest: try r.u64("runInfo.dataDigest")))
+        case .dataRequest:
+            return .dataRequest(try rangeRequest("dataRequest", &r))
+        case .dataChunk:
+            return .dataChunk(try chunk("dataChunk", &r))
         }
     }
 }

@@ -18,4 +18,8 @@ public enum WireKind: UInt16, Sendable, CaseIterable {
     case evaluationResult = 16
     case stateRequest = 17
     case stateChunk = 18
+    case runInfoRequest = 19
+    case runInfo = 20
+    case dataRequest = 21
+    case dataChunk = 22
 }

@@ -39,6 +39,14 @@ public enum WireMessage: Sendable, Equatable {
     case stateRequest(ByteRangeRequest)
     /// state source -> joining worker (relayed).
     case stateChunk(ByteChunk)
+    /// worker -> coordinator: what does this run train, and on which data?
+    case runInfoRequest
+    /// coordinator -> worker: the run's configuration and its packed data set's size and digest.
+    case runInfo(RunInfo)
+    /// worker -> coordinator: a byte range of the packed data set.
+    case dataRequest(ByteRangeRequest)
+    /// coordinator -> worker: that byte range.
+    case dataChunk(ByteChunk)
 
     public var kind: WireKind {
         switch self {
@@ -60,6 +68,10 @@ public enum WireMessage: Sendable, Equatable {
         case .evaluationResult: .evaluationResult
         case .stateRequest: .stateRequest
         case .stateChunk: .stateChunk
+        case .runInfoRequest: .runInfoRequest
+        case .runInfo: .runInfo
+        case .dataRequest: .dataRequest
+        case .dataChunk: .dataChunk
         }
     }
 

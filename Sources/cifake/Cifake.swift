@@ -8,6 +8,8 @@ struct Cifake: ParsableCommand {
         subcommands: [
             TrainCommand.self,
             EvaluateCommand.self,
+            CoordinatorCommand.self,
+            WorkerCommand.self,
             DataCommand.self,
             BenchCommand.self,
         ]

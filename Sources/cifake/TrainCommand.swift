@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kernels
+import Runtime
 import Training
 
 /// `cifake train`: one process trains the paper's CNN and writes a run folder.
@@ -48,6 +49,12 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Compute threads.")
     var threads: Int?
 
+    @Option(name: .long, help: "Train as a cluster on this machine: a coordinator and this many worker processes.")
+    var workers: Int?
+
+    @Option(name: .customLong("worker-threads"), help: "Compute threads per worker (default: cores / workers, at least 1).")
+    var workerThreads: Int?
+
     @Flag(name: .long, help: "Print kernel and data details.")
     var verbose = false
 
@@ -71,6 +78,15 @@ struct TrainCommand: ParsableCommand {
         let problems = settings.problems()
         guard problems.isEmpty else {
             throw CLIError.message(ConfigError.invalid(source: config ?? "command line", problems: problems).description, code: 2)
+        }
+        if let workers {
+            guard workers >= 1 else { throw CLIError.message("--workers must be at least 1, found \(workers)", code: 2) }
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            let cluster = LocalCluster(config: settings, workers: workers, threadsPerWorker: workerThreads ?? max(1, cores / workers))
+            let status: Int32
+            do { status = try cluster.run() } catch { throw CLIError.message("\(error)", code: 1) }
+            if status != 0 { throw ExitCode(status) }
+            return
         }
         do {
             _ = try TrainingRun(config: settings, verbose: verbose).run()

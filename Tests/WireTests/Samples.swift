@@ -40,6 +40,10 @@ let samples: [WireMessage] = {
         .stateRequest(ByteRangeRequest(step: 5, offset: 0, length: 1)),
         .stateChunk(ByteChunk(step: 5, offset: 0, total: 0, bytes: [])),
         .stateChunk(ByteChunk(step: 5, offset: 0, total: 300, bytes: (0 ..< 300).map { UInt8(truncatingIfNeeded: $0 &* 7) })),
+        .runInfoRequest,
+        .runInfo(RunInfo(configuration: Array("model: cnn2d\ndense: 32\n".utf8), dataBytes: 309_670_118, dataDigest: 0xfeed_beef)),
+        .dataRequest(ByteRangeRequest(step: 0, offset: 4 << 20, length: 4 << 20)),
+        .dataChunk(ByteChunk(step: 0, offset: 3, total: 10, bytes: [9, 8, 7])),
     ]
 }()
 

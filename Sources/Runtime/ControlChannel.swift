@@ -1,0 +1,51 @@
+import Transport
+import Wire
+
+/// One end of the control plane: a DEALER (worker, evaluator) or ROUTER (coordinator) socket
+/// carrying `WireMessage` frames. Used by one thread only. Frames that do not decode are
+/// reported through `onBadFrame` and dropped, never acted on.
+final class ControlChannel {
+    let socket: ZMQSocket
+    let isRouter: Bool
+    var onBadFrame: (String) -> Void = { _ in }
+
+    /// Frames larger than this are refused by the socket (ZMQ_MAXMSGSIZE).
+    static let maximumFrameBytes = WireCodec.maximumFrameBytes
+
+    init(context: ZMQContext, router: Bool) throws {
+        isRouter = router
+        socket = try ZMQSocket(context: context, type: router ? .router : .dealer)
+        try socket.set(.maxMessageSize, Self.maximumFrameBytes + 64)
+        try socket.set(.linger, 1000)
+        try socket.set(.sendHighWaterMark, 0)
+        try socket.set(.receiveHighWaterMark, 0)
+    }
+
+    func send(_ message: WireMessage, generation: UInt64 = 0, to peer: [UInt8]? = nil) throws {
+        let frame = try WireCodec.encode(message, generation: generation)
+        if isRouter {
+            guard let peer else { preconditionFailure("a router needs the peer's identity") }
+            try socket.sendMultipart([peer, frame])
+        } else {
+            _ = try socket.send(frame)
+        }
+    }
+
+    /// The next well-formed message (and, on a router, its sender), or nil when nothing valid
+    /// arrived within the deadline.
+    func receive(timeoutMilliseconds: Int) throws -> (peer: [UInt8], header: WireHeader, message: WireMessage)? {
+        guard let parts = try socket.receiveMultipart(timeoutMilliseconds: timeoutMilliseconds) else { return nil }
+        let peer = isRouter ? (parts.first ?? []) : []
+        guard let frame = isRouter ? (parts.count == 2 ? parts[1] : nil) : (parts.count == 1 ? parts[0] : nil) else {
+            onBadFrame("dropped a message of \(parts.count) parts (expected \(isRouter ? 2 : 1))")
+            return nil
+        }
+        do {
+            let (header, message) = try WireCodec.decode(frame)
+            return (peer, header, message)
+        } catch {
+            onBadFrame("dropped a bad frame of \(frame.count) bytes: \(error)")
+            return nil
+        }
+    }
+}

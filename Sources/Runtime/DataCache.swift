@@ -1,0 +1,72 @@
+import Data
+import Foundation
+import Storage
+import Training
+import Wire
+
+/// Gets a worker the run's data: its own copy when the digest matches, else the cached copy
+/// from an earlier run, else the packed file from the coordinator, chunk by chunk, checked by
+/// chunk checksums and then by the content digest, and cached for next time.
+struct DataCache {
+    let folder: String
+    let log: (String) -> Void
+
+    func path(for digest: UInt64) -> String { "\(folder)/\(RunIdentity.hex(digest)).cifakepk" }
+
+    func obtain(info: RunInfo, localPath: String?, options: LoadOptions, fetch: (ByteRangeRequest) throws -> ByteChunk) throws -> CIFAKEDataset {
+        if let localPath {
+            let dataset = try DataLoading.load(localPath, options: options, progress: ProgressReporter())
+            if dataset.digest == info.dataDigest {
+                log("data: using the local copy \(localPath) (digest \(RunIdentity.hex(dataset.digest)) matches the coordinator's)")
+                return dataset
+            }
+            log("data: the local copy \(localPath) has digest \(RunIdentity.hex(dataset.digest)), the coordinator's is \(RunIdentity.hex(info.dataDigest)); fetching the coordinator's")
+        }
+        let cached = path(for: info.dataDigest)
+        if FileManager.default.fileExists(atPath: cached) {
+            if let dataset = try? PackedDataset.read(path: cached), dataset.digest == info.dataDigest {
+                log("data: using the cached copy \(cached)")
+                return dataset
+            }
+            log("data: the cached copy \(cached) is damaged or stale; fetching again")
+        }
+        let began = Date()
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(Int(info.dataBytes))
+        let chunk = 4 << 20
+        while UInt64(bytes.count) < info.dataBytes {
+            let length = min(chunk, Int(info.dataBytes) - bytes.count)
+            let piece = try fetch(ByteRangeRequest(step: 0, offset: UInt64(bytes.count), length: length))
+            guard piece.offset == UInt64(bytes.count), piece.bytes.count == length, piece.total == info.dataBytes else {
+                throw RuntimeError.protocolViolation("data chunk at offset \(piece.offset) with \(piece.bytes.count) bytes of \(piece.total); expected offset \(bytes.count), \(length) bytes of \(info.dataBytes)")
+            }
+            bytes += piece.bytes
+        }
+        try AtomicFile.makeFolder(folder)
+        try AtomicFile.write(bytes, to: cached)
+        let dataset = try PackedDataset.read(path: cached)
+        guard dataset.digest == info.dataDigest else {
+            try? FileManager.default.removeItem(atPath: cached)
+            throw RuntimeError.protocolViolation("received data has digest \(RunIdentity.hex(dataset.digest)), the coordinator announced \(RunIdentity.hex(info.dataDigest))")
+        }
+        log(String(format: "data: received %.1f MB from the coordinator in %.1f s, cached at %@", Double(bytes.count) / 1e6,
+                   Date().timeIntervalSince(began), cached))
+        return dataset
+    }
+}
+
+public enum RuntimeError: Error, CustomStringConvertible {
+    case protocolViolation(String)
+    case refused(String)
+    case timeout(String)
+    case stopped(String)
+
+    public var description: String {
+        switch self {
+        case .protocolViolation(let s): "protocol error: \(s)"
+        case .refused(let s): s
+        case .timeout(let s): "timed out: \(s)"
+        case .stopped(let s): "stopped: \(s)"
+        }
+    }
+}

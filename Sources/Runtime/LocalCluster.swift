@@ -1,0 +1,135 @@
+import Dispatch
+import Foundation
+import Training
+
+/// `cifake train --workers N`: a coordinator and N workers as real processes on loopback (like
+/// torchrun's standalone mode). Their output is streamed with a role prefix; Ctrl-C, or any
+/// process failing, stops them all.
+public struct LocalCluster {
+    public var config: TrainingConfig
+    public var workers: Int
+    public var threadsPerWorker: Int
+    public var executable = "/proc/self/exe"
+
+    public init(config: TrainingConfig, workers: Int, threadsPerWorker: Int) {
+        self.config = config
+        self.workers = workers
+        self.threadsPerWorker = threadsPerWorker
+    }
+
+    /// Runs the cluster to completion; returns the exit status for the launcher.
+    public func run() throws -> Int32 {
+        let configPath = NSTemporaryDirectory() + "cifake-launch-\(getpid()).yaml"
+        try ConfigFile.yaml(config).write(toFile: configPath, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+
+        let group = ProcessGroup()
+        let endpoint = EndpointBox()
+        let coordinator = try group.start(executable, ["coordinator", "--config", configPath, "--listen", "127.0.0.1:0",
+                                                       "--min-workers", "\(workers)", "--max-workers", "\(workers)"],
+                                          prefix: "[coordinator] ") { line in
+            if let range = line.range(of: "coordinator listening on ") { endpoint.set(String(line[range.upperBound...])) }
+        }
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        signal(SIGINT, SIG_IGN)
+        interrupt.setEventHandler {
+            writeStandardError("\n[launcher] interrupted: stopping every process\n")
+            group.terminateAll()
+            exit(130)
+        }
+        interrupt.resume()
+
+        guard let address = endpoint.wait(seconds: 600, while: { coordinator.isRunning }) else {
+            group.terminateAll()
+            writeStandardError("[launcher] the coordinator exited before listening (status \(coordinator.isRunning ? -1 : coordinator.terminationStatus))\n")
+            return 1
+        }
+        var workerProcesses: [Process] = []
+        for i in 0..<workers {
+            workerProcesses.append(try group.start(executable, ["worker", "--coordinator", address, "--threads", "\(threadsPerWorker)"],
+                                                   prefix: "[worker \(i)] ", onLine: { _ in }))
+        }
+        // Watch: the coordinator ends the run; a worker dying first fails it.
+        while coordinator.isRunning {
+            if let failed = workerProcesses.firstIndex(where: { !$0.isRunning && $0.terminationStatus != 0 }) {
+                writeStandardError("[launcher] worker \(failed) failed (status \(workerProcesses[failed].terminationStatus)): stopping the cluster\n")
+                group.terminateAll()
+                return 1
+            }
+            usleep(100_000)
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while workerProcesses.contains(where: \.isRunning) && Date() < deadline { usleep(100_000) }
+        group.terminateAll()
+        group.drain()
+        return coordinator.terminationStatus == 0 && workerProcesses.allSatisfy({ $0.terminationStatus == 0 }) ? 0 : 1
+    }
+}
+
+/// The endpoint line, handed from the coordinator's output reader to the launcher.
+private final class EndpointBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: String?
+
+    func set(_ endpoint: String) { lock.withLock { value = endpoint } }
+
+    func wait(seconds: Double, while alive: () -> Bool) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline && alive() {
+            if let v = lock.withLock({ value }) { return v.replacingOccurrences(of: "tcp://", with: "") }
+            usleep(20_000)
+        }
+        return lock.withLock { value }?.replacingOccurrences(of: "tcp://", with: "")
+    }
+}
+
+/// Child processes whose output lines are relayed with a prefix.
+final class ProcessGroup: @unchecked Sendable {
+    private let lock = NSLock()
+    private var processes: [Process] = []
+    private var readers: [Thread] = []
+
+    func start(_ executable: String, _ arguments: [String], prefix: String, onLine: @escaping @Sendable (String) -> Void) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let threads = [out, err].map { pipe in
+            Thread {
+                var pending = Data()
+                let handle = pipe.fileHandleForReading
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    pending.append(chunk)
+                    while let newline = pending.firstIndex(where: { $0 == 10 || $0 == 13 }) {
+                        let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                        pending.removeSubrange(pending.startIndex...newline)
+                        guard !line.isEmpty else { continue }
+                        onLine(line)
+                        writeStandardError(prefix + line.replacingOccurrences(of: "\u{1B}[2K", with: "") + "\n")
+                    }
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        lock.withLock {
+            processes.append(process)
+            readers += threads
+        }
+        return process
+    }
+
+    func terminateAll() {
+        for p in lock.withLock({ processes }) where p.isRunning { p.terminate() }
+    }
+
+    /// Waits briefly for the output readers to pass on the last lines.
+    func drain() {
+        let deadline = Date().addingTimeInterval(2)
+        while lock.withLock({ readers.contains { !$0.isFinished } }) && Date() < deadline { usleep(10_000) }
+    }
+}

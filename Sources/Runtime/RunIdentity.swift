@@ -1,0 +1,41 @@
+import Coordination
+import Data
+import Model
+import Training
+
+/// The facts every process of a run must agree on, and their digests.
+public enum RunIdentity {
+    public static let version = "cifake 0.1.0 (wire 1)"
+
+    /// A digest of the settings that change the maths of training (not of paths, threads or
+    /// where the run folder is).
+    public static func configDigest(_ c: TrainingConfig) -> String {
+        let text = ["model=\(c.model)", "dense=\(c.dense)", "epochs=\(c.epochs)", "batch=\(c.batchSize)",
+                    "lr=\(c.learningRate)", "schedule=\(c.schedule)", "warmup=\(c.warmupEpochs)",
+                    "floor=\(c.minLearningRateFraction)", "seed=\(c.seed)", "validation=\(c.validationFraction)",
+                    "flip=\(c.augmentFlip)", "shift=\(c.augmentShift)"].joined(separator: ";")
+        return fnv1aHex(text)
+    }
+
+    public static func dataDigest(_ dataset: CIFAKEDataset) -> String {
+        hex(dataset.digest)
+    }
+
+    public static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    public static func cluster(config: TrainingConfig, dataset: CIFAKEDataset) -> ClusterIdentity {
+        ClusterIdentity(version: version, configDigest: configDigest(config),
+                        architectureDigest: config.architecture.digest,
+                        parameterCount: config.architecture.parameterCount, dataDigest: dataDigest(dataset))
+    }
+
+    /// The training and validation images of a run: the same split on every process.
+    public static func splits(config: TrainingConfig, dataset: CIFAKEDataset) -> (train: ImageSet, validation: ImageSet) {
+        config.validationFraction > 0
+            ? dataset.train.stratifiedSplit(holdOutFraction: config.validationFraction, seed: config.seed)
+            : (dataset.train, ImageSet.empty)
+    }
+}
