@@ -64,7 +64,10 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "ImageCodecs"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Randomness"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data"]),
+        // Finding the package, ../shared and the built executable; running real processes.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "TestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "TestSupport"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness"]),

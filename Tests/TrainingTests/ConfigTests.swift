@@ -1,4 +1,5 @@
 import Training
+import TestSupport
 import XCTest
 
 final class ConfigTests: XCTestCase {

@@ -1,0 +1,108 @@
+import Foundation
+import Model
+import Storage
+import TestSupport
+import XCTest
+
+/// Real coordinator and worker processes on 127.0.0.1, ports chosen at run time.
+final class ClusterTests: XCTestCase {
+    /// Global batch fixed, sample order from seed and epoch only: one worker retraces the single
+    /// process bit for bit, and N workers follow it up to float rounding (sums are associated
+    /// differently), over all 63 steps.
+    func testTwoAndThreeWorkersMatchOneProcess() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("cluster-equal")
+        let config = "\(folder)/run.yaml"
+        // No validation hold-out: every run keeps its last weights, so the models compare step for step.
+        try """
+            model: cnn2d
+            dense: 32
+            epochs: 1
+            batch_size: 32
+            schedule: cosine
+            augment_flip: true
+            augment_shift: 2
+            validation_fraction: 0
+            seed: 7
+            threads: 1
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let solo = try runProcess(cifake, ["train", "--config", config, "--out", "\(folder)/solo"])
+        XCTAssertEqual(solo.status, 0, solo.stderr)
+        let reference = try weights("\(folder)/solo/model.safetensors")
+        let referenceAccuracy = try accuracy("\(folder)/solo")
+        for workers in [1, 2, 3] {
+            let run = "\(folder)/workers-\(workers)"
+            let result = try runProcess(cifake, ["train", "--config", config, "--workers", "\(workers)", "--worker-threads", "1", "--out", run],
+                                        environment: ["HOME": folder])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stderr.contains("finished after step 62"), result.stderr)
+            XCTAssertFalse(result.stderr.contains("checksums differ"), "replicas stayed bitwise identical")
+            let w = try weights("\(run)/model.safetensors")
+            XCTAssertEqual(w.count, reference.count)
+            if workers == 1 {
+                XCTAssertEqual(w, reference, "one worker is the single process, bit for bit")
+                continue
+            }
+            var maxDiff: Float = 0, sumDiff: Double = 0, apart = 0
+            for i in 0..<w.count {
+                let d = abs(w[i] - reference[i])
+                maxDiff = max(maxDiff, d)
+                sumDiff += Double(d)
+                if d > 1e-3 { apart += 1 }
+            }
+            let meanDiff = sumDiff / Double(w.count)
+            // Adam normalises each step to about the learning rate (1e-3): where a rounding
+            // difference flips a tiny gradient's sign, weights part by a step or two, no more.
+            XCTAssertLessThan(meanDiff, 5e-5, "\(workers) workers: mean |w - w_solo| = \(meanDiff)")
+            XCTAssertLessThan(maxDiff, 1e-2, "\(workers) workers: max |w - w_solo| = \(maxDiff)")
+            XCTAssertLessThan(Double(apart) / Double(w.count), 0.01, "\(workers) workers: \(apart) weights apart by more than 1e-3")
+            XCTAssertEqual(try accuracy(run), referenceAccuracy, accuracy: 0.03, "\(workers) workers reach the same test accuracy (500 test images: 0.03 is 15 of them)")
+        }
+    }
+
+    /// A worker whose configuration differs is refused, with the field and both values on both sides.
+    func testMismatchedWorkerIsRefusedByName() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("cluster-refuse")
+        try "epochs: 1\nlearning_rate: 0.001\n".write(toFile: "\(folder)/a.yaml", atomically: true, encoding: .utf8)
+        try "epochs: 1\nlearning_rate: 0.002\n".write(toFile: "\(folder)/b.yaml", atomically: true, encoding: .utf8)
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: cifake)
+        coordinator.arguments = ["coordinator", "--config", "\(folder)/a.yaml", "--listen", "127.0.0.1:0", "--min-workers", "1", "--out", "\(folder)/run"]
+        let out = Pipe(), err = Pipe()
+        coordinator.standardOutput = out
+        coordinator.standardError = err
+        try coordinator.run()
+        defer { if coordinator.isRunning { coordinator.terminate() } }
+        var endpoint = ""
+        var buffered = Data()
+        let deadline = Date().addingTimeInterval(60)
+        while endpoint.isEmpty && Date() < deadline {
+            buffered.append(out.fileHandleForReading.availableData)
+            if let line = String(decoding: buffered, as: UTF8.self).split(separator: "\n").first(where: { $0.contains("listening on tcp://") }) {
+                endpoint = String(line.split(separator: "tcp://").last!)
+            }
+        }
+        XCTAssertFalse(endpoint.isEmpty, "the coordinator announced its address")
+        let worker = try runProcess(cifake, ["worker", "--coordinator", endpoint, "--config", "\(folder)/b.yaml"], environment: ["HOME": folder])
+        XCTAssertNotEqual(worker.status, 0)
+        XCTAssertTrue(worker.stderr.contains("configDigest: coordinator has"), worker.stderr)
+        coordinator.terminate()
+        coordinator.waitUntilExit()
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(log.contains("refused a join") && log.contains("configDigest"), log)
+    }
+
+    private func weights(_ path: String) throws -> [Float] {
+        let bytes = try AtomicFile.read(path)
+        let (architecture, _) = try Network.architecture(ofModelFile: bytes, source: path)
+        let network = Network(architecture: architecture, maxBatch: 1)
+        try network.loadModelFile(bytes, source: path)
+        return network.parameters.array
+    }
+
+    private func accuracy(_ run: String) throws -> Double {
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/metrics.json"))) as! [String: Any]
+        return object["accuracy"] as! Double
+    }
+}
