@@ -30,7 +30,7 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Prepare CIFAKE data: pack folders into one file, or write a synthetic set.",
-        subcommands: [DataPackCommand.self, DataSynthCommand.self]
+        subcommands: [DataPackCommand.self, DataSynthCommand.self, DataInfoCommand.self]
     )
 }
 

@@ -129,3 +129,38 @@ struct DataSynthCommand: ParsableCommand {
 private func printError(_ text: String) {
     FileHandle.standardError.write(Foundation.Data((text + "\n").utf8))
 }
+
+/// `cifake data info PATH`: load a data set (folders or packed file) and describe it.
+struct DataInfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Load a data set (folders or packed file) and print its counts, digest and load time.")
+
+    @Argument(help: "A data folder or a packed file.")
+    var source: String
+
+    func run() throws {
+        let started = Date()
+        let dataset: CIFAKEDataset
+        var badFiles = 0
+        do {
+            dataset = try CIFAKEDataset.load(path: source) { event in
+                if case .badFile(let path, let reason) = event {
+                    badFiles += 1
+                    if badFiles <= 20 { printError("  bad file \(path): \(reason)") }
+                }
+            }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        let seconds = Date().timeIntervalSince(started)
+        print("\(source): loaded in \(String(format: "%.3f", seconds)) s (root \(dataset.root))")
+        print("train: \(dataset.train.classCounts)")
+        print("test:  \(dataset.test.classCounts) (\(dataset.testOrigin))")
+        if badFiles > 0 { print("bad files skipped: \(badFiles)") }
+        let digestStart = Date()
+        let digest = dataset.digest
+        print("digest: \(String(digest, radix: 16)) (\(String(format: "%.3f", Date().timeIntervalSince(digestStart))) s)")
+    }
+}
