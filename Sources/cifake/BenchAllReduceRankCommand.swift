@@ -20,19 +20,6 @@ struct BenchAllReduceRankCommand: ParsableCommand {
 
     static func value(element i: Int, rank r: Int) -> Float { Float((7 &* i &+ 13 &* r) % 1000) }
 
-    /// CPU time of this process (all threads, ZeroMQ's included), seconds.
-    static func processCPUSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-    }
-
-    static func threadCPUSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-    }
-
     func run() throws {
         if !options.defaultMalloc {
             guard ReceiveAllocator.keepFreedMessageMemory() else {
@@ -79,15 +66,15 @@ struct BenchAllReduceRankCommand: ParsableCommand {
                 _ = buffer.update(fromContentsOf: initial)
                 try channel.barrier()
                 let start = clock.now
-                let cpuStart = Self.processCPUSeconds()
-                let threadStart = Self.threadCPUSeconds()
+                let cpuStart = CPUClock.processSeconds()
+                let threadStart = CPUClock.threadSeconds()
                 _ = try RingAllReduce.run(buffer: buffer, schedule: schedule, link: link,
                                           generation: UInt64(sizeIndex + 1), step: UInt32(iteration),
                                           timeoutMilliseconds: timeout)
                 let elapsed = clock.now - start
                 if iteration >= warmup {
-                    cpuSeconds += Self.processCPUSeconds() - cpuStart
-                    threadSeconds += Self.threadCPUSeconds() - threadStart
+                    cpuSeconds += CPUClock.processSeconds() - cpuStart
+                    threadSeconds += CPUClock.threadSeconds() - threadStart
                     times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
                 }
                 if memcmp(buffer.baseAddress!, expected.baseAddress!, count * MemoryLayout<Float>.size) != 0 {

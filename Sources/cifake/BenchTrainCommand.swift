@@ -97,8 +97,11 @@ struct BenchTrainCommand: ParsableCommand {
         var solo = TrainingBenchmark(architecture: architecture, batch: batch, threads: threads)
         solo.windows = options.windows
         solo.windowSeconds = options.seconds
+        let (soloCPUStart, soloWallStart) = (CPUClock.processSeconds(), Date())
         let single = try solo.run()
-        print(String(format: "single process, %d thread(s): images/s median %.0f (windows: %@)", threads, single.median, Self.list(single.imagesPerSecond)))
+        let soloShare = (CPUClock.processSeconds() - soloCPUStart) / Date().timeIntervalSince(soloWallStart)
+        print(String(format: "single process, %d thread(s): images/s median %.0f (windows: %@); CPU %.0f%% of a core",
+                     threads, single.median, Self.list(single.imagesPerSecond), 100 * soloShare))
 
         let ranks = try RankLauncher(workers: n, subcommand: ["bench", "train-rank"], arguments: options.arguments,
                                      timeoutMilliseconds: options.timeoutMilliseconds)
@@ -113,15 +116,17 @@ struct BenchTrainCommand: ParsableCommand {
         }
         let steps = max(1, Int((options.seconds / warmup.max()!).rounded(.up)))
         try ranks.broadcast("go \(steps)")
-        // "window <rank> <index> <steps> <seconds> <compute seconds> <all-reduce seconds>".
+        // "window <rank> <index> <steps> <seconds> <compute seconds> <all-reduce seconds> <CPU seconds>".
         var windows: [[TrainingBenchmark.Window]] = Array(repeating: [], count: n)
+        var cpuSeconds = [Double](repeating: 0, count: n)
         for index in 0..<options.windows {
             if index > 0 { try ranks.barrier(extra: "\(steps)") }
             for (rank, words) in try ranks.gather("window").enumerated() {
-                guard words.count == 5, Int(words[0]) == index, Int(words[1]) == steps,
-                      let seconds = Double(words[2]), let compute = Double(words[3]), let reduce = Double(words[4]) else {
-                    throw ValidationError("rank \(rank): expected 'window \(rank) \(index) \(steps) <seconds> <compute> <all-reduce>', found \(words)")
+                guard words.count == 6, Int(words[0]) == index, Int(words[1]) == steps, let seconds = Double(words[2]),
+                      let compute = Double(words[3]), let reduce = Double(words[4]), let cpu = Double(words[5]) else {
+                    throw ValidationError("rank \(rank): expected 'window \(rank) \(index) \(steps) <seconds> <compute> <all-reduce> <CPU>', found \(words)")
                 }
+                cpuSeconds[rank] += cpu
                 windows[rank].append(.init(steps: steps, batch: batch, seconds: seconds, computeSeconds: compute, reduceSeconds: reduce))
             }
         }
@@ -138,13 +143,19 @@ struct BenchTrainCommand: ParsableCommand {
                      n, megabytes, steps))
         for (rank, list) in windows.enumerated() {
             let total = Double(list.count * steps)
-            print(String(format: "  rank %d: compute %.2f ms/step, all-reduce %.2f ms/step (waiting for the slower peer included), %.0f images/s",
+            print(String(format: "  rank %d: compute %.2f ms/step, all-reduce %.2f ms/step (waiting for the slower peer included), %.0f images/s; CPU %.0f%% of a core",
                          rank, list.reduce(0) { $0 + $1.computeSeconds } / total * 1e3, list.reduce(0) { $0 + $1.reduceSeconds } / total * 1e3,
-                         list.reduce(0) { $0 + $1.imagesPerSecond } / Double(list.count)))
+                         list.reduce(0) { $0 + $1.imagesPerSecond } / Double(list.count), 100 * cpuSeconds[rank] / list.reduce(0) { $0 + $1.seconds }))
         }
         print(String(format: "cluster images/s: median %.0f (windows: %@)", median, Self.list(cluster)))
         print(String(format: "scaling efficiency: %.0f%% of %d x the single process (%d x %.0f = %.0f images/s)",
                      100 * median / (Double(n) * single.median), n, n, single.median, Double(n) * single.median))
+        // On a shared machine the ranks may get less than a core each: images per CPU-second
+        // shows what the cluster's step costs beside the single process's, whatever the load.
+        let clusterPerCPU = windows.reduce(0) { $0 + $1.reduce(0) { $0 + Double($1.steps * $1.batch) } } / cpuSeconds.reduce(0, +)
+        let singlePerCPU = single.median / soloShare
+        print(String(format: "per CPU-second (all threads, ZeroMQ's included): cluster %.0f images, single process %.0f (%.0f%%)",
+                     clusterPerCPU, singlePerCPU, 100 * clusterPerCPU / singlePerCPU))
         print("weights: identical on all \(n) ranks after \(options.windows * steps) timed steps (checksum \(checksums[0]))")
         print("peer: PyTorch DDP gloo, Intel machine, 2 processes x 1 thread, D=4096, batch 128 each: 1,016 images/s = 78% of 2 x its 1-thread single process (648)")
         print("machine: load average \(Self.loadAverage()) (1, 5, 15 min) after")

@@ -45,8 +45,10 @@ struct BenchTrainRankCommand: ParsableCommand {
             guard go.count == 1, let steps = Int(go[0]), steps >= 1 else {
                 throw ValidationError("rank \(rank): expected 'go <steps>', found \(go)")
             }
+            let cpuStart = CPUClock.processSeconds()
             let window = try TrainingBenchmark.measureWindow(replica, until: .steps(steps))
-            try channel.send("window \(rank) \(index) \(steps) \(window.seconds) \(window.computeSeconds) \(window.reduceSeconds)")
+            let cpu = CPUClock.processSeconds() - cpuStart
+            try channel.send("window \(rank) \(index) \(steps) \(window.seconds) \(window.computeSeconds) \(window.reduceSeconds) \(cpu)")
             extra = ""
         }
 
