@@ -90,7 +90,8 @@ struct BenchAllReduceCommand: ParsableCommand {
             var cpuSeconds = 0.0
             for (rank, words) in try ranks.gather("times").enumerated() {
                 guard words.count == 2 + options.iters, Int(words[0]) == sizeIndex else {
-                    throw ValidationError("expected 'times \(rank) \(sizeIndex) <cpu> <\(options.iters) values>', found '\(words.prefix(2).joined(separator: " "))...'")
+                    throw RankError.unexpected(rank: rank, expected: "times \(rank) \(sizeIndex) <cpu> <\(options.iters) values>",
+                                           found: "times \(rank) \(words.prefix(2).joined(separator: " ")) ... (\(words.count) words)")
                 }
                 cpuSeconds += (Double(words[1]) ?? 0) / Double(n)
                 for i in 0..<options.iters { slowest[i] = max(slowest[i], Double(words[2 + i]) ?? .infinity) }

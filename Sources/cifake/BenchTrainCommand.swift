@@ -110,7 +110,7 @@ struct BenchTrainCommand: ParsableCommand {
         // as the slowest rank needs to fill --seconds.
         let warmup = try ranks.gather("ready").enumerated().map { rank, words in
             guard words.count == 1, let seconds = Double(words[0]), seconds > 0 else {
-                throw ValidationError("rank \(rank): expected 'ready \(rank) <seconds per step>', found \(words)")
+                throw RankError.unexpected(rank: rank, expected: "ready \(rank) <seconds per step>", found: "ready \(rank) " + words.joined(separator: " "))
             }
             return seconds
         }
@@ -124,7 +124,8 @@ struct BenchTrainCommand: ParsableCommand {
             for (rank, words) in try ranks.gather("window").enumerated() {
                 guard words.count == 6, Int(words[0]) == index, Int(words[1]) == steps, let seconds = Double(words[2]),
                       let compute = Double(words[3]), let reduce = Double(words[4]), let cpu = Double(words[5]) else {
-                    throw ValidationError("rank \(rank): expected 'window \(rank) \(index) \(steps) <seconds> <compute> <all-reduce> <CPU>', found \(words)")
+                    throw RankError.unexpected(rank: rank, expected: "window \(rank) \(index) \(steps) <seconds> <compute> <all-reduce> <CPU>",
+                                               found: "window \(rank) " + words.joined(separator: " "))
                 }
                 cpuSeconds[rank] += cpu
                 windows[rank].append(.init(steps: steps, batch: batch, seconds: seconds, computeSeconds: compute, reduceSeconds: reduce))

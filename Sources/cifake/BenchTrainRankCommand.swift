@@ -43,7 +43,7 @@ struct BenchTrainRankCommand: ParsableCommand {
         for index in 0..<options.windows {
             let go = try channel.barrier(extra: extra)
             guard go.count == 1, let steps = Int(go[0]), steps >= 1 else {
-                throw ValidationError("rank \(rank): expected 'go <steps>', found \(go)")
+                throw RankError.unexpected(rank: rank, expected: "go <steps>", found: "go " + go.joined(separator: " "))
             }
             let cpuStart = CPUClock.processSeconds()
             let window = try TrainingBenchmark.measureWindow(replica, until: .steps(steps))
@@ -56,10 +56,10 @@ struct BenchTrainRankCommand: ParsableCommand {
         try channel.send("checksum \(rank) \(mine)")
         let all = try channel.receive("checksums")
         guard all.count == options.workers else {
-            throw ValidationError("rank \(rank): expected \(options.workers) checksums, found \(all.count)")
+            throw RankError.unexpected(rank: rank, expected: "checksums <\(options.workers) values>", found: "\(all.count) values")
         }
         for (other, checksum) in all.enumerated() where checksum != mine {
-            throw ValidationError("rank \(rank): weights differ after \(replica.steps) steps: rank \(other) has checksum \(checksum), this rank \(mine)")
+            throw RankError.weightsDiffer(rank: rank, steps: replica.steps, checksum: mine, otherRank: other, otherChecksum: String(checksum))
         }
         try channel.send("agree \(rank)")
         if reducer.droppedFrames > 0 {

@@ -27,7 +27,7 @@ final class RankChannel {
 
     func receive() throws -> String {
         guard let parts = try control.receiveMultipart(timeoutMilliseconds: timeoutMilliseconds) else {
-            throw ValidationError("rank \(rank): no message from the coordinator within \(timeoutMilliseconds) ms")
+            throw RankError.silent(from: "the coordinator (rank \(rank) waiting)", waitedMilliseconds: timeoutMilliseconds)
         }
         return String(decoding: parts.last ?? [], as: UTF8.self)
     }
@@ -37,7 +37,7 @@ final class RankChannel {
         let text = try receive()
         let words = text.split(separator: " ")
         guard words.first.map(String.init) == kind else {
-            throw ValidationError("rank \(rank): expected '\(kind) ...', found '\(text.prefix(80))'")
+            throw RankError.unexpected(rank: rank, expected: "\(kind) ...", found: String(text.prefix(80)))
         }
         return Array(words.dropFirst())
     }
@@ -46,7 +46,9 @@ final class RankChannel {
     func joinRing(_ link: ZeroMQRingLink) throws {
         try send("hello \(rank) \(link.boundEndpoint)")
         let successor = try receive("ring")
-        guard successor.count == 1 else { throw ValidationError("rank \(rank): expected 'ring <endpoint>', found \(successor)") }
+        guard successor.count == 1 else {
+            throw RankError.unexpected(rank: rank, expected: "ring <endpoint>", found: "ring " + successor.joined(separator: " "))
+        }
         try link.connect(successor: String(successor[0]))
     }
 

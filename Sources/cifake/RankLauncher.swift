@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Transport
 
@@ -51,16 +50,16 @@ final class RankLauncher {
             if let parts = try router.receiveMultipart(timeoutMilliseconds: 500), parts.count == 2 {
                 let words = String(decoding: parts[1], as: UTF8.self).split(separator: " ")
                 if words.first == "error" {
-                    throw ValidationError("rank \(words.dropFirst().first ?? "?") failed: \(words.dropFirst(2).joined(separator: " "))")
+                    throw RankError.failed(rank: String(words.dropFirst().first ?? "?"), message: words.dropFirst(2).joined(separator: " "))
                 }
                 return (parts[0], words)
             }
             waited += 500
             for (rank, process) in processes.enumerated() where !process.isRunning {
-                throw ValidationError("rank \(rank) exited with status \(process.terminationStatus)")
+                throw RankError.exited(rank: rank, status: process.terminationStatus)
             }
             if waited > timeoutMilliseconds + 5_000 {
-                throw ValidationError("no message from the ranks within \(waited) ms")
+                throw RankError.silent(from: "the ranks", waitedMilliseconds: waited)
             }
         }
     }
@@ -72,7 +71,7 @@ final class RankLauncher {
         for _ in 0..<workers {
             let (identity, words) = try receive()
             guard words.count == 3, words[0] == "hello", let rank = Int(words[1]), (0..<workers).contains(rank) else {
-                throw ValidationError("expected 'hello <rank> <endpoint>', found '\(words.joined(separator: " "))'")
+                throw RankError.unexpected(rank: nil, expected: "hello <rank below \(workers)> <endpoint>", found: words.joined(separator: " "))
             }
             identities[rank] = identity
             endpoints[rank] = String(words[2])
@@ -89,14 +88,14 @@ final class RankLauncher {
         while found.contains(where: { $0 == nil }) {
             let words = pending.isEmpty ? try receive().words : pending.removeFirst()
             guard words.count >= 2, let rank = Int(words[1]), (0..<workers).contains(rank) else {
-                throw ValidationError("expected '<kind> <rank> ...' with a rank below \(workers), found '\(words.prefix(4).joined(separator: " "))'")
+                throw RankError.unexpected(rank: nil, expected: "\(kind) <rank below \(workers)> ...", found: words.prefix(4).joined(separator: " "))
             }
             if found[rank] != nil {
                 ahead.append(words)
                 continue
             }
             guard words[0] == kind else {
-                throw ValidationError("expected '\(kind) \(rank) ...' from rank \(rank), found '\(words.prefix(4).joined(separator: " "))'")
+                throw RankError.unexpected(rank: rank, expected: "\(kind) \(rank) ...", found: words.prefix(4).joined(separator: " "))
             }
             found[rank] = Array(words.dropFirst(2))
         }
@@ -126,7 +125,7 @@ final class RankLauncher {
         for (rank, process) in processes.enumerated() {
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
-                throw ValidationError("rank \(rank) exited with status \(process.terminationStatus)")
+                throw RankError.exited(rank: rank, status: process.terminationStatus)
             }
         }
     }
