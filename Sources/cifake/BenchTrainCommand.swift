@@ -157,7 +157,7 @@ struct BenchTrainCommand: ParsableCommand {
         let singlePerCPU = single.median / soloShare
         print(String(format: "per CPU-second (all threads, ZeroMQ's included): cluster %.0f images, single process %.0f (%.0f%%)",
                      clusterPerCPU, singlePerCPU, 100 * clusterPerCPU / singlePerCPU))
-        print("weights: identical on all \(n) ranks after \(options.windows * steps) timed steps (checksum \(checksums[0]))")
+        print("weights: identical on all \(n) ranks after \(BenchTrainRankCommand.warmupSteps + options.windows * steps) steps (checksum \(checksums[0]))")
         print("peer: PyTorch DDP gloo, Intel machine, 2 processes x 1 thread, D=4096, batch 128 each: 1,016 images/s = 78% of 2 x its 1-thread single process (648)")
         print("machine: load average \(Self.loadAverage()) (1, 5, 15 min) after")
     }
