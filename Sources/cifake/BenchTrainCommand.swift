@@ -63,6 +63,10 @@ struct BenchTrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Also print the time per step of every layer and direction (one process only).")
     var profile = false
 
+    func validate() throws {
+        guard !(profile && options.workers > 1) else { throw ValidationError("--profile measures one process: use it without --workers") }
+    }
+
     func run() throws {
         let architecture = try options.architecture()
         if options.workers > 1 { return try runCluster(architecture) }
