@@ -5,14 +5,23 @@ import Transport
 
 /// The cluster's `GradientReducer`: a ring all-reduce of the flat gradient buffer over ZeroMQ,
 /// worker to worker. Every frame carries the membership generation and the training step.
-final class RingReducer: GradientReducer {
-    let link: ZeroMQRingLink
-    let schedule: RingSchedule
-    let generation: UInt64
-    let timeoutMilliseconds: Int
-    private(set) var droppedFrames = 0
+///
+/// Used by `WorkerNode` and by `cifake bench train --workers N`, so the benchmark times the very
+/// reduction the cluster runs. One thread at a time (the training thread) may call `allReduce`.
+public final class RingReducer: GradientReducer {
+    public let link: ZeroMQRingLink
+    public let schedule: RingSchedule
+    public let generation: UInt64
+    public let timeoutMilliseconds: Int
+    /// Stale frames (other generation or step) dropped so far, over all all-reduces.
+    public private(set) var droppedFrames = 0
 
-    init(link: ZeroMQRingLink, rank: Int, worldSize: Int, elementCount: Int, generation: UInt64,
+    /// - Parameters:
+    ///   - link: connected to the successor already (or before the first `allReduce`).
+    ///   - elementCount: floats in the gradient buffer (the model's parameter count).
+    ///   - chunkBytes: payload bytes per ring frame (1 MiB: see PLATFORM-NOTES on receive pages).
+    ///   - timeoutMilliseconds: deadline of every receive inside one all-reduce.
+    public init(link: ZeroMQRingLink, rank: Int, worldSize: Int, elementCount: Int, generation: UInt64,
          chunkBytes: Int = 1 << 20, timeoutMilliseconds: Int) {
         self.link = link
         self.generation = generation
@@ -21,10 +30,12 @@ final class RingReducer: GradientReducer {
                                 chunkElements: chunkBytes / MemoryLayout<Float>.size)
     }
 
-    var rank: Int { schedule.rank }
-    var worldSize: Int { schedule.worldSize }
+    public var rank: Int { schedule.rank }
+    public var worldSize: Int { schedule.worldSize }
 
-    func allReduce(_ gradients: FloatBuffer, step: Int) throws {
+    /// Sums `gradients` (exactly `elementCount` floats) over the ring, in place; every rank ends
+    /// with the same bits.
+    public func allReduce(_ gradients: FloatBuffer, step: Int) throws {
         let report = try RingAllReduce.run(buffer: gradients.buffer, schedule: schedule, link: link, generation: generation,
                                            step: UInt32(truncatingIfNeeded: step), timeoutMilliseconds: timeoutMilliseconds)
         droppedFrames += report.droppedFrames

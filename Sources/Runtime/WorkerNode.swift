@@ -42,6 +42,7 @@ public final class WorkerNode {
     private var heartbeatSequence: UInt64 = 0
 
     public func run() throws {
+        ReceiveAllocator.keepFreedMessageMemory()
         let context = try ZMQContext()
         control = try ControlChannel(context: context, router: false)
         control.onBadFrame = { [say] in say("control: \($0)") }

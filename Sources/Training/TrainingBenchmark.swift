@@ -1,8 +1,6 @@
-import Data
 import Dispatch
 import Kernels
 import Model
-import Randomness
 
 /// Throughput of the training step (forward + backward + Adam) on random images, the same
 /// kind of measurement as the peers' anchors: warm-up steps, then timed windows.
@@ -27,43 +25,70 @@ public struct TrainingBenchmark {
         public var median: Double { imagesPerSecond.sorted()[imagesPerSecond.count / 2] }
     }
 
-    public func run() -> Result {
-        let net = Network(architecture: architecture, maxBatch: batch, threads: threads)
-        net.initialize(seed: 1)
-        let adam = Adam(parameterCount: net.layout.count)
-        let images = FloatBuffer(count: batch * 3072), labels = FloatBuffer(count: batch), dLogits = FloatBuffer(count: batch)
-        var rng = SplitMix64(seed: 2)
-        for i in 0..<images.count { images.pointer[i] = rng.nextUnitFloat() }
-        for i in 0..<batch { labels.pointer[i] = Float(i & 1) }
-        var step = 0
-        func trainStep() {
-            net.zeroGradients()
-            let logits = net.forward(input: images.pointer, batch: batch, dropout: .init(seed: 1, step: step, firstSample: 0))
-            BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: batch)
-            net.backward(dLogits: dLogits.pointer)
-            let began = DispatchTime.now().uptimeNanoseconds
-            adam.update(parameters: net.parameters, gradients: net.gradients, learningRate: 1e-3, threads: threads)
-            net.profile?.add("adam", nanoseconds: DispatchTime.now().uptimeNanoseconds - began)
-            step += 1
-        }
-        for _ in 0..<warmupSteps { trainStep() }
-        if profile { net.profile = LayerProfile() }
+    public func run() throws -> Result {
+        let replica = BenchmarkReplica(architecture: architecture, batch: batch, threads: threads)
+        for _ in 0..<warmupSteps { try replica.step() }
+        if profile { replica.network.profile = LayerProfile() }
         var rates: [Double] = []
         for _ in 0..<windows {
-            let began = DispatchTime.now().uptimeNanoseconds
-            var steps = 0, elapsed = 0.0
-            repeat {
-                trainStep()
-                steps += 1
-                elapsed = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-            } while elapsed < windowSeconds
-            rates.append(Double(steps * batch) / elapsed)
+            rates.append(try Self.measureWindow(replica, until: .seconds(windowSeconds)).imagesPerSecond)
         }
         var result = Result(imagesPerSecond: rates)
-        if let p = net.profile {
-            result.layers = p.entries.map { ($0.name, Double($0.nanoseconds) / 1e6 / Double(step - warmupSteps)) }
+        if let p = replica.network.profile {
+            let timed = Double(replica.steps - warmupSteps)
+            result.layers = p.entries.map { ($0.name, Double($0.nanoseconds) / 1e6 / timed) }
         }
         return result
+    }
+
+    /// When a timed window ends.
+    public enum WindowEnd: Sendable {
+        /// After the first step that ends this many seconds or more after the window began.
+        case seconds(Double)
+        /// After exactly this many steps (replicas of a ring must all take the same number).
+        case steps(Int)
+
+        func isReached(steps: Int, seconds: Double) -> Bool {
+            switch self {
+            case .seconds(let limit): return seconds >= limit
+            case .steps(let limit): return steps >= limit
+            }
+        }
+    }
+
+    /// What one timed window measured on one replica.
+    public struct Window: Sendable {
+        public var steps: Int
+        public var batch: Int
+        /// Wall time of the window, seconds.
+        public var seconds: Double
+        /// Summed over the window's steps, seconds: forward + backward + Adam, and the all-reduce.
+        public var computeSeconds: Double
+        public var reduceSeconds: Double
+        /// This replica's images per second: batch x steps / wall time.
+        public var imagesPerSecond: Double { Double(steps * batch) / seconds }
+
+        public init(steps: Int = 0, batch: Int = 0, seconds: Double = 0, computeSeconds: Double = 0, reduceSeconds: Double = 0) {
+            self.steps = steps; self.batch = batch; self.seconds = seconds
+            self.computeSeconds = computeSeconds; self.reduceSeconds = reduceSeconds
+        }
+    }
+
+    /// Runs `replica` for one timed window.
+    public static func measureWindow(_ replica: BenchmarkReplica, until end: WindowEnd) throws -> Window {
+        var window = Window(batch: replica.batch)
+        let began = DispatchTime.now().uptimeNanoseconds
+        var compute: UInt64 = 0, reduce: UInt64 = 0
+        repeat {
+            let time = try replica.step()
+            compute &+= time.computeNanoseconds
+            reduce &+= time.reduceNanoseconds
+            window.steps += 1
+            window.seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        } while !end.isReached(steps: window.steps, seconds: window.seconds)
+        window.computeSeconds = Double(compute) / 1e9
+        window.reduceSeconds = Double(reduce) / 1e9
+        return window
     }
 
     /// Floating-point operations of one training image: forward, weight gradients and input

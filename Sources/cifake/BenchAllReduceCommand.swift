@@ -76,86 +76,25 @@ struct BenchAllReduceCommand: ParsableCommand {
 
     func run() throws {
         let n = options.workers
-        let context = try ZMQContext()
-        let router = try ZMQSocket(context: context, type: .router)
-        try router.set(.linger, 0)
-        try router.bind("tcp://127.0.0.1:*")
-        let coordinator = try router.lastEndpoint()
-
-        let executable = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        var processes: [Process] = []
-        defer {
-            for process in processes where process.isRunning { process.terminate() }
-        }
-        for rank in 0..<n {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["bench", "allreduce-rank", "--coordinator", coordinator, "--rank", "\(rank)"] + options.arguments
-            try process.run()
-            processes.append(process)
-        }
-
-        // Receives one control message [identity, text]; fails if a rank died or nothing came.
-        func receive() throws -> (identity: [UInt8], words: [Substring]) {
-            var waited = 0
-            while true {
-                if let parts = try router.receiveMultipart(timeoutMilliseconds: 500), parts.count == 2 {
-                    let text = String(decoding: parts[1], as: UTF8.self)
-                    let words = text.split(separator: " ")
-                    if words.first == "error" {
-                        throw ValidationError("rank \(words.dropFirst().first ?? "?") failed: \(words.dropFirst(2).joined(separator: " "))")
-                    }
-                    return (parts[0], words)
-                }
-                waited += 500
-                for (rank, process) in processes.enumerated() where !process.isRunning {
-                    throw ValidationError("rank \(rank) exited with status \(process.terminationStatus)")
-                }
-                if waited > options.timeoutMilliseconds + 5_000 {
-                    throw ValidationError("no message from the ranks within \(waited) ms")
-                }
-            }
-        }
-
-        // Rendezvous: "hello <rank> <endpoint>" from every rank, then "ring <successor endpoint>".
-        var identities = [[UInt8]](repeating: [], count: n)
-        var endpoints = [String](repeating: "", count: n)
-        for _ in 0..<n {
-            let (identity, words) = try receive()
-            guard words.count == 3, words[0] == "hello", let rank = Int(words[1]), (0..<n).contains(rank) else {
-                throw ValidationError("expected 'hello <rank> <endpoint>', found '\(words.joined(separator: " "))'")
-            }
-            identities[rank] = identity
-            endpoints[rank] = String(words[2])
-        }
-        for rank in 0..<n {
-            try router.sendMultipart([identities[rank], Array("ring \(endpoints[(rank + 1) % n])".utf8)])
-        }
+        let ranks = try RankLauncher(workers: n, subcommand: ["bench", "allreduce-rank"], arguments: options.arguments,
+                                     timeoutMilliseconds: options.timeoutMilliseconds)
+        try ranks.formRing()
 
         print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.ioThreads) ZeroMQ I/O thread(s) per rank, \(options.transport), \(options.warmup) warm-up + \(options.iters) timed per size, results checked by every rank")
         print("   size MiB   median ms     min ms   algbw GB/s   busbw GB/s   busbw@min GB/s   CPU ms/rank")
         for (sizeIndex, mib) in options.mib.enumerated() {
-            // Barriers: every rank says "ready", then all get "go".
-            for _ in 0..<(options.warmup + options.iters) {
-                for _ in 0..<n {
-                    let (_, words) = try receive()
-                    guard words.first == "ready" else {
-                        throw ValidationError("expected 'ready', found '\(words.joined(separator: " "))'")
-                    }
-                }
-                for rank in 0..<n { try router.sendMultipart([identities[rank], Array("go".utf8)]) }
-            }
-            // Timings: "times <rank> <size index> <seconds>..." from every rank; an all-reduce
-            // takes as long as its slowest rank.
+            for _ in 0..<(options.warmup + options.iters) { try ranks.barrier() }
+            // Timings: "times <rank> <size index> <cpu> <seconds>..." from every rank; an
+            // all-reduce takes as long as its slowest rank.
             var slowest = [Double](repeating: 0, count: options.iters)
             var cpuSeconds = 0.0
-            for _ in 0..<n {
-                let (_, words) = try receive()
-                guard words.count == 4 + options.iters, words[0] == "times", Int(words[2]) == sizeIndex else {
-                    throw ValidationError("expected 'times <rank> \(sizeIndex) <cpu> <\(options.iters) values>', found '\(words.prefix(4).joined(separator: " "))...'")
+            for (rank, words) in try ranks.gather("times").enumerated() {
+                guard words.count == 2 + options.iters, Int(words[0]) == sizeIndex else {
+                    throw RankError.unexpected(rank: rank, expected: "times \(rank) \(sizeIndex) <cpu> <\(options.iters) values>",
+                                           found: "times \(rank) \(words.prefix(2).joined(separator: " ")) ... (\(words.count) words)")
                 }
-                cpuSeconds += (Double(words[3]) ?? 0) / Double(n)
-                for i in 0..<options.iters { slowest[i] = max(slowest[i], Double(words[4 + i]) ?? .infinity) }
+                cpuSeconds += (Double(words[1]) ?? 0) / Double(n)
+                for i in 0..<options.iters { slowest[i] = max(slowest[i], Double(words[2 + i]) ?? .infinity) }
             }
             let sorted = slowest.sorted()
             let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
@@ -166,11 +105,6 @@ struct BenchAllReduceCommand: ParsableCommand {
             print(String(format: "%11.2f %11.3f %10.3f %12.3f %12.3f %16.3f %13.3f", mib, median * 1e3, minimum * 1e3,
                          algbw, algbw * factor, bytes / minimum / 1e9 * factor, cpuSeconds * 1e3))
         }
-        for (rank, process) in processes.enumerated() {
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw ValidationError("rank \(rank) exited with status \(process.terminationStatus)")
-            }
-        }
+        try ranks.waitForExit()
     }
 }

@@ -13,28 +13,12 @@ struct BenchAllReduceRankCommand: ParsableCommand {
         abstract: "One rank of 'bench allreduce' (started by it).",
         shouldDisplay: false)
 
-    @Option(help: "The coordinator's ROUTER endpoint.")
-    var coordinator: String
-
-    @Option(help: "This rank.")
-    var rank: Int
+    @OptionGroup var rankArguments: RankArguments
+    var rank: Int { rankArguments.rank }
 
     @OptionGroup var options: AllReduceBenchOptions
 
     static func value(element i: Int, rank r: Int) -> Float { Float((7 &* i &+ 13 &* r) % 1000) }
-
-    /// CPU time of this process (all threads, ZeroMQ's included), seconds.
-    static func processCPUSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-    }
-
-    static func threadCPUSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-    }
 
     func run() throws {
         if !options.defaultMalloc {
@@ -42,39 +26,21 @@ struct BenchAllReduceRankCommand: ParsableCommand {
                 throw ValidationError("rank \(rank): mallopt refused the receive-buffer thresholds")
             }
         }
-        let context = try ZMQContext(ioThreads: options.ioThreads)
-        let control = try ZMQSocket(context: context, type: .dealer)
-        try control.set(.linger, 1_000)
-        try control.connect(coordinator)
-        do {
-            try runRank(context: context, control: control)
-        } catch {
-            _ = try? control.send(Array("error \(rank) \(error)".utf8))
-            FileHandle.standardError.write(Data("rank \(rank): \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let channel = try RankChannel(rankArguments, ioThreads: options.ioThreads,
+                                      timeoutMilliseconds: options.timeoutMilliseconds + 5_000)
+        try channel.reportingErrors { try runRank(channel) }
     }
 
-    private func runRank(context: ZMQContext, control: ZMQSocket) throws {
+    private func runRank(_ channel: RankChannel) throws {
         let n = options.workers
         let timeout = options.timeoutMilliseconds
-        func receiveControl() throws -> String {
-            guard let parts = try control.receiveMultipart(timeoutMilliseconds: timeout + 5_000) else {
-                throw ValidationError("rank \(rank): no message from the coordinator within \(timeout + 5_000) ms")
-            }
-            return String(decoding: parts.last ?? [], as: UTF8.self)
-        }
-
         let bind = options.transport == "ipc"
             ? "ipc://\(NSTemporaryDirectory())cifake-ring-\(ProcessInfo.processInfo.processIdentifier)-\(rank)"
             : "tcp://127.0.0.1:*"
-        let link = try ZeroMQRingLink(context: context, bind: bind,
+        let link = try ZeroMQRingLink(context: channel.context, bind: bind,
                                       kernelBufferBytes: options.socketBufferKiB > 0 ? options.socketBufferKiB * 1024 : nil)
         defer { link.close() }
-        try control.send(Array("hello \(rank) \(link.boundEndpoint)".utf8))
-        let ring = try receiveControl()
-        guard ring.hasPrefix("ring ") else { throw ValidationError("rank \(rank): expected 'ring <endpoint>', found '\(ring)'") }
-        try link.connect(successor: String(ring.dropFirst(5)))
+        try channel.joinRing(link)
 
         for (sizeIndex, mib) in options.mib.enumerated() {
             let count = AllReduceBenchOptions.elementCount(mib: mib)
@@ -98,19 +64,17 @@ struct BenchAllReduceRankCommand: ParsableCommand {
             let warmup = options.warmup, iterations = options.warmup + options.iters
             for iteration in 0..<iterations {
                 _ = buffer.update(fromContentsOf: initial)
-                try control.send(Array("ready \(rank)".utf8))
-                let go = try receiveControl()
-                guard go == "go" else { throw ValidationError("rank \(rank): expected 'go', found '\(go)'") }
+                try channel.barrier()
                 let start = clock.now
-                let cpuStart = Self.processCPUSeconds()
-                let threadStart = Self.threadCPUSeconds()
+                let cpuStart = CPUClock.processSeconds()
+                let threadStart = CPUClock.threadSeconds()
                 _ = try RingAllReduce.run(buffer: buffer, schedule: schedule, link: link,
                                           generation: UInt64(sizeIndex + 1), step: UInt32(iteration),
                                           timeoutMilliseconds: timeout)
                 let elapsed = clock.now - start
                 if iteration >= warmup {
-                    cpuSeconds += Self.processCPUSeconds() - cpuStart
-                    threadSeconds += Self.threadCPUSeconds() - threadStart
+                    cpuSeconds += CPUClock.processSeconds() - cpuStart
+                    threadSeconds += CPUClock.threadSeconds() - threadStart
                     times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
                 }
                 if memcmp(buffer.baseAddress!, expected.baseAddress!, count * MemoryLayout<Float>.size) != 0 {
@@ -121,7 +85,7 @@ struct BenchAllReduceRankCommand: ParsableCommand {
             if options.verbose {
                 FileHandle.standardError.write(Data("rank \(rank) size \(mib): main thread CPU \(threadSeconds / Double(times.count) * 1e3) ms, process \(cpuSeconds / Double(times.count) * 1e3) ms\n".utf8))
             }
-            try control.send(Array((["times", "\(rank)", "\(sizeIndex)", "\(cpuSeconds / Double(times.count))"] + times.map { "\($0)" }).joined(separator: " ").utf8))
+            try channel.send((["times", "\(rank)", "\(sizeIndex)", "\(cpuSeconds / Double(times.count))"] + times.map { "\($0)" }).joined(separator: " "))
         }
     }
 }

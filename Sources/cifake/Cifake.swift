@@ -38,6 +38,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure training throughput and all-reduce bandwidth on this machine.",
-        subcommands: [BenchTrainCommand.self, BenchAllReduceCommand.self, BenchAllReduceRankCommand.self]
+        subcommands: [BenchTrainCommand.self, BenchTrainRankCommand.self, BenchAllReduceCommand.self, BenchAllReduceRankCommand.self]
     )
 }
