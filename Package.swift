@@ -28,7 +28,7 @@ let package = Package(
         // JPEG and PNG encode/decode.
         .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CPNG"]),
         // CIFAKE folders, packed files, synthetic set, batching.
-        .target(name: "Data", dependencies: ["ImageCodecs", "Randomness"]),
+        .target(name: "Data", dependencies: ["ImageCodecs", "Randomness", "Storage"]),
         // Atomic file writes and whole-file reads.
         .target(name: "Storage"),
         // Metrics (pure), ROC.

@@ -92,50 +92,6 @@ enum FileIO {
         }
     }
 
-    /// Writes a file atomically: `body` writes to a temporary file in the same folder, which is
-    /// then fsynced and renamed over `path`, and the folder is fsynced. On any error the
-    /// temporary file is removed and `path` is untouched.
-    static func writeAtomically(_ path: String, _ body: (_ fd: Int32, _ tempPath: String) throws(DataError) -> Void) throws(DataError) {
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temp = (folder == "/" ? "" : folder) + "/.\(name).tmp.\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(path: temp, operation: "create", detail: errorText()) }
-        do throws(DataError) {
-            try body(fd, temp)
-            guard fsync(fd) == 0 else { throw DataError.io(path: temp, operation: "fsync", detail: errorText()) }
-            guard close(fd) == 0 else {
-                unlink(temp)
-                throw DataError.io(path: temp, operation: "close", detail: errorText())
-            }
-        } catch {
-            close(fd)
-            unlink(temp)
-            throw error
-        }
-        guard rename(temp, path) == 0 else {
-            let detail = errorText()
-            unlink(temp)
-            throw .io(path: path, operation: "rename from \(temp)", detail: detail)
-        }
-        let dirfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dirfd >= 0 else { throw .io(path: folder, operation: "open folder for fsync", detail: errorText()) }
-        defer { close(dirfd) }
-        guard fsync(dirfd) == 0 else { throw .io(path: folder, operation: "fsync folder", detail: errorText()) }
-    }
-
-    /// Creates `path` and its missing parents.
-    static func makeFolders(_ path: String) throws(DataError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw .io(path: current, operation: "mkdir", detail: errorText())
-            }
-        }
-    }
-
     /// Writes `bytes` to `path` (not atomically; for many small files).
     static func writeFile(_ path: String, _ bytes: [UInt8]) throws(DataError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -1,3 +1,4 @@
+import Storage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -82,20 +83,23 @@ public enum PackedDataset {
 
         let sections = [header, root, dataset.train.labels, dataset.train.pixels, trainNames,
                         dataset.test.labels, dataset.test.pixels, testNames]
-        try FileIO.writeAtomically(path) { (fd, temp) throws(DataError) in
-            var checksum: UInt64 = 0
-            for section in sections {
-                let result = section.withUnsafeBytes { raw in
-                    Result { () throws(DataError) in
-                        checksum = XXH64.hash(raw, seed: checksum)
-                        if raw.count > 0 { try FileIO.writeFully(fd, raw.baseAddress!, raw.count, path: temp) }
+        do {
+            try AtomicFile.write(to: path) { (file) throws(StorageError) in
+                var checksum: UInt64 = 0
+                for section in sections {
+                    let result = section.withUnsafeBytes { raw in
+                        Result { () throws(StorageError) in
+                            checksum = XXH64.hash(raw, seed: checksum)
+                            try file.write(raw)
+                        }
                     }
+                    try result.get()
                 }
-                try result.get()
+                try withUnsafeBytes(of: checksum.littleEndian) { raw in Result { () throws(StorageError) in try file.write(raw) } }.get()
             }
-            try withUnsafeBytes(of: checksum.littleEndian) { raw in
-                Result { () throws(DataError) in try FileIO.writeFully(fd, raw.baseAddress!, 8, path: temp) }
-            }.get()
+        } catch {
+            guard case .io(let file, let operation, let detail) = error else { throw .io(path: path, operation: "write", detail: "\(error)") }
+            throw .io(path: file, operation: operation, detail: detail)
         }
     }
 

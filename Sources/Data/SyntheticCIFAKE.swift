@@ -1,3 +1,4 @@
+import Storage
 import ImageCodecs
 import Randomness
 
@@ -88,7 +89,7 @@ public enum SyntheticCIFAKE {
         for (split, perClass) in [("train", trainPerClass), ("test", testPerClass)] {
             for label in Label.allCases {
                 let folder = dir + "/" + split + "/" + label.folderName
-                try FileIO.makeFolders(folder)
+                do { try AtomicFile.makeFolder(folder) } catch { guard case .io(let p, let o, let d) = error else { throw .invalidArgument("\(error)") }; throw .io(path: p, operation: o, detail: d) }
                 for index in 0..<perClass {
                     let picture = image(label: label, seed: seed, split: split, index: index)
                     let bytes: [UInt8]

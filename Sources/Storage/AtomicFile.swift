@@ -6,38 +6,62 @@ import Glibc
 /// folder, fsynced, renamed over the target, and the folder fsynced, so a crash or a full disk
 /// never leaves a half-written file under the real name.
 public enum AtomicFile {
+    /// Writes `bytes` to `path` atomically.
     public static func write(_ bytes: [UInt8], to path: String) throws(StorageError) {
+        try write(to: path) { (file) throws(StorageError) in
+            let result = bytes.withUnsafeBytes { raw in Result { () throws(StorageError) in try file.write(raw) } }
+            try result.get()
+        }
+    }
+
+    /// Writes `path` atomically from `body`, which streams the content into the temporary file;
+    /// on any error the temporary file is removed and `path` is untouched.
+    public static func write(to path: String, _ body: (Writer) throws(StorageError) -> Void) throws(StorageError) {
         let folder = parentFolder(of: path)
-        let temporary = "\(path).tmp-\(getpid())"
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let temporary = (folder == "/" ? "" : folder) + "/.\(name).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io(path: temporary, operation: "create", detail: errorText()) }
-        var written = 0
-        let failure: StorageError? = bytes.withUnsafeBytes { raw -> StorageError? in
-            while written < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return .io(path: temporary, operation: "write", detail: errorText())
-                }
-                written += n
+        do throws(StorageError) {
+            try body(Writer(fd: fd, path: temporary))
+            guard fsync(fd) == 0 else { throw StorageError.io(path: temporary, operation: "fsync", detail: errorText()) }
+            guard close(fd) == 0 else {
+                unlink(temporary)
+                throw StorageError.io(path: temporary, operation: "close", detail: errorText())
             }
-            if fsync(fd) != 0 { return .io(path: temporary, operation: "fsync", detail: errorText()) }
-            return nil
-        }
-        close(fd)
-        if let failure {
+        } catch {
+            close(fd)
             unlink(temporary)
-            throw failure
+            throw error
         }
         guard rename(temporary, path) == 0 else {
             let detail = errorText()
             unlink(temporary)
-            throw .io(path: path, operation: "rename", detail: detail)
+            throw .io(path: path, operation: "rename from \(temporary)", detail: detail)
         }
         let dirFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            close(dirFD)
+        guard dirFD >= 0 else { throw .io(path: folder, operation: "open folder for fsync", detail: errorText()) }
+        defer { close(dirFD) }
+        guard fsync(dirFD) == 0 else { throw .io(path: folder, operation: "fsync folder", detail: errorText()) }
+    }
+
+    /// The temporary file being written.
+    public struct Writer {
+        let fd: Int32
+        /// The temporary file's path, for messages.
+        public let path: String
+
+        /// Writes all of `bytes` (retrying short writes and EINTR).
+        public func write(_ bytes: UnsafeRawBufferPointer) throws(StorageError) {
+            var done = 0
+            while done < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw .io(path: path, operation: "write", detail: AtomicFile.errorText())
+                }
+                done += n
+            }
         }
     }
 
