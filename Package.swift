@@ -49,12 +49,14 @@ let package = Package(
         // The only code that touches ZeroMQ.
         .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
 
+        // Grad-CAM: why the detector calls an image FAKE or REAL.
+        .target(name: "Explanation", dependencies: ["Model", "Kernels", "Imaging"]),
         // The process shells: coordinator, worker, local launcher. The only code that combines
         // sockets, files and the training loop.
         .target(name: "Runtime", dependencies: ["Training", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation"]),
 
         .executableTarget(name: "cifake", dependencies: [
-            "Runtime",
+            "Runtime", "Explanation", "ImageCodecs", "Imaging",
             "Training", "Data", "Evaluation", "Model", "Kernels", "Collective", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -67,6 +69,7 @@ let package = Package(
         // Finding the package, ../shared and the built executable; running real processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "TestSupport"]),
+        .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Data", "Model", "Kernels"]),
         .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "TestSupport"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),

@@ -8,6 +8,7 @@ struct Cifake: ParsableCommand {
         subcommands: [
             TrainCommand.self,
             EvaluateCommand.self,
+            PredictCommand.self,
             CoordinatorCommand.self,
             WorkerCommand.self,
             DataCommand.self,

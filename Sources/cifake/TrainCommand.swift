@@ -96,7 +96,15 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-enum CLIError {
+enum CLIError: Error, CustomStringConvertible {
+    case refused(String)
+
+    var description: String {
+        switch self {
+        case .refused(let text): text
+        }
+    }
+
     /// An error message on standard error and a non-zero exit, without a stack trace.
     static func message(_ text: String, code: Int32) -> ExitCode {
         writeStandardError("error: \(text)\n")
