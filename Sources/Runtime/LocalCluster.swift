@@ -9,7 +9,8 @@ public struct LocalCluster {
     public var config: TrainingConfig
     public var workers: Int
     public var threadsPerWorker: Int
-    public var executable = "/proc/self/exe"
+    /// This program's own path (so `ps` shows `cifake worker ...`).
+    public var executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
 
     public init(config: TrainingConfig, workers: Int, threadsPerWorker: Int) {
         self.config = config
