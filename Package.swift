@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         // Finding the package, ../shared and the built executable; running real processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "Storage", "TestSupport"]),
         .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Data", "Model", "Kernels"]),
         .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "TestSupport"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
