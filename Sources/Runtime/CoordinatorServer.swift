@@ -203,7 +203,10 @@ public final class CoordinatorServer {
             let v = validations[epoch + 1]
             let record = EpochRecord(epoch: epoch + 1, trainLoss: e.loss / Double(e.samples), trainAccuracy: e.correct / Double(e.samples),
                                      validationLoss: v?["val_loss"] as? Double, validationAccuracy: v?["val_accuracy"] as? Double,
-                                     testAccuracy: nil, learningRate: 0, seconds: e.seconds,
+                                     testAccuracy: nil,
+                                     learningRate: Double(LearningRateSchedule(config: config, stepsPerEpoch: stepsPerEpoch)
+                                         .rate(at: (epoch + 1) * stepsPerEpoch - 1)),
+                                     seconds: e.seconds,
                                      imagesPerSecond: Double(e.samples) / max(e.seconds, 1e-9), best: v?["best"] as? Bool ?? true)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
