@@ -34,14 +34,8 @@ public final class Adam {
         let b1 = 1 - hyper.beta1, b2 = 1 - hyper.beta2, eps = hyper.epsilon
         let w = parameters.pointer, g = gradients.pointer, mp = m.pointer, vp = v.pointer
         parallelRanges(m.count, threads: threads) { range in
-            for i in range {
-                let gi = g[i]
-                let mi = mp[i] + (gi - mp[i]) * b1
-                let vi = vp[i] + (gi * gi - vp[i]) * b2
-                mp[i] = mi
-                vp[i] = vi
-                w[i] -= alpha * mi / (vi.squareRoot() + eps)
-            }
+            AdamUpdate.apply(weights: w, gradients: g, m: mp, v: vp, range: range,
+                             alpha: alpha, oneMinusBeta1: b1, oneMinusBeta2: b2, epsilon: eps)
         }
     }
 }

@@ -154,3 +154,21 @@ final class LayerKernelTests: XCTestCase {
         XCTAssertEqual(d.pointer[6], 1 / 7, accuracy: 1e-6)
     }
 }
+
+final class AdamUpdateTests: XCTestCase {
+    func testVectorisedUpdateEqualsNaiveTwinIncludingTheTail() {
+        let n = 1003  // not a multiple of 8
+        let g = randomBuffer(n, seed: 1), w1 = randomBuffer(n, seed: 2), m1 = randomBuffer(n, seed: 3, scale: 0.1)
+        let v1 = FloatBuffer(count: n)
+        for i in 0..<n { v1.pointer[i] = Float(i % 17) * 1e-4 }
+        let w2 = FloatBuffer(count: n), m2 = FloatBuffer(count: n), v2 = FloatBuffer(count: n)
+        w2.copy(from: w1); m2.copy(from: m1); v2.copy(from: v1)
+        AdamUpdate.apply(weights: w1.pointer, gradients: g.pointer, m: m1.pointer, v: v1.pointer, range: 3..<n,
+                         alpha: 1e-3, oneMinusBeta1: 0.1, oneMinusBeta2: 0.001, epsilon: 1e-7)
+        AdamUpdate.naive(weights: w2.pointer, gradients: g.pointer, m: m2.pointer, v: v2.pointer, range: 3..<n,
+                         alpha: 1e-3, oneMinusBeta1: 0.1, oneMinusBeta2: 0.001, epsilon: 1e-7)
+        XCTAssertEqual(w1.array, w2.array)
+        XCTAssertEqual(m1.array, m2.array)
+        XCTAssertEqual(v1.array, v2.array)
+    }
+}
