@@ -49,25 +49,17 @@ public final class CoordinatorServer {
     /// Runs until training finishes (returns) or fails (throws).
     public func run() throws {
         let config = try self.config.validated()
-        let folder = config.out.isEmpty ? "runs/cluster-\(Int(Date().timeIntervalSince1970))" : config.out
-        try AtomicFile.makeFolder(folder)
-        if FileManager.default.fileExists(atPath: "\(folder)/model.safetensors") {
-            throw ConfigError.invalid(source: "--out", problems: ["\(folder) already holds a trained model; choose another run folder"])
-        }
+        let (folder, yaml) = try TrainingRun.prepareFolder(config, defaultFolder: "runs/cluster-\(Int(Date().timeIntervalSince1970))")
         progress.log("run folder: \(folder)")
         runFolder = folder
         let dataset = try TrainingRun(config: config, progress: progress).loadData(config, folder: folder)
         let packed = "\(folder)/data.cifakepk"
         try PackedDataset.write(dataset, to: packed)
         dataBytes = try AtomicFile.read(packed)
-        let (train, validation) = RunIdentity.splits(config: config, dataset: dataset)
+        let (train, validation) = TrainingRun.splits(config: config, dataset: dataset)
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
         let totalSteps = config.epochs * stepsPerEpoch
         progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts); digest \(RunIdentity.dataDigest(dataset)); \(dataBytes.count) bytes to serve")
-        var recorded = config
-        recorded.out = folder
-        let yaml = ConfigFile.yaml(recorded)
-        try AtomicFile.write("# cifake training configuration, as run by the coordinator\n" + yaml, to: "\(folder)/config.yaml")
 
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         let settings = CoordinatorConfiguration(expected: identity, minWorkers: options.minWorkers, maxWorkers: options.maxWorkers,

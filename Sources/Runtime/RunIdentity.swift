@@ -31,11 +31,4 @@ public enum RunIdentity {
                         architectureDigest: config.architecture.digest,
                         parameterCount: config.architecture.parameterCount, dataDigest: dataDigest(dataset))
     }
-
-    /// The training and validation images of a run: the same split on every process.
-    public static func splits(config: TrainingConfig, dataset: CIFAKEDataset) -> (train: ImageSet, validation: ImageSet) {
-        config.validationFraction > 0
-            ? dataset.train.stratifiedSplit(holdOutFraction: config.validationFraction, seed: config.seed)
-            : (dataset.train, ImageSet.empty)
-    }
 }

@@ -69,7 +69,7 @@ public final class WorkerNode {
                 if case .dataChunk(let c) = $0 { return c } else { return nil }
             }
         }
-        let (train, validation) = RunIdentity.splits(config: config, dataset: dataset)
+        let (train, validation) = TrainingRun.splits(config: config, dataset: dataset)
 
         // 2. Join with everything the coordinator checks.
         let host = options.advertiseHost ?? Self.localAddress(towards: endpoint) ?? "127.0.0.1"

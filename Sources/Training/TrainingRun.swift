@@ -30,23 +30,13 @@ public struct TrainingRun {
 
     public func run() throws -> Outcome {
         let config = try self.config.validated()
-        let folder = config.out.isEmpty ? Self.defaultFolder(config) : config.out
-        try AtomicFile.makeFolder(folder)
-        if FileManager.default.fileExists(atPath: "\(folder)/model.safetensors") {
-            throw ConfigError.invalid(source: "--out", problems: ["\(folder) already holds a trained model; choose another run folder"])
-        }
+        let (folder, _) = try Self.prepareFolder(config, defaultFolder: Self.defaultFolder(config))
         progress.log("run folder: \(folder)")
         if verbose { progress.log("kernels: \(Gemm.backendDescription)") }
 
         let dataset = try loadData(config, folder: folder)
-        let (train, validation) = config.validationFraction > 0
-            ? dataset.train.stratifiedSplit(holdOutFraction: config.validationFraction, seed: config.seed)
-            : (dataset.train, ImageSet.empty)
+        let (train, validation) = Self.splits(config: config, dataset: dataset)
         progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts) (\(dataset.testOrigin))")
-
-        var recorded = config
-        recorded.out = folder
-        try AtomicFile.write("# cifake training configuration, as run\n" + ConfigFile.yaml(recorded), to: "\(folder)/config.yaml")
 
         let trainer = Trainer(config: config, train: train)
         let arch = trainer.network.architecture
@@ -147,6 +137,29 @@ public struct TrainingRun {
         let train = try DataLoading.load(path, options: trainOptions, progress: progress)
         let test = try DataLoading.load(config.testData, options: testOptions, progress: progress)
         return CIFAKEDataset(train: train.train, test: test.test, testOrigin: .folder, root: path)
+    }
+
+    /// Makes the run folder ready: created, refused if it already holds a model (nothing is ever
+    /// overwritten), with the configuration as run written into `config.yaml`. Returns the
+    /// folder and that YAML.
+    public static func prepareFolder(_ config: TrainingConfig, defaultFolder: String) throws -> (folder: String, yaml: String) {
+        let folder = config.out.isEmpty ? defaultFolder : config.out
+        try AtomicFile.makeFolder(folder)
+        if FileManager.default.fileExists(atPath: "\(folder)/model.safetensors") {
+            throw ConfigError.invalid(source: "--out", problems: ["\(folder) already holds a trained model; choose another run folder"])
+        }
+        var recorded = config
+        recorded.out = folder
+        let yaml = ConfigFile.yaml(recorded)
+        try AtomicFile.write("# cifake training configuration, as run\n" + yaml, to: "\(folder)/config.yaml")
+        return (folder, yaml)
+    }
+
+    /// The training and validation images of a run: the same stratified split on every process.
+    public static func splits(config: TrainingConfig, dataset: CIFAKEDataset) -> (train: ImageSet, validation: ImageSet) {
+        config.validationFraction > 0
+            ? dataset.train.stratifiedSplit(holdOutFraction: config.validationFraction, seed: config.seed)
+            : (dataset.train, ImageSet.empty)
     }
 
     static func defaultFolder(_ config: TrainingConfig) -> String {
