@@ -35,9 +35,12 @@ let package = Package(
         .target(name: "Evaluation"),
         // RGB8 rasters (pure): drawing, text, colormaps, heatmaps, plots. Encoding is ImageCodecs' job.
         .target(name: "Imaging"),
+        // Checkpoints: weights, Adam's moments and resume state in one verified safetensors file;
+        // the run folder's checkpoints/ with retention and latest/best pointers.
+        .target(name: "Checkpoints", dependencies: ["Model", "Kernels", "Data", "Storage"]),
         // The single-process training loop and its configuration.
         .target(name: "Training", dependencies: [
-            "Model", "Data", "Evaluation", "Storage", "Coordination",
+            "Model", "Data", "Evaluation", "Storage", "Coordination", "Checkpoints",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Ring all-reduce schedule (pure) and its execution over an abstract link.
@@ -53,7 +56,7 @@ let package = Package(
         .target(name: "Explanation", dependencies: ["Model", "Kernels", "Imaging"]),
         // The process shells: coordinator, worker, local launcher. The only code that combines
         // sockets, files and the training loop.
-        .target(name: "Runtime", dependencies: ["Training", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation"]),
+        .target(name: "Runtime", dependencies: ["Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation"]),
 
         .executableTarget(name: "cifake", dependencies: [
             "Runtime", "Explanation", "ImageCodecs", "Imaging",
@@ -63,6 +66,7 @@ let package = Package(
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Model", "Kernels", "Storage"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "ImageCodecs"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Randomness"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),

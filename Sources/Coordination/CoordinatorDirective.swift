@@ -25,4 +25,6 @@ public enum CoordinatorDirective: Sendable, Equatable {
     case waitingForWorkers(have: Int, need: Int)
     /// Tell every listed process to stop; the run is over.
     case stop(StopReason, notify: [PeerID])
+    /// Tell these workers to finish after `step` (early stopping); the run then ends normally.
+    case finishAfter(step: Int, notify: [PeerID])
 }

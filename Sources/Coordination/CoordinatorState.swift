@@ -46,6 +46,8 @@ public struct CoordinatorState: Sendable {
     public private(set) var startStep = 0
     /// The last step every rank of a generation reported, nil before the first.
     public private(set) var lastCompleteStep: Int?
+    /// Set by early stopping: the last step to run (before `totalSteps`).
+    public private(set) var finishAfterStep: Int?
     /// Step at which the shell last reported a consolidated checkpoint.
     public private(set) var lastCheckpointStep: Int?
     /// Step reports or `ready` answers of an old generation (or from non-members), ignored.
@@ -297,6 +299,17 @@ public struct CoordinatorState: Sendable {
         return [.log(.info, "checkpoint after step \(step) written")]
     }
 
+    /// Early stopping: the run ends after step `lastCompleteStep + margin` (workers may already
+    /// be a step or two past what the coordinator knows; all of them must stop at the same step
+    /// boundary). Emits `.finishAfter` for the members; the run then finishes normally.
+    public mutating func onEarlyStop(_ why: String, margin: Int = 4, now: Double) -> [CoordinatorDirective] {
+        guard case .training = phase, finishAfterStep == nil else { return [] }
+        var step = (lastCompleteStep ?? startStep) + margin
+        if let total = configuration.totalSteps { step = min(step, total - 1) }
+        finishAfterStep = step
+        return [.log(.info, "early stopping (\(why)): the run ends after step \(step)"), .finishAfter(step: step, notify: memberPeers)]
+    }
+
     /// An operator (or a signal) asks the run to stop.
     public mutating func onStopRequested(_ why: String, now: Double) -> [CoordinatorDirective] {
         guard phase != .stopped else { return [] }
@@ -444,7 +457,7 @@ public struct CoordinatorState: Sendable {
                 return directives + stop(.weightsDiverged(step: step, majority: majority, minority: minority))
             }
         }
-        if let total = configuration.totalSteps, step + 1 >= total {
+        if step >= (finishAfterStep ?? Int.max) || configuration.totalSteps.map({ step + 1 >= $0 }) == true {
             return directives + stop(.finished(step: step))
         }
         if !pending.isEmpty && members.count < configuration.maxWorkers {

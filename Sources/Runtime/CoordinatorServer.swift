@@ -1,3 +1,4 @@
+import Checkpoints
 import Coordination
 import Data
 import Dispatch
@@ -21,6 +22,8 @@ public final class CoordinatorServer {
         public var maxWorkers = 1
         public var heartbeatTimeout = 10.0
         public var startupTimeout: Double? = 600
+        /// Continue the run in `config.out` from its newest intact checkpoint.
+        public var resume = false
         public init() {}
     }
 
@@ -37,7 +40,16 @@ public final class CoordinatorServer {
     private var channel: ControlChannel!
     private var state: CoordinatorState!
     private var dataBytes: [UInt8] = []
-    private var model: (offer: CheckpointOffer, bytes: [UInt8])?
+    /// Rank 0's checkpoint upload in progress, and complete ones by step (completed steps).
+    private var upload: (offer: CheckpointOffer, bytes: [UInt8])?
+    private var uploads: [Int: [UInt8]] = [:]
+    /// The newest consolidated checkpoint: what evaluators and resuming workers fetch.
+    private var served: (offer: CheckpointOffer, bytes: [UInt8])?
+    private var store: CheckpointStore!
+    private var tracker: BestTracker!
+    private var evaluationLog = ""
+    /// First step this coordinator runs (the resume point, or 0).
+    private var firstStep = 0
     private var epochs: [Int: (loss: Double, correct: Double, samples: Int, seconds: Double, steps: Int)] = [:]
     private var validations: [Int: [String: Any]] = [:]
     private var history = ""
@@ -49,9 +61,18 @@ public final class CoordinatorServer {
     /// Runs until training finishes (returns) or fails (throws).
     public func run() throws {
         let config = try self.config.validated()
-        let (folder, yaml) = try TrainingRun.prepareFolder(config, defaultFolder: "runs/cluster-\(Int(Date().timeIntervalSince1970))")
+        let folder: String, yaml: String
+        if options.resume {
+            folder = config.out
+            yaml = String(decoding: try AtomicFile.read("\(folder)/config.yaml"), as: UTF8.self)
+        } else {
+            (folder, yaml) = try TrainingRun.prepareFolder(config, defaultFolder: "runs/cluster-\(Int(Date().timeIntervalSince1970))")
+        }
         progress.log("run folder: \(folder)")
         runFolder = folder
+        store = CheckpointStore(runFolder: folder, keep: config.keepCheckpoints)
+        tracker = BestTracker(metric: BestMetric(rawValue: config.bestMetric) ?? .valAccuracy, patience: config.earlyStoppingPatience)
+        if options.resume { try prepareResume(folder: folder) }
         let dataset = try TrainingRun(config: config, progress: progress).loadData(config, folder: folder)
         let packed = "\(folder)/data.cifakepk"
         try PackedDataset.write(dataset, to: packed)
@@ -66,7 +87,8 @@ public final class CoordinatorServer {
                                                 heartbeatTimeout: options.heartbeatTimeout, checksumEvery: 25,
                                                 startupTimeout: options.startupTimeout, totalSteps: totalSteps)
         state = CoordinatorState(configuration: settings, now: now())
-        let info = RunInfo(configuration: Array(yaml.utf8), dataBytes: UInt64(dataBytes.count), dataDigest: dataset.digest)
+        let info = RunInfo(configuration: Array(yaml.utf8), dataBytes: UInt64(dataBytes.count), dataDigest: dataset.digest,
+                           resume: options.resume ? served?.offer : nil)
 
         let context = try ZMQContext()
         channel = try ControlChannel(context: context, router: true)
@@ -103,19 +125,15 @@ public final class CoordinatorServer {
                 case .leave:
                     try carryOut(state.onLeave(peer: id, now: now()))
                 case .evaluationResult(let result):
-                    if let object = try? JSONSerialization.jsonObject(with: Data(result.json)) as? [String: Any], let epoch = object["epoch"] as? Int {
-                        validations[epoch] = object
-                        try writeEpochRecords(folder: folder)
+                    if let done = try carryOut(evaluated(result, from: id, folder: folder)) {
+                        return try finish(done, folder: folder, dataset: dataset)
                     }
                 case .checkpointOffer(let offer):
-                    model = (offer, [])
+                    upload = (offer, [])
                 case .checkpointChunk(let chunk):
-                    guard var m = model, chunk.offset == UInt64(m.bytes.count) else {
-                        progress.log("control: model chunk at offset \(chunk.offset) out of order; ignored")
-                        continue
-                    }
-                    m.bytes += chunk.bytes
-                    model = m
+                    receiveUpload(chunk)
+                case .checkpointRequest(let range):
+                    serveCheckpoint(range, to: peer)
                 default:
                     progress.log("control: unexpected \(message.kind) from a peer; ignored")
                 }
@@ -136,6 +154,9 @@ public final class CoordinatorServer {
             switch d {
             case .admit(let peer, let admission):
                 try channel.send(.admitted(admission), to: peer.bytes)
+                if admission.role == .evaluator, let served, !tracker.hasEvaluation(of: served.offer.step) {
+                    try channel.send(.checkpointOffer(served.offer), to: peer.bytes)
+                }
             case .refuse(let peer, let refusal):
                 progress.log("refused a join: \(refusal)")
                 try channel.send(.refusal(refusal), to: peer.bytes)
@@ -152,8 +173,10 @@ public final class CoordinatorServer {
                 progress.log("worker rank \(rank) (\(nodeID) on \(host)) is dead: \(reason)")
             case .progress(let summary):
                 record(summary)
-            case .weightsAgree:
-                break
+            case .weightsAgree(_, let step, let checksum):
+                try consolidate(completedSteps: step + 1, agreedChecksum: checksum)
+            case .finishAfter(let step, let peers):
+                for p in peers { try channel.send(.stop(.finished(step: step)), to: p.bytes) }
             case .waitingForWorkers(let have, let need):
                 progress.log("waiting for workers: \(have) of \(need)")
             case .stop(let reason, let peers):
@@ -187,11 +210,122 @@ public final class CoordinatorServer {
         }
     }
 
-    /// Appends the finished epochs to history.jsonl (each once its validation, if any, arrived).
-    private func writeEpochRecords(folder: String) throws {
+    // MARK: Checkpoints
+
+    /// Resuming: the newest intact checkpoint becomes the one served to workers; history and
+    /// evaluations are cut back to it.
+    private func prepareResume(folder: String) throws {
+        if FileManager.default.fileExists(atPath: "\(folder)/model.safetensors") {
+            throw ConfigError.invalid(source: folder, problems: ["the run is complete (model.safetensors exists); nothing to resume"])
+        }
+        let (checkpoint, bytes, path) = try store.loadNewestIntact(log: { [progress] in progress.log($0) })
+        let state = checkpoint.state
+        firstStep = state.step
+        served = (CheckpointOffer(step: state.step, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes)), bytes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        history = try EpochRecord.readHistory("\(folder)/history.jsonl").filter { $0.epoch <= state.epoch }
+            .map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
+        for line in (try? String(decoding: AtomicFile.read("\(folder)/evaluations.jsonl"), as: UTF8.self))?.split(separator: "\n") ?? [] {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let step = object["step"] as? Int, step <= state.step else { continue }
+            evaluationLog += line + "\n"
+            _ = tracker.record(step: step, values: object)
+        }
+        progress.log("resuming from \(path): step \(state.step) (epoch \(state.epoch + 1), step \(state.stepInEpoch + 1)); best so far: \(tracker.summary)")
+    }
+
+    private func receiveUpload(_ chunk: ByteChunk) {
+        guard var u = upload, chunk.step == u.offer.step, chunk.offset == UInt64(u.bytes.count) else {
+            progress.log("control: checkpoint chunk for step \(chunk.step) at offset \(chunk.offset) out of order; ignored")
+            return
+        }
+        u.bytes += chunk.bytes
+        if UInt64(u.bytes.count) == u.offer.totalBytes {
+            upload = nil
+            if WireChecksum.fnv1a64(u.bytes) == u.offer.checksum {
+                uploads[u.offer.step] = u.bytes
+                for old in uploads.keys where old < u.offer.step - 1_000_000 || uploads.count > 2 && old < u.offer.step { uploads[old] = nil }
+            } else {
+                progress.log("error: rank 0's checkpoint upload for step \(u.offer.step) arrived damaged (checksum differs); not written")
+            }
+        } else {
+            upload = u
+        }
+    }
+
+    /// Every rank agreed on the weights after `completedSteps`: if rank 0 uploaded that state,
+    /// verify it holds the agreed weights and write it as the run's checkpoint.
+    private func consolidate(completedSteps: Int, agreedChecksum: UInt64) throws {
+        guard let bytes = uploads.removeValue(forKey: completedSteps), let folder = runFolder else { return }
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.decode(bytes, source: "rank 0's checkpoint for step \(completedSteps)") } catch {
+            progress.log("error: \(error); not written")
+            return
+        }
+        guard checkpoint.weightsChecksum == agreedChecksum else {
+            progress.log("error: rank 0's checkpoint for step \(completedSteps) has weights \(Hex.string(checkpoint.weightsChecksum)), the ranks agreed on \(Hex.string(agreedChecksum)); not written")
+            return
+        }
+        let path = try store.save(bytes, step: completedSteps, isBest: tracker.bestStep == completedSteps)
+        served = (CheckpointOffer(step: completedSteps, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes)), bytes)
+        if completedSteps % stepsPerEpoch == 0 || completedSteps == config.epochs * stepsPerEpoch { progress.log("checkpoint: \(path) (all ranks agree)") }
+        _ = folder
+        try carryOut(state.onCheckpointWritten(step: completedSteps, now: now()).filter { if case .log = $0 { false } else { true } })
+        for p in state.evaluatorPeers { try channel.send(.checkpointOffer(served!.offer), to: p.bytes) }
+    }
+
+    /// Evaluators and resuming workers fetch the served checkpoint in ranges. A request for an
+    /// older step gets the newest checkpoint's bytes under its own step: the fetcher starts over.
+    private func serveCheckpoint(_ range: ByteRangeRequest, to peer: [UInt8]) {
+        guard let served else { return }
+        let bytes = served.bytes
+        let begin = range.step == served.offer.step ? Int(min(range.offset, UInt64(bytes.count))) : 0
+        let end = min(begin + range.length, bytes.count)
+        try? channel.send(.checkpointChunk(ByteChunk(step: served.offer.step, offset: UInt64(begin), total: UInt64(bytes.count),
+                                                     bytes: Array(bytes[begin..<end]))), to: peer)
+    }
+
+    /// An evaluation of a checkpoint (rank 0's validation at an epoch end, or an evaluator's):
+    /// logged, recorded in evaluations.jsonl, and used for the best checkpoint and early stopping.
+    private func evaluated(_ result: EvaluationResult, from peer: PeerID, folder: String) throws -> [CoordinatorDirective] {
+        guard var object = try? JSONSerialization.jsonObject(with: Data(result.json)) as? [String: Any] else {
+            progress.log("control: an evaluation result that is not a JSON object; ignored")
+            return []
+        }
+        let source = state.evaluatorPeers.contains(peer) ? "evaluator" : "rank 0"
+        object["step"] = result.step
+        object["source"] = source
+        let improved = tracker.record(step: result.step, values: object)
+        if let epoch = object["epoch"] as? Int, source == "rank 0" {
+            object["best"] = improved ?? false
+            validations[epoch] = object
+            try writeEpochRecords(folder: folder)
+        }
+        if improved == true { try store.markBest(step: result.step) }
+        if source == "evaluator" {
+            let parts = ["val_accuracy", "val_f1", "test_accuracy", "test_f1"].compactMap { k in (object[k] as? Double).map { String(format: "%@ %.4f", k, $0) } }
+            progress.log("evaluator: step \(result.step): \(parts.joined(separator: ", "))\(improved == true ? " (best)" : "")")
+        }
+        let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        evaluationLog += String(decoding: line, as: UTF8.self) + "\n"
+        try AtomicFile.write(evaluationLog, to: "\(folder)/evaluations.jsonl")
+        if tracker.shouldStop {
+            return state.onEarlyStop("no better \(tracker.metric.rawValue) in \(tracker.evaluationsWithoutImprovement) evaluations", now: now())
+        }
+        return []
+    }
+
+    // MARK: History and the end of the run
+
+    /// Appends the finished epochs to history.jsonl (each once its validation, if any, arrived);
+    /// `final` also writes the last epoch, complete or not.
+    private func writeEpochRecords(folder: String, final: Bool = false) throws {
         let written = history.split(separator: "\n").count
         var epoch = written
-        while let e = epochs[epoch], e.steps == stepsPerEpoch, (config.validationFraction == 0 || validations[epoch + 1] != nil) {
+        func expectedSteps(_ e: Int) -> Int { max(0, (e + 1) * stepsPerEpoch - max(e * stepsPerEpoch, firstStep)) }
+        while let e = epochs[epoch], e.steps == expectedSteps(epoch) || final,
+              final || config.validationFraction == 0 || validations[epoch + 1] != nil {
             let v = validations[epoch + 1]
             let record = EpochRecord(epoch: epoch + 1, trainLoss: e.loss / Double(e.samples), trainAccuracy: e.correct / Double(e.samples),
                                      validationLoss: v?["val_loss"] as? Double, validationAccuracy: v?["val_accuracy"] as? Double,
@@ -212,21 +346,25 @@ public final class CoordinatorServer {
 
     private func finish(_ reason: StopReason, folder: String, dataset: CIFAKEDataset) throws {
         guard case .finished = reason else { throw RuntimeError.stopped(reason.description) }
-        try writeEpochRecords(folder: folder)
-        guard let model, UInt64(model.bytes.count) == model.offer.totalBytes, WireChecksum.fnv1a64(model.bytes) == model.offer.checksum else {
-            throw RuntimeError.protocolViolation("training finished but rank 0's model upload is missing or damaged")
+        try writeEpochRecords(folder: folder, final: true)
+        // The kept model: the best evaluated checkpoint, else the last one.
+        let keptStep = store.pointer("best") ?? store.pointer("latest")
+        guard let keptStep, let bytes = try? AtomicFile.read(store.path(step: keptStep)) else {
+            throw RuntimeError.protocolViolation("training finished but no consolidated checkpoint was written in \(store.folder)")
         }
-        try AtomicFile.write(model.bytes, to: "\(folder)/model.safetensors")
-        let (architecture, _) = try Network.architecture(ofModelFile: model.bytes, source: "uploaded model")
-        let network = Network(architecture: architecture, maxBatch: 256, threads: max(1, config.threads))
-        try network.loadModelFile(model.bytes, source: "uploaded model")
+        let kept = try Checkpoint.decode(bytes, source: store.path(step: keptStep))
+        let modelBytes = kept.modelFileBytes(metadata: ["epochs_run": String(kept.state.epoch)])
+        try AtomicFile.write(modelBytes, to: "\(folder)/model.safetensors")
+        let network = Network(architecture: kept.architecture, maxBatch: 256, threads: max(1, config.threads))
+        try network.loadModelFile(modelBytes, source: "kept model")
         let report = try ClassificationReport(probabilities: Trainer.predict(dataset.test, with: network), labels: dataset.test.labels)
         try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: [
-            "model": architecture.modelName, "dense": architecture.hiddenWidth, "architecture": architecture.displayName,
-            "epochs_run": config.epochs, "data": dataset.root, "test_origin": "\(dataset.testOrigin)", "workers": options.maxWorkers,
+            "model": kept.architecture.modelName, "dense": kept.architecture.hiddenWidth, "architecture": kept.architecture.displayName,
+            "kept_step": keptStep, "best_metric": tracker.metric.rawValue, "epochs_run": history.split(separator: "\n").count,
+            "data": dataset.root, "test_origin": "\(dataset.testOrigin)", "workers": options.maxWorkers,
         ])
-        progress.log("\(reason); test split:")
+        progress.log("\(reason); kept the checkpoint of step \(keptStep) (\(tracker.summary)); test split:")
         progress.log(report.table())
-        progress.log("written: \(folder)/model.safetensors, metrics.json, history.jsonl")
+        progress.log("written: \(folder)/model.safetensors, metrics.json, history.jsonl, evaluations.jsonl, checkpoints/")
     }
 }

@@ -9,6 +9,10 @@ public struct LocalCluster {
     public var config: TrainingConfig
     public var workers: Int
     public var threadsPerWorker: Int
+    /// Continue this run folder from its newest intact checkpoint instead of starting anew.
+    public var resumeFolder: String?
+    /// Also start an evaluation worker (the last `evaluatorThreads` compute threads are its).
+    public var evaluator = true
     /// This program's own path (so `ps` shows `cifake worker ...`).
     public var executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
 
@@ -26,7 +30,8 @@ public struct LocalCluster {
 
         let group = ProcessGroup()
         let endpoint = EndpointBox()
-        let coordinator = try group.start(executable, ["coordinator", "--config", configPath, "--listen", "127.0.0.1:0",
+        let source = resumeFolder.map { ["--resume", $0] } ?? ["--config", configPath]
+        let coordinator = try group.start(executable, ["coordinator"] + source + ["--listen", "127.0.0.1:0",
                                                        "--min-workers", "\(workers)", "--max-workers", "\(workers)"],
                                           prefix: "[coordinator] ") { line in
             if let range = line.range(of: "coordinator listening on ") { endpoint.set(String(line[range.upperBound...])) }
@@ -49,6 +54,10 @@ public struct LocalCluster {
         for i in 0..<workers {
             workerProcesses.append(try group.start(executable, ["worker", "--coordinator", address, "--threads", "\(threadsPerWorker)"],
                                                    prefix: "[worker \(i)] ", onLine: { _ in }))
+        }
+        if evaluator {
+            // The evaluator is not waited for: the run's result never depends on it.
+            _ = try group.start(executable, ["evaluator", "--coordinator", address, "--threads", "1"], prefix: "[evaluator] ", onLine: { _ in })
         }
         // Watch: the coordinator ends the run; a worker dying first fails it.
         while coordinator.isRunning {

@@ -1,3 +1,4 @@
+import Checkpoints
 import Coordination
 import Data
 import Dispatch
@@ -37,38 +38,17 @@ public final class WorkerNode {
         self.say = log
     }
 
-    private var control: ControlChannel!
-    private var lastHeartbeat = 0.0
-    private var heartbeatSequence: UInt64 = 0
+    private var control: CoordinatorClient!
 
     public func run() throws {
         ReceiveAllocator.keepFreedMessageMemory()
         let context = try ZMQContext()
-        control = try ControlChannel(context: context, router: false)
-        control.onBadFrame = { [say] in say("control: \($0)") }
-        let endpoint = options.coordinator.hasPrefix("tcp://") ? options.coordinator : "tcp://\(options.coordinator)"
-        try control.socket.connect(endpoint)
-        say("connecting to the coordinator at \(endpoint)")
+        control = try CoordinatorClient(context: context, coordinator: options.coordinator, timeoutSeconds: options.controlTimeoutSeconds, log: say)
+        let endpoint = control.endpoint
 
         // 1. What to train, on which data.
-        let info: RunInfo = try request(.runInfoRequest, what: "the run's settings") {
-            if case .runInfo(let i) = $0 { return i } else { return nil }
-        }
-        var config: TrainingConfig
-        if let path = options.configPath {
-            config = try ConfigFile.load(path)
-        } else {
-            config = try ConfigFile.parse(String(decoding: info.configuration, as: UTF8.self), source: "coordinator's configuration")
-        }
-        config.threads = options.threads
-        var loadOptions = config.loadOptions
-        loadOptions.threads = max(1, options.threads)
-        let cache = DataCache(folder: options.cacheFolder, log: say)
-        let dataset = try cache.obtain(info: info, localPath: options.dataPath, options: loadOptions) { range in
-            try request(.dataRequest(range), what: "data bytes at offset \(range.offset)") {
-                if case .dataChunk(let c) = $0 { return c } else { return nil }
-            }
-        }
+        let (info, config, dataset) = try control.obtainRun(configPath: options.configPath, dataPath: options.dataPath,
+                                                            threads: options.threads, cacheFolder: options.cacheFolder)
         let (train, validation) = TrainingRun.splits(config: config, dataset: dataset)
 
         // 2. Join with everything the coordinator checks.
@@ -82,7 +62,7 @@ public final class WorkerNode {
                                computeThreads: options.threads, nodeID: options.nodeID,
                                incarnation: UInt64(Date().timeIntervalSince1970 * 1e6))
         try control.send(.join(join))
-        let assignment: Assignment = try awaitMessage(what: "an assignment") {
+        let assignment: Assignment = try control.awaitMessage(what: "an assignment") {
             switch $0 {
             case .assignment(let a): return a
             case .refusal(let r): throw RuntimeError.refused("the coordinator refused this worker: \(r)")
@@ -97,52 +77,59 @@ public final class WorkerNode {
                                   elementCount: config.architecture.parameterCount, generation: assignment.generation,
                                   timeoutMilliseconds: Int(options.ringTimeoutSeconds * 1000))
         let trainer = Trainer(config: config, train: train, reducer: reducer)
-        try control.send(.ready(completedSteps: 0), generation: assignment.generation)
-        let start: StartTraining = try awaitMessage(what: "the start signal") {
+        if let resume = info.resume {
+            guard let bytes = try control.fetchCheckpoint(resume) else { throw RuntimeError.protocolViolation("the resume checkpoint changed") }
+            try trainer.resume(from: Checkpoint.decode(bytes, source: "the coordinator's checkpoint of step \(resume.step)"))
+            say("loaded the checkpoint of step \(resume.step) from the coordinator")
+        }
+        try control.send(.ready(completedSteps: trainer.globalStep), generation: assignment.generation)
+        let start: StartTraining = try control.awaitMessage(what: "the start signal") {
             if case .start(let s) = $0 { return s } else { return nil }
         }
-        guard start.startStep == 0 else {
-            throw RuntimeError.protocolViolation("asked to start at step \(start.startStep); this worker holds step 0 (elastic rejoin is not supported yet)")
+        guard start.startStep == trainer.globalStep else {
+            throw RuntimeError.protocolViolation("asked to start at step \(start.startStep); this worker holds step \(trainer.globalStep) (elastic rejoin is not supported yet)")
         }
 
         // 3. Train.
         let total = config.epochs * trainer.stepsPerEpoch
         let isLead = assignment.rank == 0
-        let best = isLead && validation.count > 0 ? FloatBuffer(count: trainer.network.parameters.count) : nil
-        var bestAccuracy = -1.0
+        let yaml = String(decoding: info.configuration, as: UTF8.self)
         var order: [Int] = []
-        for step in 0..<total {
+        var lastStep = total - 1
+        var step = trainer.globalStep
+        while step <= lastStep {
             let epoch = step / trainer.stepsPerEpoch, inEpoch = step % trainer.stepsPerEpoch
-            if inEpoch == 0 { order = trainer.order(epoch: epoch) }
+            if inEpoch == 0 || order.isEmpty { order = trainer.order(epoch: epoch) }
             let stats = try trainer.step(epoch: epoch, stepInEpoch: inEpoch, order: order)
-            let last = step == total - 1
-            if isLead && inEpoch == trainer.stepsPerEpoch - 1, let best {
+            let completed = step + 1
+            let epochEnd = completed % trainer.stepsPerEpoch == 0
+            let checkpointDue = epochEnd || step == lastStep || (config.checkpointEvery > 0 && completed % config.checkpointEvery == 0)
+            if isLead && epochEnd && validation.count > 0 {
                 let report = try ClassificationReport(probabilities: trainer.predict(validation), labels: validation.labels)
-                let improved = report.accuracy > bestAccuracy
-                if improved {
-                    bestAccuracy = report.accuracy
-                    best.copy(from: trainer.network.parameters)
-                }
-                let json = #"{"epoch":\#(epoch + 1),"val_loss":\#(report.logLoss),"val_accuracy":\#(report.accuracy),"best":\#(improved)}"#
-                try control.send(.evaluationResult(EvaluationResult(step: step, json: Array(json.utf8))), generation: assignment.generation)
+                let json = #"{"epoch":\#(epoch + 1),"val_loss":\#(report.logLoss),"val_accuracy":\#(report.accuracy),"val_f1":\#(report.f1),"val_auc":\#(report.rocAUC ?? 0.5)}"#
+                try control.send(.evaluationResult(EvaluationResult(step: completed, json: Array(json.utf8))), generation: assignment.generation)
             }
-            // The replica's checksum is taken before rank 0 swaps in its kept (best) weights.
-            let checksum: UInt64? = (step + 1) % Self.checksumEvery == 0 || last ? trainer.network.parameters.checksum() : nil
-            if isLead && last {
-                if let best { trainer.network.parameters.copy(from: best) }
-                try uploadModel(trainer.network.modelFileBytes(metadata: ["seed": String(config.seed), "steps": String(total)]),
-                                step: step, generation: assignment.generation)
+            if isLead && checkpointDue {
+                try control.upload(trainer.checkpoint(configuration: yaml).encode(), step: completed, generation: assignment.generation)
             }
+            let checksum: UInt64? = completed % Self.checksumEvery == 0 || checkpointDue ? trainer.network.parameters.checksum() : nil
             let report = StepReport(generation: assignment.generation, step: step, epoch: epoch,
                                     loss: stats.samples > 0 ? stats.loss / Double(stats.samples) : 0,
                                     accuracy: stats.samples > 0 ? Double(stats.correct) / Double(stats.samples) : 0,
                                     samples: stats.samples, computeSeconds: stats.computeSeconds,
                                     allReduceWaitSeconds: stats.reduceSeconds, weightChecksum: checksum)
             try control.send(.stepReport(report), generation: assignment.generation)
-            if let reason = try pollControl() { throw RuntimeError.stopped(reason) }
+            switch try pollControl() {
+            case .none: break
+            case .finished(let after)? where after >= step:
+                if after < lastStep { say("early stopping: finishing after step \(after)") }
+                lastStep = min(lastStep, after)
+            case let reason?: throw RuntimeError.stopped(reason.description)
+            }
+            step += 1
         }
         // 4. Wait to be released.
-        let reason: String = try awaitMessage(what: "the coordinator's stop") {
+        let reason: String = try control.awaitMessage(what: "the coordinator's stop") {
             if case .stop(let r) = $0 { return r.description } else { return nil }
         }
         say("done: \(reason)")
@@ -151,68 +138,19 @@ public final class WorkerNode {
     /// Weight checksums go to the coordinator every this many steps (and after the last).
     static let checksumEvery = 25
 
-    // MARK: Control plane
-
-    private func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
-    private func heartbeatIfDue() throws {
-        if now() - lastHeartbeat >= 1 {
-            heartbeatSequence += 1
-            try control.send(.heartbeat(sequence: heartbeatSequence))
-            lastHeartbeat = now()
-        }
-    }
-
-    /// Handles what arrived between steps; returns a reason when told to stop.
-    private func pollControl() throws -> String? {
-        try heartbeatIfDue()
-        while let (_, _, message) = try control.receive(timeoutMilliseconds: 0) {
+    /// Handles what arrived between steps; returns the reason when told to stop (`.finished`:
+    /// finish after that step).
+    private func pollControl() throws -> StopReason? {
+        try control.heartbeatIfDue()
+        while let message = try control.receive(timeoutMilliseconds: 0) {
             switch message {
-            case .stop(let reason): return reason.description
+            case .stop(let reason): return reason
             case .assignment, .rejoin:
                 throw RuntimeError.protocolViolation("the coordinator changed the membership; elastic recovery is not supported yet")
             default: continue
             }
         }
         return nil
-    }
-
-    /// Waits (with heartbeats) for the first message `match` accepts; a `.stop` ends the wait with an error.
-    private func awaitMessage<T>(what: String, _ match: (WireMessage) throws -> T?) throws -> T {
-        let deadline = now() + options.controlTimeoutSeconds
-        while now() < deadline {
-            try heartbeatIfDue()
-            guard let (_, _, message) = try control.receive(timeoutMilliseconds: 250) else { continue }
-            if let value = try match(message) { return value }
-            if case .stop(let reason) = message { throw RuntimeError.stopped(reason.description) }
-        }
-        throw RuntimeError.timeout("no \(what) from the coordinator at \(options.coordinator) within \(Int(options.controlTimeoutSeconds)) s")
-    }
-
-    /// Sends `message` and waits for its answer, resending every few seconds (requests are idempotent).
-    private func request<T>(_ message: WireMessage, what: String, _ match: (WireMessage) throws -> T?) throws -> T {
-        let deadline = now() + options.controlTimeoutSeconds
-        while now() < deadline {
-            try control.send(message)
-            let resendAt = now() + 5
-            while now() < resendAt {
-                guard let (_, _, reply) = try control.receive(timeoutMilliseconds: 250) else { continue }
-                if let value = try match(reply) { return value }
-            }
-        }
-        throw RuntimeError.timeout("no \(what) from the coordinator at \(options.coordinator) within \(Int(options.controlTimeoutSeconds)) s")
-    }
-
-    private func uploadModel(_ bytes: [UInt8], step: Int, generation: UInt64) throws {
-        try control.send(.checkpointOffer(CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes))),
-                         generation: generation)
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(offset + (4 << 20), bytes.count)
-            try control.send(.checkpointChunk(ByteChunk(step: step, offset: UInt64(offset), total: UInt64(bytes.count), bytes: Array(bytes[offset..<end]))),
-                             generation: generation)
-            offset = end
-        }
     }
 
     /// The local IP address this host uses to reach `endpoint` (tcp://host:port), found by

@@ -25,17 +25,24 @@ public enum ConfigFile {
                 problems.append("\(name): unknown key (known keys: \(TrainingConfig.keys.joined(separator: ", ")))")
             }
         }
-        // Type problems, one per key, by decoding each key on its own.
-        var config = TrainingConfig()
+        // Type problems, one per key, by decoding each key on its own; then the well-typed keys
+        // together, for the impossible values.
+        var wellTyped: [(Node, Node)] = []
         for (key, value) in mapping {
             guard let name = key.string, known.contains(name) else { continue }
             do {
                 let text = try Yams.serialize(node: Node.mapping(Node.Mapping([(key, value)])))
-                let single = try YAMLDecoder().decode(TrainingConfig.self, from: text)
-                config.take(name, from: single)
+                _ = try YAMLDecoder().decode(TrainingConfig.self, from: text)
+                wellTyped.append((key, value))
             } catch {
                 problems.append("\(name): found '\(value.string ?? "\(value)")', which is not a valid \(TrainingConfig.typeName(of: name))")
             }
+        }
+        let config: TrainingConfig
+        do {
+            config = try YAMLDecoder().decode(TrainingConfig.self, from: Yams.serialize(node: Node.mapping(Node.Mapping(wellTyped))))
+        } catch {
+            throw .unreadable(source: source, detail: "\(error)")
         }
         problems += config.problems()
         guard problems.isEmpty else { throw .invalid(source: source, problems: problems) }
@@ -50,36 +57,10 @@ public enum ConfigFile {
 extension TrainingConfig {
     static func typeName(of key: String) -> String {
         switch key {
-        case "model", "schedule", "data", "test_data", "out", "bad_files", "wrong_size": "string"
+        case "model", "schedule", "data", "test_data", "out", "bad_files", "wrong_size", "best_metric": "string"
         case "learning_rate", "warmup_epochs", "min_learning_rate_fraction", "validation_fraction": "number"
         case "augment_flip": "boolean (true/false)"
         default: "integer"
-        }
-    }
-
-    /// Copies one key's value from `other`.
-    mutating func take(_ key: String, from o: TrainingConfig) {
-        switch key {
-        case "model": model = o.model
-        case "dense": dense = o.dense
-        case "epochs": epochs = o.epochs
-        case "batch_size": batchSize = o.batchSize
-        case "learning_rate": learningRate = o.learningRate
-        case "schedule": schedule = o.schedule
-        case "warmup_epochs": warmupEpochs = o.warmupEpochs
-        case "min_learning_rate_fraction": minLearningRateFraction = o.minLearningRateFraction
-        case "seed": seed = o.seed
-        case "threads": threads = o.threads
-        case "validation_fraction": validationFraction = o.validationFraction
-        case "augment_flip": augmentFlip = o.augmentFlip
-        case "augment_shift": augmentShift = o.augmentShift
-        case "early_stopping_patience": earlyStoppingPatience = o.earlyStoppingPatience
-        case "data": data = o.data
-        case "test_data": testData = o.testData
-        case "out": out = o.out
-        case "bad_files": badFiles = o.badFiles
-        case "wrong_size": wrongSize = o.wrongSize
-        default: break
         }
     }
 }

@@ -1,3 +1,7 @@
+import Evaluation
+import Foundation
+import Storage
+
 /// One line of a run's `history.jsonl`.
 public struct EpochRecord: Codable, Sendable, Equatable {
     public var epoch: Int
@@ -30,5 +34,32 @@ public struct EpochRecord: Codable, Sendable, Equatable {
         case seconds
         case imagesPerSecond = "images_per_second"
         case best
+    }
+}
+
+extension EpochRecord {
+    /// The records of a `history.jsonl` file; none if it does not exist. A line that does not
+    /// parse (a crash can't leave one: the file is replaced atomically) is an error naming it.
+    public static func readHistory(_ path: String) throws -> [EpochRecord] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        let text = String(decoding: try AtomicFile.read(path), as: UTF8.self)
+        let decoder = JSONDecoder()
+        return try text.split(separator: "\n").enumerated().map { (i, line) in
+            do { return try decoder.decode(EpochRecord.self, from: Data(line.utf8)) } catch {
+                throw ConfigError.unreadable(source: "\(path):\(i + 1)", detail: "not an epoch record: \(error)")
+            }
+        }
+    }
+}
+
+extension BestMetric {
+    /// This metric's value in a validation report.
+    public func value(of report: ClassificationReport) -> Double {
+        switch self {
+        case .valAccuracy: report.accuracy
+        case .valLoss: report.logLoss
+        case .valF1: report.f1
+        case .valAUC: report.rocAUC ?? 0.5
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Checkpoints
 import Coordination
 import Data
 import Dispatch
@@ -112,6 +113,25 @@ public final class Trainer {
         stats.computeSeconds = Double(computed - began + finished - reduced) / 1e9
         stats.reduceSeconds = Double(reduced - computed) / 1e9
         return stats
+    }
+
+    /// This replica's state after `globalStep` steps, with the loop's own bookkeeping.
+    public func checkpoint(configuration: String, progress: [String: String] = [:]) -> Checkpoint {
+        Checkpoint(network: network, adam: adam,
+                   state: TrainingState(step: globalStep, stepsPerEpoch: stepsPerEpoch, adamStep: adam.step, seed: config.seed,
+                                        worldSize: reducer.worldSize, configuration: configuration, progress: progress))
+    }
+
+    /// Continues from a checkpoint of this run: weights, moments and the step (which fixes the
+    /// data cursor, augmentation and dropout). Refuses one of another model, seed or epoch length.
+    public func resume(from checkpoint: Checkpoint) throws(CheckpointError) {
+        let s = checkpoint.state
+        guard s.seed == config.seed else { throw .mismatch("checkpoint was trained with seed \(s.seed), this run uses \(config.seed)") }
+        guard s.stepsPerEpoch == stepsPerEpoch else {
+            throw .mismatch("checkpoint has \(s.stepsPerEpoch) steps per epoch, this run has \(stepsPerEpoch) (different data or batch size)")
+        }
+        try checkpoint.restore(into: network, adam: adam)
+        globalStep = s.step
     }
 
     /// P(FAKE) for every image of `set`, in order (inference mode: no dropout, no augmentation).

@@ -41,6 +41,13 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var badFiles = "skip"
     /// `refuse` or `resize` images that are not 32x32.
     public var wrongSize = "refuse"
+    /// A consolidated checkpoint every this many optimizer steps (and at every epoch end);
+    /// 0: at epoch ends only.
+    public var checkpointEvery = 500
+    /// Most recent checkpoints kept in `checkpoints/` (the best is kept in addition).
+    public var keepCheckpoints = 3
+    /// What "best" means for the kept model and early stopping: a validation metric.
+    public var bestMetric = "val_accuracy"
 
     public init() {}
 
@@ -61,6 +68,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case out
         case badFiles = "bad_files"
         case wrongSize = "wrong_size"
+        case checkpointEvery = "checkpoint_every"
+        case keepCheckpoints = "keep_checkpoints"
+        case bestMetric = "best_metric"
     }
 
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -88,6 +98,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         out = try c.decodeIfPresent(String.self, forKey: .out) ?? d.out
         badFiles = try c.decodeIfPresent(String.self, forKey: .badFiles) ?? d.badFiles
         wrongSize = try c.decodeIfPresent(String.self, forKey: .wrongSize) ?? d.wrongSize
+        checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
+        keepCheckpoints = try c.decodeIfPresent(Int.self, forKey: .keepCheckpoints) ?? d.keepCheckpoints
+        bestMetric = try c.decodeIfPresent(String.self, forKey: .bestMetric) ?? d.bestMetric
     }
 
     /// Every impossible value, each naming its key, what was found and what is expected.
@@ -107,6 +120,11 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if earlyStoppingPatience < 0 { p.append("early_stopping_patience: found \(earlyStoppingPatience), expected 0 (off) or more") }
         if !["skip", "fail"].contains(badFiles) { p.append("bad_files: found '\(badFiles)', expected 'skip' or 'fail'") }
         if !["refuse", "resize"].contains(wrongSize) { p.append("wrong_size: found '\(wrongSize)', expected 'refuse' or 'resize'") }
+        if checkpointEvery < 0 { p.append("checkpoint_every: found \(checkpointEvery), expected 0 (epoch ends only) or a number of steps") }
+        if keepCheckpoints < 1 { p.append("keep_checkpoints: found \(keepCheckpoints), expected at least 1") }
+        if BestMetric(rawValue: bestMetric) == nil {
+            p.append("best_metric: found '\(bestMetric)', expected one of \(BestMetric.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
+        }
         return p
     }
 
@@ -141,5 +159,19 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let source, let detail):
             "\(source): \(detail)"
         }
+    }
+}
+
+/// The validation metric that picks the kept model and drives early stopping.
+public enum BestMetric: String, CaseIterable, Sendable {
+    case valAccuracy = "val_accuracy"
+    case valLoss = "val_loss"
+    case valF1 = "val_f1"
+    case valAUC = "val_auc"
+
+    /// Whether `candidate` beats `incumbent` (nil: nothing yet).
+    public func improves(_ candidate: Double, on incumbent: Double?) -> Bool {
+        guard let incumbent else { return true }
+        return self == .valLoss ? candidate < incumbent : candidate > incumbent
     }
 }

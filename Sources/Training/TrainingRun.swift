@@ -1,3 +1,4 @@
+import Checkpoints
 import Data
 import Dispatch
 import Evaluation
@@ -28,9 +29,37 @@ public struct TrainingRun {
         public var history: [EpochRecord]
     }
 
+    /// Trains from scratch into a new run folder.
     public func run() throws -> Outcome {
         let config = try self.config.validated()
-        let (folder, _) = try Self.prepareFolder(config, defaultFolder: Self.defaultFolder(config))
+        let (folder, yaml) = try Self.prepareFolder(config, defaultFolder: Self.defaultFolder(config))
+        return try train(config: config, folder: folder, yaml: yaml, resume: false)
+    }
+
+    /// Continues an interrupted run from its newest intact checkpoint, with the configuration it
+    /// recorded (`threads` from this process's settings). The result equals, bit for bit, that
+    /// of an uninterrupted run.
+    public static func resume(folder: String, threads: Int?, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false) throws -> Outcome {
+        var config = try recordedConfig(folder: folder)
+        if let threads { config.threads = threads }
+        let yaml = try String(decoding: AtomicFile.read("\(folder)/config.yaml"), as: UTF8.self)
+        return try TrainingRun(config: config, progress: progress, verbose: verbose).train(config: config.validated(), folder: folder, yaml: yaml, resume: true)
+    }
+
+    /// The configuration a run folder recorded; refuses a finished run.
+    public static func recordedConfig(folder: String) throws -> TrainingConfig {
+        guard FileManager.default.fileExists(atPath: "\(folder)/config.yaml") else {
+            throw ConfigError.unreadable(source: folder, detail: "no config.yaml: not a cifake run folder")
+        }
+        if FileManager.default.fileExists(atPath: "\(folder)/model.safetensors") {
+            throw ConfigError.invalid(source: folder, problems: ["the run is complete (model.safetensors exists); nothing to resume"])
+        }
+        var config = try ConfigFile.load("\(folder)/config.yaml")
+        config.out = folder
+        return config
+    }
+
+    private func train(config: TrainingConfig, folder: String, yaml: String, resume: Bool) throws -> Outcome {
         progress.log("run folder: \(folder)")
         if verbose { progress.log("kernels: \(Gemm.backendDescription)") }
 
@@ -42,48 +71,74 @@ public struct TrainingRun {
         let arch = trainer.network.architecture
         progress.log("model: \(arch.displayName), \(arch.parameterCount) parameters; \(config.epochs) epochs of \(trainer.stepsPerEpoch) steps, batch \(config.batchSize), \(config.schedule) learning rate \(config.learningRate), \(config.threads) threads")
 
+        let store = CheckpointStore(runFolder: folder, keep: config.keepCheckpoints)
+        let metric = BestMetric(rawValue: config.bestMetric) ?? .valAccuracy
         let best = FloatBuffer(count: trainer.network.parameters.count)
-        var bestAccuracy = -1.0, bestEpoch = 0, epochsWithoutBest = 0
+        var loop = LoopState()
         var history: [EpochRecord] = []
-        var historyText = ""
+        if resume {
+            let (checkpoint, _, path) = try store.loadNewestIntact(log: progress.log)
+            try trainer.resume(from: checkpoint)
+            loop = LoopState(checkpoint.state.progress)
+            history = try EpochRecord.readHistory("\(folder)/history.jsonl").filter { $0.epoch <= checkpoint.state.epoch }
+            if let bestStep = store.pointer("best"), bestStep != checkpoint.state.step,
+               let bytes = try? AtomicFile.read(store.path(step: bestStep)), let kept = try? Checkpoint.decode(bytes, source: store.path(step: bestStep)) {
+                kept.parameters.withUnsafeBufferPointer { best.pointer.update(from: $0.baseAddress!, count: $0.count) }
+            } else {
+                best.copy(from: trainer.network.parameters)
+            }
+            progress.log("resumed from \(path): step \(checkpoint.state.step) (epoch \(checkpoint.state.epoch + 1), step \(checkpoint.state.stepInEpoch + 1) of \(trainer.stepsPerEpoch))")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        var historyText = history.map { String(decoding: try! encoder.encode($0), as: UTF8.self) + "\n" }.joined()
 
-        for epoch in 0..<config.epochs {
-            let began = DispatchTime.now().uptimeNanoseconds
+        func saveCheckpoint(isBest: Bool) throws {
+            let bytes = trainer.checkpoint(configuration: yaml, progress: loop.progress).encode()
+            let path = try store.save(bytes, step: trainer.globalStep, isBest: isBest)
+            if verbose || trainer.globalStep % trainer.stepsPerEpoch == 0 { progress.log("checkpoint: \(path)") }
+        }
+
+        let firstEpoch = trainer.globalStep / trainer.stepsPerEpoch
+        epochs: for epoch in firstEpoch..<config.epochs {
+            let began = DispatchTime.now().uptimeNanoseconds - UInt64(loop.epochSeconds * 1e9)
             let order = trainer.order(epoch: epoch)
-            var loss = 0.0, correct = 0, seen = 0
             var lastRate: Float = 0
-            for s in 0..<trainer.stepsPerEpoch {
+            for s in (trainer.globalStep % trainer.stepsPerEpoch)..<trainer.stepsPerEpoch {
                 let stats = try trainer.step(epoch: epoch, stepInEpoch: s, order: order)
-                loss += stats.loss; correct += stats.correct; seen += stats.samples
+                loop.loss += stats.loss; loop.correct += stats.correct; loop.seen += stats.samples
                 lastRate = stats.learningRate
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
                 if s % 10 == 9 || s == trainer.stepsPerEpoch - 1 {
-                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-                    let rate = Double(seen) / max(elapsed, 1e-9)
+                    let rate = Double(loop.seen) / max(elapsed, 1e-9)
                     progress.step(epoch: epoch + 1, epochs: config.epochs, step: s + 1, steps: trainer.stepsPerEpoch,
-                                  loss: loss / Double(seen), accuracy: Double(correct) / Double(seen),
-                                  imagesPerSecond: rate, etaSeconds: Double(train.count - seen) / rate)
+                                  loss: loop.loss / Double(loop.seen), accuracy: Double(loop.correct) / Double(loop.seen),
+                                  imagesPerSecond: rate, etaSeconds: Double(train.count - loop.seen) / rate)
+                }
+                if config.checkpointEvery > 0 && trainer.globalStep % config.checkpointEvery == 0 && s < trainer.stepsPerEpoch - 1 {
+                    loop.epochSeconds = elapsed
+                    try saveCheckpoint(isBest: false)
                 }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-            var record = EpochRecord(epoch: epoch + 1, trainLoss: loss / Double(seen), trainAccuracy: Double(correct) / Double(seen),
+            var record = EpochRecord(epoch: epoch + 1, trainLoss: loop.loss / Double(loop.seen), trainAccuracy: Double(loop.correct) / Double(loop.seen),
                                      validationLoss: nil, validationAccuracy: nil, testAccuracy: nil, learningRate: Double(lastRate),
-                                     seconds: seconds, imagesPerSecond: Double(seen) / seconds, best: false)
+                                     seconds: seconds, imagesPerSecond: Double(loop.seen) / seconds, best: false)
             var improved = validation.count == 0
             if validation.count > 0 {
                 let report = try ClassificationReport(probabilities: trainer.predict(validation), labels: validation.labels)
                 record.validationLoss = report.logLoss
                 record.validationAccuracy = report.accuracy
-                improved = report.accuracy > bestAccuracy
+                let value = metric.value(of: report)
+                improved = metric.improves(value, on: loop.bestValue)
+                if improved { loop.bestValue = value }
             }
             if improved {
-                bestAccuracy = record.validationAccuracy ?? 0
-                bestEpoch = epoch + 1
+                loop.bestEpoch = epoch + 1
                 best.copy(from: trainer.network.parameters)
-                epochsWithoutBest = 0
+                loop.epochsWithoutBest = 0
             } else {
-                epochsWithoutBest += 1
+                loop.epochsWithoutBest += 1
             }
             if !config.testData.isEmpty {
                 record.testAccuracy = try ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels).accuracy
@@ -92,30 +147,68 @@ public struct TrainingRun {
             history.append(record)
             historyText += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
             try AtomicFile.write(historyText, to: "\(folder)/history.jsonl")
+            loop.startEpoch()
+            try saveCheckpoint(isBest: improved)
             progress.log(String(format: "epoch %d/%d: loss %.4f acc %.4f | val loss %@ acc %@%@ | %.1f s, %.0f img/s",
                                 epoch + 1, config.epochs, record.trainLoss, record.trainAccuracy,
                                 record.validationLoss.map { String(format: "%.4f", $0) } ?? "-",
                                 record.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-",
                                 improved && validation.count > 0 ? " (best)" : "", seconds, record.imagesPerSecond)
                          + (record.testAccuracy.map { String(format: " | test acc %.4f (monitor)", $0) } ?? ""))
-            if config.earlyStoppingPatience > 0 && epochsWithoutBest >= config.earlyStoppingPatience {
-                progress.log("early stopping: no better validation accuracy for \(epochsWithoutBest) epochs")
-                break
+            if config.earlyStoppingPatience > 0 && loop.epochsWithoutBest >= config.earlyStoppingPatience {
+                progress.log("early stopping: no better \(metric.rawValue) for \(loop.epochsWithoutBest) epochs")
+                break epochs
             }
         }
 
         trainer.network.parameters.copy(from: best)
-        try AtomicFile.write(trainer.network.modelFileBytes(metadata: ["epoch": String(bestEpoch), "seed": String(config.seed)]),
+        try AtomicFile.write(trainer.network.modelFileBytes(metadata: ["epoch": String(loop.bestEpoch), "seed": String(config.seed)]),
                              to: "\(folder)/model.safetensors")
         let report = try ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels)
         try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: [
             "model": arch.modelName, "dense": arch.hiddenWidth, "architecture": arch.displayName,
-            "best_epoch": bestEpoch, "epochs_run": history.count, "data": dataset.root,
+            "best_epoch": loop.bestEpoch, "epochs_run": history.count, "data": dataset.root,
             "test_origin": "\(dataset.testOrigin)",
         ])
-        progress.log("kept epoch \(bestEpoch)\(validation.count > 0 ? String(format: " (validation accuracy %.4f)", bestAccuracy) : ""); test split:")
+        progress.log("kept epoch \(loop.bestEpoch)\(loop.bestValue.map { String(format: " (%@ %.4f)", metric.rawValue, $0) } ?? ""); test split:")
         progress.log(report.table())
-        return Outcome(runFolder: folder, bestEpoch: bestEpoch, report: report, history: history)
+        return Outcome(runFolder: folder, bestEpoch: loop.bestEpoch, report: report, history: history)
+    }
+
+    /// The loop's bookkeeping beside the model, saved in every checkpoint so that a resumed run
+    /// keeps the same best epoch, early-stopping count and epoch sums.
+    struct LoopState {
+        var bestValue: Double?
+        var bestEpoch = 0
+        var epochsWithoutBest = 0
+        var loss = 0.0
+        var correct = 0
+        var seen = 0
+        var epochSeconds = 0.0
+
+        init() {}
+
+        init(_ p: [String: String]) {
+            bestValue = p["best_value"].flatMap(Double.init)
+            bestEpoch = p["best_epoch"].flatMap(Int.init) ?? 0
+            epochsWithoutBest = p["epochs_without_best"].flatMap(Int.init) ?? 0
+            loss = p["epoch_loss_sum"].flatMap(Double.init) ?? 0
+            correct = p["epoch_correct"].flatMap(Int.init) ?? 0
+            seen = p["epoch_seen"].flatMap(Int.init) ?? 0
+            epochSeconds = p["epoch_seconds"].flatMap(Double.init) ?? 0
+        }
+
+        var progress: [String: String] {
+            var p = ["best_epoch": String(bestEpoch), "epochs_without_best": String(epochsWithoutBest),
+                     "epoch_loss_sum": String(loss), "epoch_correct": String(correct), "epoch_seen": String(seen),
+                     "epoch_seconds": String(epochSeconds)]
+            if let bestValue { p["best_value"] = String(bestValue) }
+            return p
+        }
+
+        mutating func startEpoch() {
+            loss = 0; correct = 0; seen = 0; epochSeconds = 0
+        }
     }
 
     /// The run's data: `config.data` (or a synthetic set written into the run folder), and

@@ -169,6 +169,11 @@ public enum WireCodec {
         case .runInfo(let info):
             try check("runInfo.configuration", info.configuration.count, maximumJSONBytes)
             w.blob(info.configuration); w.u64(info.dataBytes); w.u64(info.dataDigest)
+            if let o = info.resume {
+                w.u8(1); w.i64(o.step); w.u64(o.totalBytes); w.u64(o.checksum)
+            } else {
+                w.u8(0)
+            }
         case .checkpointRequest(let q), .stateRequest(let q), .dataRequest(let q):
             try check("request.length", q.length, maximumChunkBytes)
             w.i64(q.step); w.u64(q.offset); w.count(q.length)
@@ -318,8 +323,17 @@ public enum WireCodec {
         case .runInfoRequest:
             return .runInfoRequest
         case .runInfo:
-            return .runInfo(RunInfo(configuration: try r.blob("runInfo.configuration", maximum: maximumJSONBytes),
-                                    dataBytes: try r.u64("runInfo.dataBytes"), dataDigest: try r.u64("runInfo.dataDigest")))
+            var info = RunInfo(configuration: try r.blob("runInfo.configuration", maximum: maximumJSONBytes),
+                               dataBytes: try r.u64("runInfo.dataBytes"), dataDigest: try r.u64("runInfo.dataDigest"))
+            switch try r.u8("runInfo.resume") {
+            case 0: break
+            case 1:
+                info.resume = CheckpointOffer(step: try r.nonNegative("runInfo.resume.step"), totalBytes: try r.u64("runInfo.resume.totalBytes"),
+                                              checksum: try r.u64("runInfo.resume.checksum"))
+            case let tag:
+                throw .invalidValue(field: "runInfo.resume", expected: "0 or 1", found: String(tag))
+            }
+            return .runInfo(info)
         case .dataRequest:
             return .dataRequest(try rangeRequest("dataRequest", &r))
         case .dataChunk:

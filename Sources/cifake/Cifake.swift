@@ -11,6 +11,7 @@ struct Cifake: ParsableCommand {
             PredictCommand.self,
             CoordinatorCommand.self,
             WorkerCommand.self,
+            EvaluatorCommand.self,
             DataCommand.self,
             BenchCommand.self,
         ]

@@ -55,10 +55,30 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("worker-threads"), help: "Compute threads per worker (default: cores / workers, at least 1).")
     var workerThreads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Continue an interrupted run from its newest intact checkpoint (RUN_DIR/checkpoints/latest, else older ones); the run's own config.yaml is used.", valueName: "RUN_DIR"))
+    var resume: String?
+
     @Flag(name: .long, help: "Print kernel and data details.")
     var verbose = false
 
     func run() throws {
+        if let resume {
+            let changed = [config, data, testData, model, out].compactMap { $0 }.count
+                + [dense, epochs, batch].compactMap { $0 }.count + (learningRate == nil ? 0 : 1) + (seed == nil ? 0 : 1)
+            guard changed == 0 else {
+                throw CLIError.message("--resume continues the run as recorded in \(resume)/config.yaml; only --threads, --workers and --worker-threads may be given with it", code: 2)
+            }
+            if let workers {
+                try runCluster(resumeFolder: resume, settings: try recorded(resume), workers: workers)
+                return
+            }
+            do {
+                _ = try TrainingRun.resume(folder: resume, threads: threads, verbose: verbose)
+            } catch {
+                throw CLIError.message("\(error)", code: 1)
+            }
+            return
+        }
         var settings = TrainingConfig()
         do {
             if let config { settings = try ConfigFile.load(config) }
@@ -80,12 +100,7 @@ struct TrainCommand: ParsableCommand {
             throw CLIError.message(ConfigError.invalid(source: config ?? "command line", problems: problems).description, code: 2)
         }
         if let workers {
-            guard workers >= 1 else { throw CLIError.message("--workers must be at least 1, found \(workers)", code: 2) }
-            let cores = ProcessInfo.processInfo.activeProcessorCount
-            let cluster = LocalCluster(config: settings, workers: workers, threadsPerWorker: workerThreads ?? max(1, cores / workers))
-            let status: Int32
-            do { status = try cluster.run() } catch { throw CLIError.message("\(error)", code: 1) }
-            if status != 0 { throw ExitCode(status) }
+            try runCluster(resumeFolder: nil, settings: settings, workers: workers)
             return
         }
         do {
@@ -93,6 +108,22 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw CLIError.message("\(error)", code: 1)
         }
+    }
+}
+
+extension TrainCommand {
+    func recorded(_ folder: String) throws -> TrainingConfig {
+        do { return try TrainingRun.recordedConfig(folder: folder) } catch { throw CLIError.message("\(error)", code: 2) }
+    }
+
+    func runCluster(resumeFolder: String?, settings: TrainingConfig, workers: Int) throws {
+        guard workers >= 1 else { throw CLIError.message("--workers must be at least 1, found \(workers)", code: 2) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var cluster = LocalCluster(config: settings, workers: workers, threadsPerWorker: workerThreads ?? max(1, cores / workers))
+        cluster.resumeFolder = resumeFolder
+        let status: Int32
+        do { status = try cluster.run() } catch { throw CLIError.message("\(error)", code: 1) }
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

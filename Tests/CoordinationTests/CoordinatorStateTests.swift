@@ -161,6 +161,18 @@ final class CoordinatorStateTests: XCTestCase {
         XCTAssertTrue(h.join(5).contains { if case .refuse = $0 { true } else { false } })
     }
 
+    func testEarlyStopFinishesEveryRankAtTheSameLaterStep() {
+        var h = Harness(min: 2, max: 2, totalSteps: 100)
+        h.join(0); h.join(1)
+        _ = h.allReady(completed: 0)
+        for step in 0..<5 { h.allReport(step: step) }
+        let d = h.record(h.state.onEarlyStop("no better val_accuracy for 2 evaluations", margin: 3, now: h.now))
+        XCTAssertTrue(d.contains(.finishAfter(step: 7, notify: [peer(0), peer(1)])), "\(d)")
+        XCTAssertTrue(h.record(h.state.onEarlyStop("again", now: h.now)).isEmpty, "a second request changes nothing")
+        for step in 5..<7 { XCTAssertTrue(stops(h.allReport(step: step)).isEmpty, "step \(step) must not end the run") }
+        XCTAssertEqual(stops(h.allReport(step: 7)), [.finished(step: 7)])
+    }
+
     func testChecksumDisagreementWithoutMajorityNamesEveryRank() {
         var h = Harness(min: 2, max: 2)
         h.join(0); h.join(1)

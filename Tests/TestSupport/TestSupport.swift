@@ -54,3 +54,28 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
 }
+
+/// The process and all its descendants (children first found through /proc), for tests that
+/// crash a whole process tree with SIGKILL.
+public func processTree(_ root: pid_t) -> [pid_t] {
+    var parents: [pid_t: [pid_t]] = [:]
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = pid_t(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { continue }
+        // Fields after "(comm)": state, ppid, ...
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if fields.count > 1, let ppid = pid_t(fields[1]) { parents[ppid, default: []].append(pid) }
+    }
+    var tree = [root], index = 0
+    while index < tree.count {
+        tree += parents[tree[index]] ?? []
+        index += 1
+    }
+    return tree
+}
+
+/// SIGKILLs a process and every descendant at once (a machine losing power, as far as they know).
+public func killTree(_ root: pid_t) {
+    for pid in processTree(root) { kill(pid, SIGSTOP) }
+    for pid in processTree(root) { kill(pid, SIGKILL) }
+}

@@ -42,6 +42,8 @@ let samples: [WireMessage] = {
         .stateChunk(ByteChunk(step: 5, offset: 0, total: 300, bytes: (0 ..< 300).map { UInt8(truncatingIfNeeded: $0 &* 7) })),
         .runInfoRequest,
         .runInfo(RunInfo(configuration: Array("model: cnn2d\ndense: 32\n".utf8), dataBytes: 309_670_118, dataDigest: 0xfeed_beef)),
+        .runInfo(RunInfo(configuration: Array("model: cnn2d\n".utf8), dataBytes: 1, dataDigest: 2,
+                         resume: CheckpointOffer(step: 1_250, totalBytes: 114_000_000, checksum: 0xdead_beef))),
         .dataRequest(ByteRangeRequest(step: 0, offset: 4 << 20, length: 4 << 20)),
         .dataChunk(ByteChunk(step: 0, offset: 3, total: 10, bytes: [9, 8, 7])),
     ]

@@ -1,0 +1,147 @@
+import Data
+import Kernels
+import Model
+
+/// Everything needed to continue a run exactly where it stopped: the weights, Adam's moments
+/// and step, and where training stands (step, epoch, seed, configuration). Sample order,
+/// augmentation and dropout are functions of (seed, epoch, position, step), so no generator
+/// state needs saving: the step *is* the data cursor and the RNG state.
+///
+/// On disk it is one safetensors file (Python's `safetensors.numpy.load_file` reads it): the
+/// weights under the model file's tensor names (so `cifake predict --model` accepts a checkpoint),
+/// Adam's moments under `adam.m/NAME` and `adam.v/NAME`, and the resume state in `__metadata__`
+/// with two checksums: XXH64 of all tensor bytes (`payload_xxh64`, catches truncation and bit
+/// rot) and the replicas' weight checksum (`weights_checksum`, the value ranks agree on).
+public struct Checkpoint: Sendable {
+    public var architecture: Architecture
+    public var state: TrainingState
+    public var parameters: [Float]
+    public var firstMoment: [Float]
+    public var secondMoment: [Float]
+
+    public init(architecture: Architecture, state: TrainingState, parameters: [Float], firstMoment: [Float], secondMoment: [Float]) {
+        self.architecture = architecture
+        self.state = state
+        self.parameters = parameters
+        self.firstMoment = firstMoment
+        self.secondMoment = secondMoment
+    }
+
+    /// Captures a replica: its network's weights and its optimizer.
+    public init(network: Network, adam: Adam, state: TrainingState) {
+        var state = state
+        state.adamStep = adam.step
+        self.init(architecture: network.architecture, state: state, parameters: network.parameters.array,
+                  firstMoment: adam.m.array, secondMoment: adam.v.array)
+    }
+
+    /// The replicas' weight checksum (`FloatBuffer.checksum`) of these weights.
+    public var weightsChecksum: UInt64 { FloatBuffer(parameters).checksum() }
+
+    /// Writes the weights and moments back into a replica of the same architecture.
+    public func restore(into network: Network, adam: Adam) throws(CheckpointError) {
+        guard network.architecture == architecture else {
+            throw .mismatch("checkpoint holds \(architecture.displayName), the run trains \(network.architecture.displayName)")
+        }
+        parameters.withUnsafeBufferPointer { network.parameters.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        firstMoment.withUnsafeBufferPointer { adam.m.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        secondMoment.withUnsafeBufferPointer { adam.v.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        adam.step = state.adamStep
+    }
+
+    static let format = "cifake-checkpoint"
+    static let formatVersion = "1"
+    static let firstMomentPrefix = "adam.m/"
+    static let secondMomentPrefix = "adam.v/"
+
+    public func encode() -> [UInt8] {
+        let layout = architecture.layout
+        var tensors: [SafeTensors.Tensor] = []
+        for (prefix, values) in [("", parameters), (Self.firstMomentPrefix, firstMoment), (Self.secondMomentPrefix, secondMoment)] {
+            for spec in layout.tensors {
+                tensors.append(SafeTensors.Tensor(name: prefix + spec.name, shape: spec.shape, values: Array(values[spec.range])))
+            }
+        }
+        var metadata = state.metadata
+        metadata["format"] = Self.format
+        metadata["format_version"] = Self.formatVersion
+        metadata["model"] = architecture.modelName
+        metadata["dense"] = String(architecture.hiddenWidth)
+        metadata["architecture_digest"] = architecture.digest
+        metadata["weights_checksum"] = Hex.string(weightsChecksum)
+        metadata["payload_xxh64"] = Hex.string(Self.payloadHash(tensors))
+        return SafeTensors.encode(tensors, metadata: metadata)
+    }
+
+    /// Reads and verifies a checkpoint: layout, format, every tensor and both checksums.
+    public static func decode(_ bytes: [UInt8], source: String) throws(CheckpointError) -> Checkpoint {
+        let tensors: [SafeTensors.Tensor], metadata: [String: String]
+        do { (tensors, metadata) = try SafeTensors.decode(bytes, source: source) } catch { throw .damaged(source, error.description) }
+        guard metadata["format"] == format else {
+            throw .damaged(source, "metadata 'format' is \(metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)'")
+        }
+        guard metadata["format_version"] == formatVersion else {
+            throw .damaged(source, "format_version \(metadata["format_version"] ?? "missing"), this build reads \(formatVersion)")
+        }
+        let architecture: Architecture
+        do {
+            guard let model = metadata["model"], let dense = metadata["dense"].flatMap(Int.init) else {
+                throw CheckpointError.damaged(source, "metadata lacks 'model' or 'dense'")
+            }
+            architecture = try Architecture(model: model, dense: dense)
+        } catch let error as CheckpointError { throw error } catch { throw .damaged(source, "\(error)") }
+        let state: TrainingState
+        do { state = try TrainingState(metadata: metadata) } catch { throw .damaged(source, error.detail) }
+
+        let expected = metadata["payload_xxh64"] ?? ""
+        let actual = Hex.string(payloadHash(ofFile: bytes))
+        guard expected == actual else {
+            throw .damaged(source, "tensor bytes have XXH64 \(actual), the header records \(expected.isEmpty ? "none" : expected) (truncated or corrupt)")
+        }
+        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let layout = architecture.layout
+        var buffers: [[Float]] = []
+        for prefix in ["", firstMomentPrefix, secondMomentPrefix] {
+            var values = [Float](repeating: 0, count: layout.count)
+            for spec in layout.tensors {
+                guard let t = byName[prefix + spec.name] else { throw .damaged(source, "tensor '\(prefix + spec.name)' is missing") }
+                guard t.shape == spec.shape else {
+                    throw .damaged(source, "tensor '\(prefix + spec.name)' has shape \(t.shape), expected \(spec.shape)")
+                }
+                values.replaceSubrange(spec.range, with: t.values)
+            }
+            buffers.append(values)
+        }
+        let checkpoint = Checkpoint(architecture: architecture, state: state, parameters: buffers[0], firstMoment: buffers[1], secondMoment: buffers[2])
+        let recorded = metadata["weights_checksum"] ?? ""
+        guard Hex.string(checkpoint.weightsChecksum) == recorded else {
+            throw .damaged(source, "weights checksum \(Hex.string(checkpoint.weightsChecksum)) differs from the recorded \(recorded)")
+        }
+        return checkpoint
+    }
+
+    /// The model file (weights only) for these weights, as `cifake predict` reads it.
+    public func modelFileBytes(metadata: [String: String] = [:]) -> [UInt8] {
+        let network = Network(architecture: architecture, maxBatch: 1, threads: 1)
+        parameters.withUnsafeBufferPointer { network.parameters.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        var extra = metadata
+        extra["step"] = String(state.step)
+        extra["seed"] = String(state.seed)
+        return network.modelFileBytes(metadata: extra)
+    }
+
+    /// XXH64 of the tensors' bytes in the order they are written (the file's data section).
+    private static func payloadHash(_ tensors: [SafeTensors.Tensor]) -> UInt64 {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(tensors.reduce(0) { $0 + $1.values.count * 4 })
+        for t in tensors { t.values.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+        return XXH64.hash(bytes)
+    }
+
+    /// XXH64 of a safetensors file's data section (after the 8-byte length and the header).
+    private static func payloadHash(ofFile bytes: [UInt8]) -> UInt64 {
+        var length = 0
+        for i in 0..<8 { length |= Int(bytes[i]) << (8 * i) }
+        return bytes.withUnsafeBytes { XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[(8 + length)...])) }
+    }
+}

@@ -1,0 +1,141 @@
+import Checkpoints
+import Coordination
+import Data
+import Dispatch
+import Foundation
+import Training
+import Transport
+import Wire
+
+/// A worker's or evaluator's side of the control channel: one DEALER connected to the
+/// coordinator, heartbeats, and request/answer exchanges that each have a deadline.
+final class CoordinatorClient {
+    let channel: ControlChannel
+    let endpoint: String
+    let timeoutSeconds: Double
+    private let say: (String) -> Void
+    private var lastHeartbeat = 0.0
+    private var heartbeatSequence: UInt64 = 0
+
+    init(context: ZMQContext, coordinator: String, timeoutSeconds: Double, log: @escaping (String) -> Void) throws {
+        channel = try ControlChannel(context: context, router: false)
+        channel.onBadFrame = { log("control: \($0)") }
+        endpoint = coordinator.hasPrefix("tcp://") ? coordinator : "tcp://\(coordinator)"
+        self.timeoutSeconds = timeoutSeconds
+        say = log
+        try channel.socket.connect(endpoint)
+        log("connecting to the coordinator at \(endpoint)")
+    }
+
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    func send(_ message: WireMessage, generation: UInt64 = 0) throws {
+        try channel.send(message, generation: generation)
+    }
+
+    func receive(timeoutMilliseconds: Int) throws -> WireMessage? {
+        try channel.receive(timeoutMilliseconds: timeoutMilliseconds)?.message
+    }
+
+    func heartbeatIfDue() throws {
+        if now() - lastHeartbeat >= 1 {
+            heartbeatSequence += 1
+            try channel.send(.heartbeat(sequence: heartbeatSequence))
+            lastHeartbeat = now()
+        }
+    }
+
+    /// Waits (with heartbeats) for the first message `match` accepts; a `.stop` ends the wait with an error.
+    func awaitMessage<T>(what: String, _ match: (WireMessage) throws -> T?) throws -> T {
+        let deadline = now() + timeoutSeconds
+        while now() < deadline {
+            try heartbeatIfDue()
+            guard let message = try receive(timeoutMilliseconds: 250) else { continue }
+            if let value = try match(message) { return value }
+            if case .stop(let reason) = message { throw RuntimeError.stopped(reason.description) }
+        }
+        throw RuntimeError.timeout("no \(what) from the coordinator at \(endpoint) within \(Int(timeoutSeconds)) s")
+    }
+
+    /// Sends `message` and waits for its answer, resending every few seconds (requests are idempotent).
+    func request<T>(_ message: WireMessage, what: String, _ match: (WireMessage) throws -> T?) throws -> T {
+        let deadline = now() + timeoutSeconds
+        while now() < deadline {
+            try channel.send(message)
+            let resendAt = now() + 5
+            while now() < resendAt {
+                guard let reply = try receive(timeoutMilliseconds: 250) else { continue }
+                if let value = try match(reply) { return value }
+                if case .stop(let reason) = reply { throw RuntimeError.stopped(reason.description) }
+            }
+        }
+        throw RuntimeError.timeout("no \(what) from the coordinator at \(endpoint) within \(Int(timeoutSeconds)) s")
+    }
+
+    /// The run's settings and data: the run information, the configuration (`configPath`'s, to be
+    /// checked against the coordinator's, or the coordinator's own), and the data set (a local
+    /// copy whose digest matches, the cache, or the coordinator's bytes).
+    func obtainRun(configPath: String?, dataPath: String?, threads: Int, cacheFolder: String) throws -> (RunInfo, TrainingConfig, CIFAKEDataset) {
+        let info: RunInfo = try request(.runInfoRequest, what: "the run's settings") {
+            if case .runInfo(let i) = $0 { return i } else { return nil }
+        }
+        var config: TrainingConfig
+        if let configPath {
+            config = try ConfigFile.load(configPath)
+        } else {
+            config = try ConfigFile.parse(String(decoding: info.configuration, as: UTF8.self), source: "coordinator's configuration")
+        }
+        config.threads = threads
+        var loadOptions = config.loadOptions
+        loadOptions.threads = max(1, threads)
+        let dataset = try DataCache(folder: cacheFolder, log: say).obtain(info: info, localPath: dataPath, options: loadOptions) { range in
+            try request(.dataRequest(range), what: "data bytes at offset \(range.offset)") {
+                if case .dataChunk(let c) = $0 { return c } else { return nil }
+            }
+        }
+        return (info, config, dataset)
+    }
+
+    /// Fetches a checkpoint the coordinator offers, in ranges, and checks it whole. Returns nil
+    /// when the coordinator moved on to a newer checkpoint meanwhile (`newer` gets its offer).
+    func fetchCheckpoint(_ offer: CheckpointOffer, newer: ((CheckpointOffer) -> Void)? = nil) throws -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(offer.totalBytes))
+        while UInt64(bytes.count) < offer.totalBytes {
+            let chunk: ByteChunk = try request(.checkpointRequest(ByteRangeRequest(step: offer.step, offset: UInt64(bytes.count), length: 4 << 20)),
+                                               what: "checkpoint bytes at offset \(bytes.count)") {
+                switch $0 {
+                case .checkpointChunk(let c) where c.offset == UInt64(bytes.count) || c.step != offer.step: return c
+                case .checkpointOffer(let o): newer?(o); return nil
+                default: return nil
+                }
+            }
+            if chunk.step != offer.step {
+                guard let newer else {
+                    throw RuntimeError.protocolViolation("asked for the checkpoint of step \(offer.step), the coordinator serves step \(chunk.step)")
+                }
+                newer(CheckpointOffer(step: chunk.step, totalBytes: chunk.total, checksum: 0))
+                return nil
+            }
+            guard !chunk.bytes.isEmpty else { throw RuntimeError.protocolViolation("empty checkpoint chunk at offset \(bytes.count)") }
+            bytes += chunk.bytes
+        }
+        guard WireChecksum.fnv1a64(bytes) == offer.checksum else {
+            throw RuntimeError.protocolViolation("the checkpoint of step \(offer.step) arrived damaged (checksum differs)")
+        }
+        return bytes
+    }
+
+    /// Sends bytes to the coordinator as an offer and its chunks (rank 0's checkpoints).
+    func upload(_ bytes: [UInt8], step: Int, generation: UInt64) throws {
+        try channel.send(.checkpointOffer(CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes))),
+                         generation: generation)
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + (4 << 20), bytes.count)
+            try channel.send(.checkpointChunk(ByteChunk(step: step, offset: UInt64(offset), total: UInt64(bytes.count), bytes: Array(bytes[offset..<end]))),
+                             generation: generation)
+            offset = end
+        }
+    }
+}

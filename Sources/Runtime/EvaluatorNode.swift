@@ -1,0 +1,103 @@
+import Checkpoints
+import Coordination
+import Data
+import Dispatch
+import Evaluation
+import Foundation
+import Model
+import Training
+import Transport
+import Wire
+
+/// The evaluation worker: joins as its own role, is told of every consolidated checkpoint,
+/// fetches it over the control channel (no shared file system), scores it on the validation
+/// hold-out and the test split, and reports the metrics. It never slows the workers: it is not
+/// on the ring, and when several checkpoints arrive while it is busy it skips to the newest.
+public final class EvaluatorNode {
+    public struct Options: Sendable {
+        public var coordinator: String
+        public var dataPath: String?
+        public var threads = 1
+        public var cacheFolder = "\(NSHomeDirectory())/.cache/cifake"
+        public var controlTimeoutSeconds = 60.0
+        public var nodeID = "evaluator-" + ProcessInfo.processInfo.hostName + "-\(getpid())"
+        public init(coordinator: String) { self.coordinator = coordinator }
+    }
+
+    let options: Options
+    let say: (String) -> Void
+
+    public init(options: Options, log: @escaping (String) -> Void) {
+        self.options = options
+        self.say = log
+    }
+
+    public func run() throws {
+        let context = try ZMQContext()
+        let control = try CoordinatorClient(context: context, coordinator: options.coordinator,
+                                            timeoutSeconds: options.controlTimeoutSeconds, log: say)
+        let (_, config, dataset) = try control.obtainRun(configPath: nil, dataPath: options.dataPath, threads: options.threads,
+                                                         cacheFolder: options.cacheFolder)
+        let (_, validation) = TrainingRun.splits(config: config, dataset: dataset)
+        let identity = RunIdentity.cluster(config: config, dataset: dataset)
+        let host = WorkerNode.localAddress(towards: control.endpoint) ?? "127.0.0.1"
+        try control.send(.join(JoinRequest(role: .evaluator, version: identity.version, configDigest: identity.configDigest,
+                                           architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
+                                           dataDigest: identity.dataDigest, host: host, ringEndpoint: "",
+                                           computeThreads: options.threads, nodeID: options.nodeID,
+                                           incarnation: UInt64(Date().timeIntervalSince1970 * 1e6))))
+        _ = try control.awaitMessage(what: "admission") { message -> Bool? in
+            switch message {
+            case .admitted: return true
+            case .refusal(let r): throw RuntimeError.refused("the coordinator refused this evaluator: \(r)")
+            default: return nil
+            }
+        }
+        say("evaluator admitted: validation \(validation.count) images, test \(dataset.test.count) images, \(options.threads) threads")
+
+        let network = Network(architecture: config.architecture, maxBatch: 256, threads: options.threads)
+        var newest: CheckpointOffer?
+        var evaluated: Int?
+        while true {
+            // Take every pending message; keep only the newest offer.
+            try control.heartbeatIfDue()
+            while let message = try control.receive(timeoutMilliseconds: newest == nil ? 250 : 0) {
+                switch message {
+                case .checkpointOffer(let o) where o.step > (newest?.step ?? -1): newest = o
+                case .stop(let reason):
+                    say("done: \(reason)")
+                    return
+                case .rejoin(let why): throw RuntimeError.stopped("the coordinator no longer knows this evaluator: \(why)")
+                default: break
+                }
+            }
+            guard let offer = newest, offer.step != evaluated else {
+                newest = nil
+                continue
+            }
+            var moved: CheckpointOffer?
+            guard let bytes = try control.fetchCheckpoint(offer, newer: { moved = $0 }) else {
+                say("checkpoint of step \(offer.step) was superseded while fetching; skipping to step \(moved?.step ?? -1)")
+                newest = nil  // the coordinator re-offers its newest checkpoint
+                if let moved, moved.checksum != 0 { newest = moved }
+                continue
+            }
+            let began = DispatchTime.now().uptimeNanoseconds
+            let checkpoint = try Checkpoint.decode(bytes, source: "checkpoint of step \(offer.step)")
+            checkpoint.parameters.withUnsafeBufferPointer { network.parameters.pointer.update(from: $0.baseAddress!, count: $0.count) }
+            var values: [String: Any] = ["epoch_fraction": Double(checkpoint.state.step) / Double(checkpoint.state.stepsPerEpoch)]
+            if validation.count > 0 {
+                let v = try ClassificationReport(probabilities: Trainer.predict(validation, with: network), labels: validation.labels)
+                values["val_accuracy"] = v.accuracy; values["val_loss"] = v.logLoss; values["val_f1"] = v.f1; values["val_auc"] = v.rocAUC ?? 0.5
+            }
+            let t = try ClassificationReport(probabilities: Trainer.predict(dataset.test, with: network), labels: dataset.test.labels)
+            values["test_accuracy"] = t.accuracy; values["test_precision"] = t.precision; values["test_recall"] = t.recall
+            values["test_f1"] = t.f1; values["test_auc"] = t.rocAUC ?? 0.5; values["test_loss"] = t.logLoss
+            values["seconds"] = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+            let json = try JSONSerialization.data(withJSONObject: values, options: [.sortedKeys])
+            try control.send(.evaluationResult(EvaluationResult(step: offer.step, json: Array(json))))
+            evaluated = offer.step
+            say(String(format: "step %d: test accuracy %.4f, F1 %.4f (%.1f s)", offer.step, t.accuracy, t.f1, values["seconds"] as! Double))
+        }
+    }
+}

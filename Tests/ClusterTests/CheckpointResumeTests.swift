@@ -1,0 +1,144 @@
+import Foundation
+import Storage
+import TestSupport
+import XCTest
+
+/// Checkpoints, exact resume after a crash (SIGKILL), the evaluator and early stopping, with real
+/// processes. The smoke configuration: 3 epochs of 57 steps on the generated set.
+final class CheckpointResumeTests: XCTestCase {
+    private func smokeConfig(_ folder: String, extra: String = "") throws -> String {
+        let path = "\(folder)/run.yaml"
+        try """
+            model: cnn2d
+            dense: 32
+            epochs: 3
+            batch_size: 32
+            augment_flip: true
+            augment_shift: 2
+            validation_fraction: 0.1
+            seed: 5
+            threads: 1
+            checkpoint_every: 10
+            keep_checkpoints: 3
+            \(extra)
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Starts `arguments`, waits for `file` to appear, then SIGKILLs the process and its children.
+    private func crash(_ cifake: String, _ arguments: [String], when file: String, home: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: cifake)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["HOME": home]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(240)
+        while !FileManager.default.fileExists(atPath: file) && Date() < deadline && process.isRunning { usleep(20_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: file), "\(file) appeared before the crash")
+        killTree(process.processIdentifier)
+        process.waitUntilExit()
+        usleep(300_000)
+    }
+
+    /// Every tensor (weights and both moments) of two checkpoint files, compared bit for bit.
+    private func assertSameState(_ a: String, _ b: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let x = try AtomicFile.read(a), y = try AtomicFile.read(b)
+        func payload(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
+            var n = 0
+            for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
+            return bytes[(8 + n)...]
+        }
+        XCTAssertEqual(payload(x).count, payload(y).count, file: file, line: line)
+        XCTAssertTrue(payload(x) == payload(y), "\(a) and \(b) hold different weights or moments", file: file, line: line)
+    }
+
+    func testSingleProcessResumesBitForBitAfterSIGKILLAndSkipsADamagedCheckpoint() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("resume-solo")
+        let config = try smokeConfig(folder)
+        let whole = try runProcess(cifake, ["train", "--config", config, "--out", "\(folder)/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+
+        try crash(cifake, ["train", "--config", config, "--out", "\(folder)/broken"],
+                  when: "\(folder)/broken/checkpoints/step-00000080.safetensors", home: folder)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(folder)/broken/model.safetensors"), "killed before the end")
+        // Damage the newest checkpoint: the resume must report it and use the one before.
+        let latest = String(decoding: try AtomicFile.read("\(folder)/broken/checkpoints/latest"), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let path = "\(folder)/broken/checkpoints/\(latest)"
+        let bytes = try AtomicFile.read(path)
+        try Data(bytes[0..<(bytes.count - 1000)]).write(to: URL(fileURLWithPath: path))
+
+        let resumed = try runProcess(cifake, ["train", "--resume", "\(folder)/broken"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("\(latest): damaged checkpoint"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("using the previous intact checkpoint"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resumed from"), resumed.stderr)
+        try assertSameState("\(folder)/whole/checkpoints/step-00000171.safetensors", "\(folder)/broken/checkpoints/step-00000171.safetensors")
+        XCTAssertEqual(try AtomicFile.read("\(folder)/whole/model.safetensors"), try AtomicFile.read("\(folder)/broken/model.safetensors"),
+                       "the same kept model")
+        // A finished run is not resumed again.
+        let again = try runProcess(cifake, ["train", "--resume", "\(folder)/broken"])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("the run is complete"), again.stderr)
+    }
+
+    /// A 2-worker cluster killed whole (coordinator, workers, evaluator) and resumed with
+    /// `train --resume --workers 2` ends with the same weights and moments as an uninterrupted one.
+    func testClusterResumesBitForBitAndTheEvaluatorScoresCheckpoints() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("resume-cluster")
+        let config = try smokeConfig(folder)
+        let cluster = ["--workers", "2", "--worker-threads", "1"]
+        let whole = try runProcess(cifake, ["train", "--config", config, "--out", "\(folder)/whole"] + cluster, environment: ["HOME": folder])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        XCTAssertTrue(whole.stderr.contains("(all ranks agree)"), whole.stderr)
+
+        // The evaluator scored consolidated checkpoints on the test split, beside training.
+        let evaluations = String(decoding: try AtomicFile.read("\(folder)/whole/evaluations.jsonl"), as: UTF8.self)
+            .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let byEvaluator = evaluations.filter { $0["source"] as? String == "evaluator" }
+        XCTAssertFalse(byEvaluator.isEmpty, "the evaluator reported")
+        for e in byEvaluator {
+            XCTAssertNotNil(e["test_accuracy"] as? Double)
+            XCTAssertNotNil(e["val_accuracy"] as? Double)
+            XCTAssertEqual((e["step"] as? Int).map { $0 % 10 == 0 || $0 % 57 == 0 }, true, "a checkpoint step: \(e)")
+        }
+        XCTAssertGreaterThan(byEvaluator.compactMap { $0["test_accuracy"] as? Double }.max() ?? 0, 0.9)
+        let best = String(decoding: try AtomicFile.read("\(folder)/whole/checkpoints/best"), as: UTF8.self)
+        XCTAssertTrue(best.hasPrefix("step-"), best)
+
+        try crash(cifake, ["train", "--config", config, "--out", "\(folder)/broken"] + cluster,
+                  when: "\(folder)/broken/checkpoints/step-00000090.safetensors", home: folder)
+        let resumed = try runProcess(cifake, ["train", "--resume", "\(folder)/broken"] + cluster, environment: ["HOME": folder])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("loaded the checkpoint of step"), resumed.stderr)
+        try assertSameState("\(folder)/whole/checkpoints/step-00000171.safetensors", "\(folder)/broken/checkpoints/step-00000171.safetensors")
+        let history = String(decoding: try AtomicFile.read("\(folder)/broken/history.jsonl"), as: UTF8.self)
+        XCTAssertEqual(history.split(separator: "\n").count, 3, history)
+    }
+
+    /// With patience 1, the first evaluation without a better validation loss ends the run early;
+    /// every rank stops at the same step and every process exits cleanly.
+    func testClusterStopsEarlyAfterPatienceEvaluationsWithoutImprovement() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("early-stop")
+        // Validation accuracy reaches 1.0 on the generated set, so a second epoch can't beat it.
+        let config = try smokeConfig(folder, extra: "epochs: 6\nearly_stopping_patience: 1\ncheckpoint_every: 0\nbest_metric: val_accuracy")
+            .replacingOccurrences(of: "epochs: 3", with: "")
+        var text = try String(contentsOfFile: config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "epochs: 3\n", with: "").replacingOccurrences(of: "checkpoint_every: 10\n", with: "")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try runProcess(cifake, ["train", "--config", config, "--out", "\(folder)/run", "--workers", "2", "--worker-threads", "1"],
+                                 environment: ["HOME": folder])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("early stopping"), run.stderr)
+        let finished = run.stderr.components(separatedBy: "finished after step ").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
+        XCTAssertNotNil(finished, run.stderr)
+        XCTAssertLessThan(finished ?? .max, 6 * 57 - 1, "stopped before the configured end")
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/run/metrics.json"))) as! [String: Any]
+        XCTAssertNotNil(metrics["kept_step"] as? Int)
+    }
+}
