@@ -9,7 +9,7 @@ import Storage
 /// A whole single-process run, from data folder to run folder:
 /// `config.yaml` (what ran), `history.jsonl` (one line per epoch), `model.safetensors` (the
 /// kept model: best validation accuracy, or the last epoch without validation) and
-/// `metrics.json` (that model on the test split).
+/// `metrics.json` (that model on the test split), then `report/index.html` (see `RunReport`).
 public struct TrainingRun {
     public var config: TrainingConfig
     public var progress: ProgressReporter
@@ -26,6 +26,8 @@ public struct TrainingRun {
         public var bestEpoch: Int
         public var report: ClassificationReport
         public var history: [EpochRecord]
+        /// `report/index.html`, or nil if the report could not be written.
+        public var reportPath: String?
     }
 
     public func run() throws -> Outcome {
@@ -115,7 +117,15 @@ public struct TrainingRun {
         ])
         progress.log("kept epoch \(bestEpoch)\(validation.count > 0 ? String(format: " (validation accuracy %.4f)", bestAccuracy) : ""); test split:")
         progress.log(report.table())
-        return Outcome(runFolder: folder, bestEpoch: bestEpoch, report: report, history: history)
+        // The run's results are safely written by now: a failed report is worth a warning, not the run.
+        var reportPath: String?
+        do {
+            reportPath = try RunReport.write(runFolder: folder, test: dataset.test, threads: config.threads, progress: progress)
+            progress.log("report: \(reportPath!)")
+        } catch {
+            progress.log("warning: no report: \(error) (rebuild it with `cifake report \(folder)`)")
+        }
+        return Outcome(runFolder: folder, bestEpoch: bestEpoch, report: report, history: history, reportPath: reportPath)
     }
 
     /// The run's data: `config.data` (or a synthetic set written into the run folder), and
