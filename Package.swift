@@ -38,9 +38,11 @@ let package = Package(
         // Checkpoints: weights, Adam's moments and resume state in one verified safetensors file;
         // the run folder's checkpoints/ with retention and latest/best pointers.
         .target(name: "Checkpoints", dependencies: ["Model", "Kernels", "Data", "Storage"]),
-        // The single-process training loop and its configuration.
+        // A run's report (pure): the HTML page and its figures from metrics, history and Grad-CAM.
+        .target(name: "Reporting", dependencies: ["Evaluation", "Imaging", "Randomness"]),
+        // The single-process training loop and its configuration; a run folder's report.
         .target(name: "Training", dependencies: [
-            "Model", "Data", "Evaluation", "Storage", "Coordination", "Checkpoints",
+            "Model", "Data", "Evaluation", "Storage", "Coordination", "Checkpoints", "Reporting", "Explanation", "ImageCodecs",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Ring all-reduce schedule (pure) and its execution over an abstract link.
@@ -70,9 +72,10 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "ImageCodecs"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Randomness"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Evaluation", "Imaging"]),
         // Finding the package, ../shared and the built executable; running real processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "Storage", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "Storage", "Evaluation", "ImageCodecs", "TestSupport"]),
         .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Data", "Model", "Kernels"]),
         .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "TestSupport"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),

@@ -32,6 +32,23 @@ public struct LinePlot: Sendable {
         case topRight, topLeft, bottomRight, bottomLeft, none
     }
 
+    /// A vertical line across the whole plotting area at one x value (e.g. the kept epoch),
+    /// named in the legend unless its name is empty. It does not widen the axis ranges.
+    public struct VerticalLine: Sendable {
+        public var x: Double
+        public var name: String
+        public var color: RGB
+        /// Dash length in pixels (0 = solid).
+        public var dash: Int
+
+        public init(x: Double, name: String, color: RGB = .darkGray, dash: Int = 4) {
+            self.x = x
+            self.name = name
+            self.color = color
+            self.dash = dash
+        }
+    }
+
     public var title: String
     public var xLabel: String
     public var yLabel: String
@@ -40,10 +57,18 @@ public struct LinePlot: Sendable {
     public var xRange: ClosedRange<Double>?
     public var yRange: ClosedRange<Double>?
     public var legend: LegendPosition
+    public var verticalLines: [VerticalLine]
+    /// The smallest step between x ticks: 1 for epochs, so 3 epochs are not ticked 1.0, 1.5, 2.0.
+    public var xMinimumStep: Double
+    /// Room added at both ends of an axis ranged from the data, as a fraction of its span, so a
+    /// line along the extreme value (an accuracy of 1, a loss near 0) is not hidden by the frame.
+    /// The ticks stay those of the unpadded range.
+    public var padding: Double
 
     public init(title: String = "", xLabel: String = "", yLabel: String = "", series: [Series] = [],
                 xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
-                legend: LegendPosition = .topRight) {
+                legend: LegendPosition = .topRight, verticalLines: [VerticalLine] = [], xMinimumStep: Double = 0,
+                padding: Double = 0) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -51,6 +76,9 @@ public struct LinePlot: Sendable {
         self.xRange = xRange
         self.yRange = yRange
         self.legend = legend
+        self.verticalLines = verticalLines
+        self.xMinimumStep = xMinimumStep
+        self.padding = padding
     }
 
     /// A ROC curve (false positive rate against true positive rate) with the chance diagonal,
@@ -71,7 +99,7 @@ public struct LinePlot: Sendable {
             Series(name: curve.name, x: curve.values.indices.map { Double($0 + 1) }, y: curve.values,
                    color: RGB.palette[i % RGB.palette.count], thickness: 2, markers: curve.values.count <= 40)
         }
-        return LinePlot(title: title, xLabel: "epoch", yLabel: yLabel, series: series)
+        return LinePlot(title: title, xLabel: "epoch", yLabel: yLabel, series: series, xMinimumStep: 1)
     }
 
     /// Where things go at a given size: the plotting area and the data-to-pixel mapping.
@@ -114,8 +142,22 @@ public struct LinePlot: Sendable {
             let nice = AxisTicks.niceRange(values.min() ?? 0, values.max() ?? 1)
             return (nice.range, nice.ticks, nice.step)
         }
-        let (xr, xt, xs) = axis(xRange, finiteX)
-        let (yr, yt, ys) = axis(yRange, finiteY)
+        var (xr, xt, xs) = axis(xRange, finiteX)
+        if xs < xMinimumStep {
+            xs = AxisTicks.niceStep(xMinimumStep)
+            if xRange == nil {
+                xr = ((xr.lowerBound / xs).rounded(.down) * xs)...((xr.upperBound / xs).rounded(.up) * xs)
+            }
+            xt = AxisTicks.ticks(in: xr, step: xs)
+        }
+        let (dataYRange, yt, ys) = axis(yRange, finiteY)
+        var yr = dataYRange
+        func padded(_ r: ClosedRange<Double>) -> ClosedRange<Double> {
+            let d = max(0, padding) * (r.upperBound - r.lowerBound)
+            return (r.lowerBound - d)...(r.upperBound + d)
+        }
+        if xRange == nil { xr = padded(xr) }
+        if yRange == nil { yr = padded(yr) }
         let pad = 6 * s
         let line = BitmapFont.lineHeight * s
         let tickLength = 4 * s
@@ -181,6 +223,12 @@ public struct LinePlot: Sendable {
             }
         }
 
+        for line in verticalLines where line.x.isFinite && line.x >= l.xRange.lowerBound && line.x <= l.xRange.upperBound {
+            let px = l.pixel(x: line.x, y: l.yRange.lowerBound).x
+            image.drawLine(x0: px, y0: area.y, x1: px, y1: area.maxY - 1, line.color, thickness: 1,
+                           dash: line.dash * s, clip: area)
+        }
+
         // Frame, title, axis labels.
         image.strokeRect(area.insetBy(-1), .black)
         if !title.isEmpty {
@@ -201,7 +249,8 @@ public struct LinePlot: Sendable {
     }
 
     private func drawLegend(on image: inout Raster, area: PixelRect, scale s: Int) {
-        let named = series.filter { !$0.name.isEmpty }
+        let named = series.filter { !$0.name.isEmpty }.map { (name: $0.name, color: $0.color, thickness: $0.thickness, dash: $0.dash) }
+            + verticalLines.filter { !$0.name.isEmpty }.map { (name: $0.name, color: $0.color, thickness: 1, dash: $0.dash) }
         guard legend != .none, !named.isEmpty else { return }
         let pad = 4 * s, swatch = 16 * s, line = BitmapFont.lineHeight * s
         let textWidth = named.map { BitmapFont.size(of: $0.name, scale: s).width }.max() ?? 0

@@ -366,5 +366,11 @@ public final class CoordinatorServer {
         progress.log("\(reason); kept the checkpoint of step \(keptStep) (\(tracker.summary)); test split:")
         progress.log(report.table())
         progress.log("written: \(folder)/model.safetensors, metrics.json, history.jsonl, evaluations.jsonl, checkpoints/")
+        // The results are safely written by now: a failed report is worth a warning, not the run.
+        do {
+            progress.log("report: \(try RunReport.write(runFolder: folder, test: dataset.test, threads: max(1, config.threads), progress: progress))")
+        } catch {
+            progress.log("warning: no report: \(error) (rebuild it with `cifake report \(folder)`)")
+        }
     }
 }

@@ -10,7 +10,7 @@ import Storage
 /// A whole single-process run, from data folder to run folder:
 /// `config.yaml` (what ran), `history.jsonl` (one line per epoch), `model.safetensors` (the
 /// kept model: best validation accuracy, or the last epoch without validation) and
-/// `metrics.json` (that model on the test split).
+/// `metrics.json` (that model on the test split), then `report/index.html` (see `RunReport`).
 public struct TrainingRun {
     public var config: TrainingConfig
     public var progress: ProgressReporter
@@ -27,6 +27,8 @@ public struct TrainingRun {
         public var bestEpoch: Int
         public var report: ClassificationReport
         public var history: [EpochRecord]
+        /// `report/index.html`, or nil if the report could not be written.
+        public var reportPath: String?
     }
 
     /// Trains from scratch into a new run folder.
@@ -172,7 +174,15 @@ public struct TrainingRun {
         ])
         progress.log("kept epoch \(loop.bestEpoch)\(loop.bestValue.map { String(format: " (%@ %.4f)", metric.rawValue, $0) } ?? ""); test split:")
         progress.log(report.table())
-        return Outcome(runFolder: folder, bestEpoch: loop.bestEpoch, report: report, history: history)
+        // The run's results are safely written by now: a failed report is worth a warning, not the run.
+        var reportPath: String?
+        do {
+            reportPath = try RunReport.write(runFolder: folder, test: dataset.test, threads: config.threads, progress: progress)
+            progress.log("report: \(reportPath!)")
+        } catch {
+            progress.log("warning: no report: \(error) (rebuild it with `cifake report \(folder)`)")
+        }
+        return Outcome(runFolder: folder, bestEpoch: loop.bestEpoch, report: report, history: history, reportPath: reportPath)
     }
 
     /// The loop's bookkeeping beside the model, saved in every checkpoint so that a resumed run

@@ -9,6 +9,8 @@ struct Cifake: ParsableCommand {
             TrainCommand.self,
             EvaluateCommand.self,
             PredictCommand.self,
+            ReportCommand.self,
+            CompareCommand.self,
             CoordinatorCommand.self,
             WorkerCommand.self,
             EvaluatorCommand.self,

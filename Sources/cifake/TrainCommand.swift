@@ -13,7 +13,8 @@ struct TrainCommand: ParsableCommand {
             Settings come from --config (YAML, see Config/), then from flags, which win. Without \
             --data, a small synthetic two-class set is generated so the command works offline.
             The run folder gets config.yaml, history.jsonl, model.safetensors (the epoch with the \
-            best validation accuracy) and metrics.json (that model on the test split).
+            best validation accuracy), metrics.json (that model on the test split) and report/index.html \
+            (see cifake report).
             """)
 
     @Option(name: .long, help: "YAML configuration file (e.g. Config/cnn2d-d32.yaml).")

@@ -114,4 +114,26 @@ final class PlotTests: XCTestCase {
         let zero = ConfusionMatrixImage(counts: [[0, 0], [0, 0]]).render(width: 240, height: 240)
         XCTAssertEqual(zero.width, 240)
     }
+
+    func testEpochAxisHasWholeTicksAndTheKeptEpochLine() {
+        var plot = LinePlot.perEpoch([("train", [0.7, 0.5, 0.4])], title: "Loss")
+        plot.verticalLines = [LinePlot.VerticalLine(x: 2, name: "kept epoch 2", color: .purple, dash: 0)]
+        plot.legend = .none
+        let l = plot.layout(width: 640, height: 480)
+        XCTAssertEqual(l.xStep, 1)
+        XCTAssertEqual(l.xTicks, [1, 2, 3])
+        let image = plot.render(width: 640, height: 480)
+        let x = l.pixel(x: 2, y: 0).x
+        var purple = 0
+        for y in l.area.y..<l.area.maxY where image[x, y] == .purple { purple += 1 }
+        XCTAssertGreaterThan(purple, l.area.height * 9 / 10, "the line spans the plotting area")
+        plot.padding = 0.05
+        let padded = plot.layout(width: 640, height: 480)
+        XCTAssertEqual(padded.yTicks, l.yTicks, "padding keeps the ticks")
+        XCTAssertEqual(padded.yRange.upperBound - l.yRange.upperBound, 0.05 * (l.yRange.upperBound - l.yRange.lowerBound), accuracy: 1e-12)
+        XCTAssertLessThan(padded.xRange.lowerBound, 1)
+        XCTAssertLessThan(padded.pixel(x: 3, y: 0.7).x, padded.area.maxX - 1, "the last epoch is off the frame")
+        let one = LinePlot.perEpoch([("train", [0.7])], title: "Loss").layout(width: 640, height: 480)
+        XCTAssertTrue(one.xTicks.allSatisfy { $0 == $0.rounded() } && !one.xTicks.isEmpty, "\(one.xTicks)")
+    }
 }

@@ -12,7 +12,8 @@ final class CommandLineTests: XCTestCase {
                                             "--epochs", "2", "--out", run])
         XCTAssertEqual(train.status, 0, train.stderr)
         XCTAssertTrue(train.stderr.contains("SYNTHETIC"), "says clearly that the data is synthetic")
-        for file in ["config.yaml", "history.jsonl", "model.safetensors", "metrics.json"] {
+        XCTAssertTrue(train.stderr.contains("report: \(run)/report/index.html"), "logs where the report is")
+        for file in ["config.yaml", "history.jsonl", "model.safetensors", "metrics.json", "report/index.html", "report/gradcam-16.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(run)/\(file)"), "run folder has \(file)")
         }
         let history = try String(contentsOfFile: "\(run)/history.jsonl", encoding: .utf8).split(separator: "\n")

@@ -1,0 +1,16 @@
+import Imaging
+
+/// One picture of the report: a PNG file beside `index.html`, and what it shows.
+public struct ReportFigure: Sendable {
+    /// A plain file name (no folders), e.g. "roc.png".
+    public var fileName: String
+    public var raster: Raster
+    /// Alternative text for the page.
+    public var altText: String
+
+    public init(fileName: String, raster: Raster, altText: String) {
+        self.fileName = fileName
+        self.raster = raster
+        self.altText = altText
+    }
+}

@@ -1,0 +1,164 @@
+import Data
+import Evaluation
+import Explanation
+import Foundation
+import ImageCodecs
+import Kernels
+import Model
+import Reporting
+import Storage
+
+/// The shell around `ReportPage`: reads a finished run folder, computes the Grad-CAM gallery
+/// with the kept model, and writes `report/index.html` and its PNG figures atomically.
+///
+/// One call for every way a run ends: `TrainingRun` at the end of a run, `cifake report` for
+/// an existing folder, and the cluster's coordinator once it has written `metrics.json`.
+public enum RunReport {
+    /// The report's folder inside the run folder.
+    public static let folderName = "report"
+
+    /// Where the test images for the gallery come from when the caller has none in memory.
+    public struct DataSource: Sendable, Equatable {
+        /// Replaces the config's `data` (same split rules as the run: its `test/` folder, or the
+        /// run's stratified hold-out).
+        public var data: String?
+        /// Replaces the config's `test_data` (the whole folder is the test set).
+        public var testData: String?
+
+        public init(data: String? = nil, testData: String? = nil) {
+            self.data = data
+            self.testData = testData
+        }
+    }
+
+    /// Builds `<runFolder>/report/` from the run's files and returns the path of `index.html`.
+    ///
+    /// - Parameters:
+    ///   - runFolder: a finished run folder (`metrics.json` and `model.safetensors` required;
+    ///     `history.jsonl` and `config.yaml` used when present).
+    ///   - test: the run's test split, if the caller holds it; otherwise it is loaded as
+    ///     `source` or the run's `config.yaml` says.
+    ///   - threads: compute threads for Grad-CAM.
+    @discardableResult
+    public static func write(runFolder: String, test: ImageSet? = nil, source: DataSource = DataSource(), threads: Int = 1,
+                             progress: ProgressReporter = ProgressReporter()) throws -> String {
+        let run = try RunFolder.load(runFolder)
+        let modelPath = "\(runFolder)/\(RunFolder.modelFile)"
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            throw RunFolderError.missingFile(folder: runFolder, file: RunFolder.modelFile, expected: "the kept model, for the Grad-CAM gallery")
+        }
+        let testSet = try test ?? loadTestSet(run, source: source, progress: progress)
+
+        let modelBytes = try AtomicFile.read(modelPath)
+        let network: Network
+        do {
+            let (architecture, _) = try Network.architecture(ofModelFile: modelBytes, source: modelPath)
+            network = Network(architecture: architecture, maxBatch: 64, threads: max(1, threads))
+            try network.loadModelFile(modelBytes, source: modelPath)
+        } catch {
+            throw RunFolderError.badFile(folder: runFolder, file: RunFolder.modelFile, detail: "\(error)")
+        }
+
+        var notes: [String] = []
+        if testSet.count != run.metrics.samples {
+            notes.append("The gallery's test set has \(testSet.count) images, but metrics.json scored \(run.metrics.samples): "
+                         + "the data given is not the run's test split.")
+        }
+        if run.history.isEmpty { notes.append("history.jsonl is missing or empty: no training curves.") }
+        let input = ReportInput(title: run.configurationName, runName: run.name, details: details(run),
+                                metrics: run.metrics, curves: curves(run),
+                                gallery: gallery(network: network, test: testSet, threshold: run.metrics.threshold),
+                                galleryDescription: "Up to \(GallerySample.perClass) REAL and \(GallerySample.perClass) FAKE test images, "
+                                    + "chosen with the fixed seed \(GallerySample.seed)",
+                                notes: notes)
+        let page = ReportPage.build(input)
+
+        let folder = "\(runFolder)/\(folderName)"
+        try AtomicFile.makeFolder(folder)
+        for figure in page.figures {
+            let image = RGBImage(width: figure.raster.width, height: figure.raster.height, pixels: figure.raster.pixels)
+            try AtomicFile.write(try PNG.encode(image), to: "\(folder)/\(figure.fileName)")
+        }
+        // The page last, so it never refers to a figure that is not written yet.
+        let index = "\(folder)/index.html"
+        try AtomicFile.write(page.html, to: index)
+        return index
+    }
+
+    /// The test split as the run saw it: `source` first, then the run's `config.yaml`; a run
+    /// trained on generated data finds it in its own `synthetic-data` folder.
+    static func loadTestSet(_ run: RunFolder, source: DataSource, progress: ProgressReporter) throws -> ImageSet {
+        var config = run.config ?? TrainingConfig()
+        if let data = source.data { config.data = data }
+        if let testData = source.testData { config.testData = testData }
+        if !config.testData.isEmpty {
+            var options = config.loadOptions
+            options.holdOutFraction = 1
+            return try DataLoading.load(config.testData, options: options, progress: progress).test
+        }
+        if config.data.isEmpty || config.data == "synthetic" {
+            guard run.config != nil || source.data != nil else {
+                throw RunFolderError.missingFile(folder: run.path, file: RunFolder.configFile,
+                                                 expected: "the run's configuration, to find its test data (or give --data)")
+            }
+            config.data = "\(run.path)/synthetic-data"
+            guard FileManager.default.fileExists(atPath: config.data) else {
+                throw RunFolderError.missingFile(folder: run.path, file: "synthetic-data",
+                                                 expected: "the generated data the run trained on (config.yaml names no data); give --data")
+            }
+        }
+        return try DataLoading.load(config.data, options: config.loadOptions, progress: progress).test
+    }
+
+    /// Grad-CAM of the gallery's images with the kept model, explaining the predicted class.
+    static func gallery(network: Network, test: ImageSet, threshold: Float) -> [GalleryItem] {
+        let indices = GallerySample.indices(labels: test.labels)
+        guard !indices.isEmpty else { return [] }
+        let chosen = test.subset(indices)
+        let input = FloatBuffer(count: chosen.count * ImageSet.bytesPerImage)
+        for (i, v) in chosen.pixels.enumerated() { input.pointer[i] = Float(v) / 255 }
+        let explanations = GradCAM.explain(network: network, images: input.pointer, count: chosen.count, target: .predicted)
+        return explanations.enumerated().map { i, e in
+            let start = i * ImageSet.bytesPerImage
+            return GalleryItem(pixels: Array(chosen.pixels[start..<start + ImageSet.bytesPerImage]), heatmap: e.heatmap,
+                               trueLabel: chosen.label(at: i).folderName, predictedLabel: e.probability >= threshold ? "FAKE" : "REAL",
+                               probabilityFake: Double(e.probability), source: chosen.sources[i])
+        }
+    }
+
+    static func curves(_ run: RunFolder) -> TrainingCurves {
+        let h = run.history
+        return TrainingCurves(epochs: h.map(\.epoch), trainLoss: h.map(\.trainLoss), validationLoss: h.map(\.validationLoss),
+                              trainAccuracy: h.map(\.trainAccuracy), validationAccuracy: h.map(\.validationAccuracy),
+                              testAccuracy: h.map(\.testAccuracy), keptEpoch: run.keptEpoch)
+    }
+
+    /// A YAML scalar as a person writes it: Float noise rounded away (1.00000004749745e-3 ->
+    /// 0.001), an empty string named.
+    static func readable(_ value: String) -> String {
+        if value == "''" || value == "\"\"" { return "(none)" }
+        if value.contains(where: { $0 == "." || $0 == "e" }), let number = Double(value) {
+            return String(format: "%g", number)
+        }
+        return value
+    }
+
+    /// What the run was: metrics.json's context, then config.yaml's keys.
+    static func details(_ run: RunFolder) -> [(name: String, value: String)] {
+        var rows: [(name: String, value: String)] = [("run folder", run.path)]
+        if let a = run.architecture { rows.append(("architecture", a)) }
+        if let d = run.data { rows.append(("data", d)) }
+        if let t = run.testOrigin { rows.append(("test set", t)) }
+        if let e = run.epochs { rows.append(("epochs run", String(e))) }
+        if let k = run.keptEpoch { rows.append(("kept epoch", String(k))) }
+        if let w = run.workers { rows.append(("workers", String(w))) }
+        if let config = run.config {
+            for line in ConfigFile.yaml(config).split(separator: "\n") {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                rows.append(("config: " + line[..<colon], readable(value)))
+            }
+        }
+        return rows
+    }
+}
