@@ -11,9 +11,18 @@ public enum ConfigFile {
     }
 
     public static func parse(_ text: String, source: String) throws(ConfigError) -> TrainingConfig {
+        let (config, problems) = try read(text, source: source)
+        let all = problems + config.problems()
+        guard all.isEmpty else { throw .invalid(source: source, problems: all) }
+        return config
+    }
+
+    /// The file's settings and its unknown-key and type problems, without checking the values
+    /// themselves: a later layer (environment, flags) may still replace them.
+    static func read(_ text: String, source: String) throws(ConfigError) -> (config: TrainingConfig, problems: [String]) {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch { throw .unreadable(source: source, detail: "not valid YAML: \(error)") }
-        guard let node else { return TrainingConfig() }
+        guard let node else { return (TrainingConfig(), []) }
         guard let mapping = node.mapping else {
             throw .invalid(source: source, problems: ["the top level must be a mapping of keys to values"])
         }
@@ -37,9 +46,7 @@ public enum ConfigFile {
                 problems.append("\(name): found '\(value.string ?? "\(value)")', which is not a valid \(TrainingConfig.typeName(of: name))")
             }
         }
-        problems += config.problems()
-        guard problems.isEmpty else { throw .invalid(source: source, problems: problems) }
-        return config
+        return (config, problems)
     }
 
     public static func yaml(_ config: TrainingConfig) -> String {
@@ -79,6 +86,7 @@ extension TrainingConfig {
         case "out": out = o.out
         case "bad_files": badFiles = o.badFiles
         case "wrong_size": wrongSize = o.wrongSize
+        case "status_port": statusPort = o.statusPort
         default: break
         }
     }

@@ -41,6 +41,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var badFiles = "skip"
     /// `refuse` or `resize` images that are not 32x32.
     public var wrongSize = "refuse"
+    /// TCP port of the coordinator's HTTP status server (`/healthz`, `/status`, `/metrics`);
+    /// 0 turns it off. Not part of the run's identity: processes may differ in it.
+    public var statusPort = 0
 
     public init() {}
 
@@ -61,6 +64,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case out
         case badFiles = "bad_files"
         case wrongSize = "wrong_size"
+        case statusPort = "status_port"
     }
 
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -88,6 +92,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         out = try c.decodeIfPresent(String.self, forKey: .out) ?? d.out
         badFiles = try c.decodeIfPresent(String.self, forKey: .badFiles) ?? d.badFiles
         wrongSize = try c.decodeIfPresent(String.self, forKey: .wrongSize) ?? d.wrongSize
+        statusPort = try c.decodeIfPresent(Int.self, forKey: .statusPort) ?? d.statusPort
     }
 
     /// Every impossible value, each naming its key, what was found and what is expected.
@@ -107,6 +112,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if earlyStoppingPatience < 0 { p.append("early_stopping_patience: found \(earlyStoppingPatience), expected 0 (off) or more") }
         if !["skip", "fail"].contains(badFiles) { p.append("bad_files: found '\(badFiles)', expected 'skip' or 'fail'") }
         if !["refuse", "resize"].contains(wrongSize) { p.append("wrong_size: found '\(wrongSize)', expected 'refuse' or 'resize'") }
+        if statusPort < 0 || statusPort > 65535 { p.append("status_port: found \(statusPort), expected 0 (off) or a TCP port 1...65535") }
         return p
     }
 
