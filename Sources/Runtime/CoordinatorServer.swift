@@ -4,6 +4,7 @@ import Dispatch
 import Evaluation
 import Foundation
 import Model
+import Observability
 import Storage
 import Training
 import Transport
@@ -21,6 +22,8 @@ public final class CoordinatorServer {
         public var maxWorkers = 1
         public var heartbeatTimeout = 10.0
         public var startupTimeout: Double? = 600
+        /// Where `/status` and `/metrics` read from (nil: nobody is looking); updated every step.
+        public var status: StatusBoard?
         public init() {}
     }
 
@@ -66,6 +69,7 @@ public final class CoordinatorServer {
                                                 heartbeatTimeout: options.heartbeatTimeout, checksumEvery: 25,
                                                 startupTimeout: options.startupTimeout, totalSteps: totalSteps)
         state = CoordinatorState(configuration: settings, now: now())
+        options.status?.update { $0.totalSteps = totalSteps; $0.epochs = config.epochs }
         let info = RunInfo(configuration: Array(yaml.utf8), dataBytes: UInt64(dataBytes.count), dataDigest: dataset.digest)
 
         let context = try ZMQContext()
@@ -105,6 +109,7 @@ public final class CoordinatorServer {
                 case .evaluationResult(let result):
                     if let object = try? JSONSerialization.jsonObject(with: Data(result.json)) as? [String: Any], let epoch = object["epoch"] as? Int {
                         validations[epoch] = object
+                        options.status?.update { $0.take(evaluation: object, step: result.step) }
                         try writeEpochRecords(folder: folder)
                     }
                 case .checkpointOffer(let offer):
@@ -123,6 +128,7 @@ public final class CoordinatorServer {
             if let done = try carryOut(state.onTick(now: now())) {
                 return try finish(done, folder: folder, dataset: dataset)
             }
+            options.status?.update { $0.take(state: state) }
         }
     }
 
@@ -165,6 +171,7 @@ public final class CoordinatorServer {
     }
 
     private func record(_ s: StepSummary) {
+        options.status?.update { $0.take(summary: s) }
         let t = now()
         let seconds = lastStepTime.map { t - $0 } ?? 0
         lastStepTime = t
