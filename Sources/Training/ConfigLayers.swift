@@ -33,7 +33,7 @@ public enum ConfigLayers {
     /// Variables with the prefix that are not configuration keys but are read elsewhere (the
     /// scheduler's and the process's own). Others are reported as probable typos.
     public static let otherVariables: Set<String> = [
-        "CIFAKE_COORDINATOR", "CIFAKE_WORKERS", "CIFAKE_RANK", "CIFAKE_CONFIG",
+        "CIFAKE_COORDINATOR", "CIFAKE_WORKERS", "CIFAKE_RANK", "CIFAKE_CONFIG", "CIFAKE_LISTEN",
         "CIFAKE_STATUS_LISTEN", "CIFAKE_CACHE",
     ]
 

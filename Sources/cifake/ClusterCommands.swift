@@ -22,8 +22,8 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: "YAML configuration file (default: $CIFAKE_CONFIG).")
     var config: String?
 
-    @Option(name: .long, help: "HOST:PORT to listen on (port 0: any free port).")
-    var listen = "0.0.0.0:5555"
+    @Option(name: .long, help: "HOST:PORT to listen on (port 0: any free port; default: $CIFAKE_LISTEN, else 0.0.0.0:5555).")
+    var listen: String?
 
     @Option(name: .long, help: "Data folder or packed file (overrides the configuration).")
     var data: String?
@@ -58,7 +58,7 @@ struct CoordinatorCommand: ParsableCommand {
         }
         do {
             var options = CoordinatorServer.Options()
-            options.listen = listen
+            options.listen = listen ?? environment["CIFAKE_LISTEN"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0:5555"
             let minWorkers = self.minWorkers ?? scheduler.workers ?? 2
             options.minWorkers = minWorkers
             options.maxWorkers = max(maxWorkers ?? minWorkers, minWorkers)
@@ -109,6 +109,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .long, help: "Rank to ask the coordinator for (default: from the scheduler's environment).")
     var rank: Int?
 
+    @Option(name: .long, help: "Stable name of this worker across restarts (a restart replaces its earlier self; default: host-pid).")
+    var name: String?
+
     @Option(name: .long, help: "Folder caching data received from coordinators.")
     var cache: String?
 
@@ -143,6 +146,7 @@ struct WorkerCommand: ParsableCommand {
             guard rank >= 0 else { throw ValidationError("--rank must be at least 0, found \(rank)") }
             options.nodeID += "-rank\(rank)"
         }
+        if let name { options.nodeID = name }
         let prefix = options.requestedRank.map { "[rank \($0)] " } ?? ""
         if rank == nil, let source = scheduler.rankSource, let r = scheduler.rank {
             writeStandardError("\(prefix)asking for rank \(r) (from \(source))\n")
