@@ -1,5 +1,7 @@
 import Foundation
 import Training
+import TestSupport
+import Yams
 import XCTest
 
 final class ConfigLayersTests: XCTestCase {
@@ -130,5 +132,46 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertThrowsError(try SchedulerEnvironment(["SLURM_PROCID": "4", "SLURM_NTASKS": "4"])) {
             XCTAssertTrue("\($0)".contains("SLURM_PROCID: found 4, expected a rank below SLURM_NTASKS (4)"), "\($0)")
         }
+    }
+}
+
+/// The deployment files speak the program's language: their configurations parse, and every
+/// `CIFAKE_` variable they set is one cifake reads.
+final class DeployConfigurationTests: XCTestCase {
+    private let deploy = Paths.packageRoot.appendingPathComponent("Deploy")
+
+    private func manifests() throws -> [Node] {
+        let folder = deploy.appendingPathComponent("kubernetes")
+        return try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted().flatMap {
+            Array(try Yams.compose_all(yaml: String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8)))
+        }
+    }
+
+    func testConfigMapConfigurationsParse() throws {
+        let configMaps = try manifests().filter { $0["kind"]?.string == "ConfigMap" }
+        let files = configMaps.flatMap { $0["data"]?.mapping.map { Array($0) } ?? [] }
+        XCTAssertEqual(Set(files.compactMap { $0.key.string }), ["config.yaml", "retrain.yaml"])
+        for (name, text) in files {
+            XCTAssertNoThrow(try ConfigFile.parse(text.string ?? "", source: "ConfigMap \(name.string ?? "")"))
+        }
+    }
+
+    func testEveryVariableTheDeployFilesSetIsRead() throws {
+        var names: [String] = []
+        func collect(_ node: Node) {
+            if let mapping = node.mapping {
+                if let name = mapping["name"]?.string, mapping["value"] != nil || mapping["valueFrom"] != nil { names.append(name) }
+                mapping.values.forEach(collect)
+            } else if let sequence = node.sequence {
+                sequence.forEach(collect)
+            }
+        }
+        try manifests().forEach(collect)
+        let env = try String(contentsOf: deploy.appendingPathComponent("systemd/cifake.env"), encoding: .utf8)
+        names += env.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains("=") }.map { String($0.prefix { $0 != "=" }) }
+        let ours = names.filter { $0.hasPrefix(ConfigLayers.environmentPrefix) }
+        XCTAssertGreaterThanOrEqual(ours.count, 6)
+        let environment = Dictionary(ours.map { ($0, "1") }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(ConfigLayers.environmentOverrides(environment).unknown, [], "variables cifake does not read")
     }
 }
