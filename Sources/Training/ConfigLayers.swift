@@ -30,11 +30,13 @@ public struct ConfigOverride: Sendable, Equatable {
 public enum ConfigLayers {
     public static let environmentPrefix = "CIFAKE_"
 
-    /// Variables with the prefix that are not configuration keys but are read elsewhere (the
-    /// scheduler's and the process's own). Others are reported as probable typos.
+    /// Variables with the prefix that are not configuration keys but are read elsewhere: by the
+    /// commands (scheduler and process settings) and by Deploy/slurm/cifake.sbatch. Others are
+    /// reported as probable typos.
     public static let otherVariables: Set<String> = [
         "CIFAKE_COORDINATOR", "CIFAKE_WORKERS", "CIFAKE_RANK", "CIFAKE_CONFIG", "CIFAKE_LISTEN",
         "CIFAKE_STATUS_LISTEN", "CIFAKE_CACHE",
+        "CIFAKE_BIN", "CIFAKE_PORT", "CIFAKE_LOG_DIR",
     ]
 
     /// `CIFAKE_BATCH_SIZE` for `batch_size`.
