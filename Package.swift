@@ -54,14 +54,17 @@ let package = Package(
         // The only code that touches ZeroMQ.
         .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
 
+        // The status HTTP server (/healthz, /status, /metrics): POSIX sockets, one thread.
+        .target(name: "Observability"),
+
         // Grad-CAM: why the detector calls an image FAKE or REAL.
         .target(name: "Explanation", dependencies: ["Model", "Kernels", "Imaging"]),
         // The process shells: coordinator, worker, local launcher. The only code that combines
         // sockets, files and the training loop.
-        .target(name: "Runtime", dependencies: ["Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation"]),
+        .target(name: "Runtime", dependencies: ["Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Observability"]),
 
         .executableTarget(name: "cifake", dependencies: [
-            "Runtime", "Explanation", "ImageCodecs", "Imaging",
+            "Runtime", "Explanation", "ImageCodecs", "Imaging", "Observability",
             "Training", "Data", "Evaluation", "Model", "Kernels", "Collective", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -82,5 +85,6 @@ let package = Package(
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
     ]
 )

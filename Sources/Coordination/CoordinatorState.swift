@@ -6,7 +6,8 @@
 /// of protocol in microseconds.
 ///
 /// Life of a generation: when enough workers joined (or membership changed), the generation
-/// number grows and every member gets an ``Assignment`` (rank = join order, ring = rank order).
+/// number grows and every member gets an ``Assignment`` (rank = its requested rank when free,
+/// else join order; ring = rank order).
 /// Each member answers `ready` with the number of steps it has completed; once all answered,
 /// ``StartTraining`` names the first step and which ranks must copy state from which rank.
 /// Workers then report every step; once all ranks reported a step the coordinator emits
@@ -405,9 +406,15 @@ public struct CoordinatorState: Sendable {
         formedAt = now
         reports.removeAll()
         for r in members.indices { members[r].ready = nil }
+        let (ordered, denied) = RankPreference.arrange(members) { $0.request.requestedRank }
+        let unmet = denied.map { "\(members[$0].request.nodeID) asked \(members[$0].request.requestedRank!)" }
+        members = ordered
         let ring = self.ring
         let names = ring.map { "\($0.rank): \($0.nodeID)@\($0.host)" }.joined(separator: ", ")
         var directives: [CoordinatorDirective] = [.log(.info, "generation \(generation) forms with \(ring.count) workers [\(names)]")]
+        if !unmet.isEmpty {
+            directives.append(.log(.warning, "requested ranks not granted (taken, or not below \(ring.count)): \(unmet.joined(separator: ", "))"))
+        }
         for (rank, member) in members.enumerated() {
             directives.append(.assign(member.peer, Assignment(rank: rank, worldSize: ring.count, generation: generation, ring: ring)))
         }

@@ -35,10 +35,13 @@ public struct JoinRequest: Sendable, Equatable {
     /// Grows every time the process with this ``nodeID`` starts: a higher incarnation replaces a
     /// lower one; a lower or equal one from another peer is refused.
     public var incarnation: UInt64
+    /// The rank a scheduler gave this worker (Slurm's task id, a Kubernetes completion index):
+    /// granted when it is free in the ring the coordinator forms; nil: any rank.
+    public var requestedRank: Int?
 
     public init(role: Role, version: String, configDigest: String, architectureDigest: String,
                 parameterCount: Int, dataDigest: String, host: String, ringEndpoint: String,
-                computeThreads: Int, nodeID: String, incarnation: UInt64) {
+                computeThreads: Int, nodeID: String, incarnation: UInt64, requestedRank: Int? = nil) {
         self.role = role
         self.version = version
         self.configDigest = configDigest
@@ -50,5 +53,6 @@ public struct JoinRequest: Sendable, Equatable {
         self.computeThreads = computeThreads
         self.nodeID = nodeID
         self.incarnation = incarnation
+        self.requestedRank = requestedRank
     }
 }

@@ -5,6 +5,7 @@ import Dispatch
 import Evaluation
 import Foundation
 import Model
+import Observability
 import Storage
 import Training
 import Transport
@@ -24,6 +25,8 @@ public final class CoordinatorServer {
         public var startupTimeout: Double? = 600
         /// Continue the run in `config.out` from its newest intact checkpoint.
         public var resume = false
+        /// Where `/status` and `/metrics` read from (nil: nobody is looking); updated every step.
+        public var status: StatusBoard?
         public init() {}
     }
 
@@ -87,6 +90,7 @@ public final class CoordinatorServer {
                                                 heartbeatTimeout: options.heartbeatTimeout, checksumEvery: 25,
                                                 startupTimeout: options.startupTimeout, totalSteps: totalSteps)
         state = CoordinatorState(configuration: settings, now: now())
+        options.status?.update { $0.totalSteps = totalSteps; $0.epochs = config.epochs }
         let info = RunInfo(configuration: Array(yaml.utf8), dataBytes: UInt64(dataBytes.count), dataDigest: dataset.digest,
                            resume: options.resume ? served?.offer : nil)
 
@@ -141,6 +145,7 @@ public final class CoordinatorServer {
             if let done = try carryOut(state.onTick(now: now())) {
                 return try finish(done, folder: folder, dataset: dataset)
             }
+            options.status?.update { $0.take(state: state) }
         }
     }
 
@@ -188,6 +193,7 @@ public final class CoordinatorServer {
     }
 
     private func record(_ s: StepSummary) {
+        options.status?.update { $0.take(summary: s) }
         let t = now()
         let seconds = lastStepTime.map { t - $0 } ?? 0
         lastStepTime = t
@@ -297,6 +303,7 @@ public final class CoordinatorServer {
         object["step"] = result.step
         object["source"] = source
         let improved = tracker.record(step: result.step, values: object)
+        options.status?.update { $0.take(evaluation: object, step: result.step) }
         if let epoch = object["epoch"] as? Int, source == "rank 0" {
             object["best"] = improved ?? false
             validations[epoch] = object

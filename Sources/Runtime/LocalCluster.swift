@@ -103,6 +103,7 @@ final class ProcessGroup: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = Self.childEnvironment(ProcessInfo.processInfo.environment)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -131,6 +132,13 @@ final class ProcessGroup: @unchecked Sendable {
             readers += threads
         }
         return process
+    }
+
+    /// The launcher already applied the configuration's variables (and its flags over them) to
+    /// the file it hands its children; a scheduler's rank means nothing to them.
+    static func childEnvironment(_ environment: [String: String]) -> [String: String] {
+        let consumed = Set(TrainingConfig.keys.map(ConfigLayers.environmentVariable) + SchedulerEnvironment.rankVariables)
+        return environment.filter { !consumed.contains($0.key) }
     }
 
     func terminateAll() {

@@ -26,6 +26,8 @@ public final class WorkerNode {
         public var ringTimeoutSeconds = 60.0
         public var controlTimeoutSeconds = 60.0
         public var nodeID = ProcessInfo.processInfo.hostName + "-\(getpid())"
+        /// The rank a scheduler gave this process, asked for in the join (granted when free).
+        public var requestedRank: Int?
 
         public init(coordinator: String) { self.coordinator = coordinator }
     }
@@ -60,7 +62,7 @@ public final class WorkerNode {
                                architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
                                dataDigest: identity.dataDigest, host: host, ringEndpoint: link.boundEndpoint,
                                computeThreads: options.threads, nodeID: options.nodeID,
-                               incarnation: UInt64(Date().timeIntervalSince1970 * 1e6))
+                               incarnation: UInt64(Date().timeIntervalSince1970 * 1e6), requestedRank: options.requestedRank)
         try control.send(.join(join))
         let assignment: Assignment = try control.awaitMessage(what: "an assignment") {
             switch $0 {

@@ -1,3 +1,4 @@
+import Foundation
 import Storage
 import Yams
 
@@ -11,9 +12,18 @@ public enum ConfigFile {
     }
 
     public static func parse(_ text: String, source: String) throws(ConfigError) -> TrainingConfig {
+        let (config, problems) = try read(text, source: source)
+        let all = problems + config.problems()
+        guard all.isEmpty else { throw .invalid(source: source, problems: all) }
+        return config
+    }
+
+    /// The file's settings and its unknown-key and type problems, without checking the values
+    /// themselves: a later layer (environment, flags) may still replace them.
+    static func read(_ text: String, source: String) throws(ConfigError) -> (config: TrainingConfig, problems: [String]) {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch { throw .unreadable(source: source, detail: "not valid YAML: \(error)") }
-        guard let node else { return TrainingConfig() }
+        guard let node else { return (TrainingConfig(), []) }
         guard let mapping = node.mapping else {
             throw .invalid(source: source, problems: ["the top level must be a mapping of keys to values"])
         }
@@ -44,9 +54,7 @@ public enum ConfigFile {
         } catch {
             throw .unreadable(source: source, detail: "\(error)")
         }
-        problems += config.problems()
-        guard problems.isEmpty else { throw .invalid(source: source, problems: problems) }
-        return config
+        return (config, problems)
     }
 
     public static func yaml(_ config: TrainingConfig) -> String {
@@ -61,6 +69,18 @@ extension TrainingConfig {
         case "learning_rate", "warmup_epochs", "min_learning_rate_fraction", "validation_fraction": "number"
         case "augment_flip": "boolean (true/false)"
         default: "integer"
+        }
+    }
+
+    /// Copies one key's value from `other` (through the keys' JSON form, so every key works).
+    mutating func take(_ key: String, from other: TrainingConfig) {
+        guard let mine = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as? [String: Any],
+              let theirs = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(other)) as? [String: Any] else { return }
+        var merged = mine
+        merged[key] = theirs[key]
+        if let data = try? JSONSerialization.data(withJSONObject: merged),
+           let config = try? JSONDecoder().decode(TrainingConfig.self, from: data) {
+            self = config
         }
     }
 }

@@ -48,6 +48,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var keepCheckpoints = 3
     /// What "best" means for the kept model and early stopping: a validation metric.
     public var bestMetric = "val_accuracy"
+    /// TCP port of the coordinator's HTTP status server (`/healthz`, `/status`, `/metrics`);
+    /// 0 turns it off. Not part of the run's identity: processes may differ in it.
+    public var statusPort = 0
 
     public init() {}
 
@@ -71,6 +74,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case checkpointEvery = "checkpoint_every"
         case keepCheckpoints = "keep_checkpoints"
         case bestMetric = "best_metric"
+        case statusPort = "status_port"
     }
 
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -101,6 +105,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
         keepCheckpoints = try c.decodeIfPresent(Int.self, forKey: .keepCheckpoints) ?? d.keepCheckpoints
         bestMetric = try c.decodeIfPresent(String.self, forKey: .bestMetric) ?? d.bestMetric
+        statusPort = try c.decodeIfPresent(Int.self, forKey: .statusPort) ?? d.statusPort
     }
 
     /// Every impossible value, each naming its key, what was found and what is expected.
@@ -125,6 +130,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if BestMetric(rawValue: bestMetric) == nil {
             p.append("best_metric: found '\(bestMetric)', expected one of \(BestMetric.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
         }
+        if statusPort < 0 || statusPort > 65535 { p.append("status_port: found \(statusPort), expected 0 (off) or a TCP port 1...65535") }
         return p
     }
 

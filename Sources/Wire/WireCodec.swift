@@ -97,6 +97,8 @@ public enum WireCodec {
             w.count(j.computeThreads)
             try put("join.nodeID", j.nodeID, &w)
             w.u64(j.incarnation)
+            if let rank = j.requestedRank { try check("join.requestedRank", rank, maximumRingSize - 1) }
+            w.optionalCount(j.requestedRank)
         case .admitted(let a):
             w.u8(a.role.rawValue); w.bool(a.waitsForStepBoundary)
         case .refusal(let r):
@@ -227,7 +229,8 @@ public enum WireCodec {
                 ringEndpoint: try r.string("join.ringEndpoint"),
                 computeThreads: Int(try r.u32("join.computeThreads")),
                 nodeID: try r.string("join.nodeID"),
-                incarnation: try r.u64("join.incarnation")))
+                incarnation: try r.u64("join.incarnation"),
+                requestedRank: try r.optionalCount("join.requestedRank", maximum: maximumRingSize - 1)))
         case .admitted:
             return .admitted(Admission(role: try role("admitted.role", &r), waitsForStepBoundary: try r.bool("admitted.waitsForStepBoundary")))
         case .refusal:

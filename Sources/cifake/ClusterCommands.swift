@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Observability
 import Runtime
 import Training
 
@@ -12,13 +13,17 @@ struct CoordinatorCommand: ParsableCommand {
             Workers join with `cifake worker --coordinator HOST:PORT`. The coordinator serves them the \
             configuration and, to workers without a copy, the packed data; gradients move worker to \
             worker on a ring. It prints "coordinator listening on tcp://HOST:PORT" once bound.
+            Settings: --config, then CIFAKE_<KEY> variables (e.g. CIFAKE_EPOCHS=30), then flags. \
+            The worker count defaults to $CIFAKE_WORKERS (or Slurm's $SLURM_NTASKS). With \
+            status_port (or --status-listen) it serves /healthz, /status (JSON) and /metrics \
+            (Prometheus) over HTTP.
             """)
 
-    @Option(name: .long, help: "YAML configuration file.")
+    @Option(name: .long, help: "YAML configuration file (default: $CIFAKE_CONFIG).")
     var config: String?
 
-    @Option(name: .long, help: "HOST:PORT to listen on (port 0: any free port).")
-    var listen = "0.0.0.0:5555"
+    @Option(name: .long, help: "HOST:PORT to listen on (port 0: any free port; default: $CIFAKE_LISTEN, else 0.0.0.0:5555).")
+    var listen: String?
 
     @Option(name: .long, help: "Data folder or packed file (overrides the configuration).")
     var data: String?
@@ -26,8 +31,8 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: "Run folder (overrides the configuration).")
     var out: String?
 
-    @Option(name: .customLong("min-workers"), help: "Workers needed to start.")
-    var minWorkers = 2
+    @Option(name: .customLong("min-workers"), help: "Workers needed to start (default: $CIFAKE_WORKERS, else $SLURM_NTASKS, else 2).")
+    var minWorkers: Int?
 
     @Option(name: .customLong("max-workers"), help: "Most workers admitted.")
     var maxWorkers: Int?
@@ -38,25 +43,51 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Continue this run folder from its newest intact checkpoint (its config.yaml is used).", valueName: "RUN_DIR"))
     var resume: String?
 
+    @Option(name: .customLong("status-listen"), help: "HOST:PORT of the HTTP status server (default: $CIFAKE_STATUS_LISTEN, else 0.0.0.0:status_port; port 0: any free port).")
+    var statusListen: String?
+
     func run() throws {
-        var settings = TrainingConfig()
+        let settings: TrainingConfig
+        let scheduler: SchedulerEnvironment
+        let environment = ProcessInfo.processInfo.environment
         do {
             if let resume {
-                guard config == nil, out == nil else { throw ValidationError("--resume uses the run folder's own config.yaml; drop --config and --out") }
+                // The run continues exactly as recorded: neither the environment nor flags change it.
+                guard config == nil, out == nil, data == nil else {
+                    throw ValidationError("--resume uses the run folder's own config.yaml; drop --config, --data and --out")
+                }
                 settings = try TrainingRun.recordedConfig(folder: resume)
+            } else {
+                let resolved = try ConfigLayers.resolve(file: config ?? environment["CIFAKE_CONFIG"], environment: environment,
+                                                        flags: [.flag("--data", "data", data), .flag("--out", "out", out)])
+                settings = resolved.config
+                for w in resolved.warnings { writeStandardError("warning: \(w)\n") }
             }
-            if let config { settings = try ConfigFile.load(config) }
-            if let data { settings.data = data }
-            if let out { settings.out = out }
-            settings = try settings.validated()
+            scheduler = try SchedulerEnvironment(environment)
+        } catch {
+            throw CLIError.message("coordinator: \(error)", code: 2)
+        }
+        do {
             var options = CoordinatorServer.Options()
-            options.listen = listen
+            options.listen = listen ?? environment["CIFAKE_LISTEN"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0:5555"
+            let minWorkers = self.minWorkers ?? scheduler.workers ?? 2
             options.minWorkers = minWorkers
             options.maxWorkers = max(maxWorkers ?? minWorkers, minWorkers)
             options.heartbeatTimeout = heartbeatTimeout
             options.resume = resume != nil
             let progress = ProgressReporter()
             progress.plainInterval = 1
+            var server: StatusServer?
+            if let address = statusListen ?? environment["CIFAKE_STATUS_LISTEN"].flatMap({ $0.isEmpty ? nil : $0 })
+                ?? (settings.statusPort > 0 ? "0.0.0.0:\(settings.statusPort)" : nil) {
+                let board = StatusBoard(StatusSnapshot(role: "coordinator"))
+                server = try StatusServer(listen: address, version: RunIdentity.version) { board.snapshot }
+                server?.start()
+                options.status = board
+                // Probes and scripts read this line, as they read the "listening on" one.
+                FileHandle.standardOutput.write(Data("status on http://\(server!.boundAddress)/status\n".utf8))
+            }
+            defer { server?.stop() }
             try CoordinatorServer(config: settings, options: options, progress: progress).run()
         } catch {
             throw CLIError.message("coordinator: \(error)", code: 1)
@@ -69,7 +100,11 @@ struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Join a training cluster as a worker.",
-        discussion: "The coordinator's address may also come from the environment variable CIFAKE_COORDINATOR.")
+        discussion: """
+            The coordinator's address may also come from CIFAKE_COORDINATOR. The rank to ask for \
+            comes from --rank, else CIFAKE_RANK, SLURM_PROCID (srun) or JOB_COMPLETION_INDEX \
+            (a Kubernetes Indexed Job); the coordinator grants it when that rank is free.
+            """)
 
     @Option(name: .long, help: "HOST:PORT of the coordinator (default: $CIFAKE_COORDINATOR).")
     var coordinator: String?
@@ -80,8 +115,14 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .long, help: "Local copy of the data (used if its digest matches; otherwise the coordinator's is fetched).")
     var data: String?
 
-    @Option(name: .long, help: "Compute threads of this worker.")
-    var threads = 1
+    @Option(name: .long, help: "Compute threads of this worker (default: $CIFAKE_THREADS, else 1).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Rank to ask the coordinator for (default: from the scheduler's environment).")
+    var rank: Int?
+
+    @Option(name: .long, help: "Stable name of this worker across restarts (a restart replaces its earlier self; default: host-pid).")
+    var name: String?
 
     @Option(name: .long, help: "Folder caching data received from coordinators.")
     var cache: String?
@@ -90,17 +131,40 @@ struct WorkerCommand: ParsableCommand {
     var advertise: String?
 
     func run() throws {
-        guard let address = coordinator ?? ProcessInfo.processInfo.environment["CIFAKE_COORDINATOR"] else {
+        let environment = ProcessInfo.processInfo.environment
+        let scheduler: SchedulerEnvironment
+        do { scheduler = try SchedulerEnvironment(environment) } catch { throw CLIError.message("worker: \(error)", code: 2) }
+        guard let address = coordinator ?? scheduler.coordinator else {
             throw ValidationError("give --coordinator HOST:PORT or set CIFAKE_COORDINATOR")
         }
+        // The worker trains with the coordinator's settings; only its own thread count is its own.
+        let threadVariable = ConfigLayers.environmentVariable(for: "threads")
         var options = WorkerNode.Options(coordinator: address)
         options.configPath = config
         options.dataPath = data
-        options.threads = threads
-        if let cache { options.cacheFolder = cache }
+        var threads = self.threads
+        if threads == nil, let text = environment[threadVariable], !text.isEmpty {
+            guard let n = Int(text) else { throw CLIError.message("worker: \(threadVariable): found '\(text)', expected an integer", code: 2) }
+            threads = n
+        }
+        if let threads {
+            guard threads >= 1 else { throw ValidationError("--threads (or \(threadVariable)) must be at least 1, found \(threads)") }
+            options.threads = threads
+        }
+        if let cache = cache ?? environment["CIFAKE_CACHE"] { options.cacheFolder = cache }
         options.advertiseHost = advertise
+        options.requestedRank = rank ?? scheduler.rank
+        if let rank = options.requestedRank {
+            guard rank >= 0 else { throw ValidationError("--rank must be at least 0, found \(rank)") }
+            options.nodeID += "-rank\(rank)"
+        }
+        if let name { options.nodeID = name }
+        let prefix = options.requestedRank.map { "[rank \($0)] " } ?? ""
+        if rank == nil, let source = scheduler.rankSource, let r = scheduler.rank {
+            writeStandardError("\(prefix)asking for rank \(r) (from \(source))\n")
+        }
         do {
-            try WorkerNode(options: options, log: { writeStandardError("\($0)\n") }).run()
+            try WorkerNode(options: options, log: { writeStandardError("\(prefix)\($0)\n") }).run()
         } catch {
             throw CLIError.message("worker: \(error)", code: 1)
         }

@@ -10,14 +10,15 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train the CNN on CIFAKE (or a synthetic set) and write a run folder.",
         discussion: """
-            Settings come from --config (YAML, see Config/), then from flags, which win. Without \
+            Settings come from --config (YAML, see Config/), then from environment variables \
+            (CIFAKE_<KEY>, e.g. CIFAKE_BATCH_SIZE=256), then from flags, which win. Without \
             --data, a small synthetic two-class set is generated so the command works offline.
             The run folder gets config.yaml, history.jsonl, model.safetensors (the epoch with the \
             best validation accuracy), metrics.json (that model on the test split) and report/index.html \
             (see cifake report).
             """)
 
-    @Option(name: .long, help: "YAML configuration file (e.g. Config/cnn2d-d32.yaml).")
+    @Option(name: .long, help: "YAML configuration file (e.g. Config/cnn2d-d32.yaml; default: $CIFAKE_CONFIG).")
     var config: String?
 
     @Option(name: .long, help: "CIFAKE folder (train/ and test/, or REAL/ and FAKE/), packed file, or 'synthetic'.")
@@ -50,7 +51,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Compute threads.")
     var threads: Int?
 
-    @Option(name: .long, help: "Train as a cluster on this machine: a coordinator and this many worker processes.")
+    @Option(name: .long, help: "Train as a cluster on this machine: a coordinator and this many worker processes (default: $CIFAKE_WORKERS).")
     var workers: Int?
 
     @Option(name: .customLong("worker-threads"), help: "Compute threads per worker (default: cores / workers, at least 1).")
@@ -80,26 +81,24 @@ struct TrainCommand: ParsableCommand {
             }
             return
         }
-        var settings = TrainingConfig()
+        let settings: TrainingConfig
         do {
-            if let config { settings = try ConfigFile.load(config) }
+            let resolved = try ConfigLayers.resolve(file: config ?? ProcessInfo.processInfo.environment["CIFAKE_CONFIG"], flags: [
+                .flag("--data", "data", data), .flag("--test-data", "test_data", testData), .flag("--model", "model", model),
+                .flag("--dense", "dense", dense), .flag("--epochs", "epochs", epochs), .flag("--batch", "batch_size", batch),
+                .flag("--lr", "learning_rate", learningRate), .flag("--out", "out", out), .flag("--seed", "seed", seed),
+                .flag("--threads", "threads", threads),
+            ])
+            settings = resolved.config
+            for w in resolved.warnings { writeStandardError("warning: \(w)\n") }
         } catch {
             throw CLIError.message(error.description, code: 2)
         }
-        if let data { settings.data = data }
-        if let testData { settings.testData = testData }
-        if let model { settings.model = model }
-        if let dense { settings.dense = dense }
-        if let epochs { settings.epochs = epochs }
-        if let batch { settings.batchSize = batch }
-        if let learningRate { settings.learningRate = learningRate }
-        if let out { settings.out = out }
-        if let seed { settings.seed = seed }
-        if let threads { settings.threads = threads }
-        let problems = settings.problems()
-        guard problems.isEmpty else {
-            throw CLIError.message(ConfigError.invalid(source: config ?? "command line", problems: problems).description, code: 2)
+        let scheduler: SchedulerEnvironment
+        do { scheduler = try SchedulerEnvironment(ProcessInfo.processInfo.environment) } catch {
+            throw CLIError.message(error.description, code: 2)
         }
+        let workers = self.workers ?? (scheduler.workersSource == "CIFAKE_WORKERS" ? scheduler.workers : nil)
         if let workers {
             try runCluster(resumeFolder: nil, settings: settings, workers: workers)
             return

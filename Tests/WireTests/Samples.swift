@@ -9,7 +9,7 @@ let samples: [WireMessage] = {
     return [
         .join(JoinRequest(role: .worker, version: "1.4.0", configDigest: "abc123", architectureDigest: "cnn2d-d4096",
                           parameterCount: 9_514_113, dataDigest: "sha256:0123", host: "node-b.example",
-                          ringEndpoint: "tcp://10.0.0.2:5601", computeThreads: 2, nodeID: "node-b#1", incarnation: .max)),
+                          ringEndpoint: "tcp://10.0.0.2:5601", computeThreads: 2, nodeID: "node-b#1", incarnation: .max, requestedRank: 1023)),
         .join(JoinRequest(role: .evaluator, version: "", configDigest: "", architectureDigest: "", parameterCount: 0,
                           dataDigest: "", host: "🙂", ringEndpoint: "", computeThreads: 0, nodeID: "eval", incarnation: 0)),
         .admitted(Admission(role: .worker, waitsForStepBoundary: true)),

@@ -1,0 +1,22 @@
+/// What the status server answers, as a pure function of the request and a snapshot.
+public enum StatusRoutes {
+    public static let paths = ["/healthz", "/status", "/metrics"]
+
+    public static func respond(to head: HTTPRequestHead, snapshot: () -> StatusSnapshot, version: String) -> HTTPResponse {
+        guard paths.contains(head.path) else {
+            return HTTPResponse(status: 404, body: "not found: \(head.path.prefix(200)) (try \(paths.joined(separator: ", ")))\n")
+        }
+        guard head.method == "GET" else {
+            return HTTPResponse(status: 405, body: "method \(head.method.prefix(20)) not allowed: only GET\n", headers: [("Allow", "GET")])
+        }
+        switch head.path {
+        case "/healthz":
+            return HTTPResponse(status: 200, body: "ok")
+        case "/status":
+            return HTTPResponse(status: 200, contentType: "application/json", body: StatusJSON.render(snapshot(), version: version))
+        default:
+            return HTTPResponse(status: 200, contentType: MetricsExposition.contentType,
+                                body: MetricsExposition.render(snapshot(), version: version))
+        }
+    }
+}

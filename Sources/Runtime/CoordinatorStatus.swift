@@ -1,0 +1,42 @@
+import Coordination
+import Observability
+
+/// How the coordinator's state fills the status snapshot (`/status`, `/metrics`).
+extension StatusSnapshot {
+    /// Membership, phase and checkpoint, from the state machine's views.
+    /// Cheap when nothing changed (called on every turn of the coordinator's loop): ranks change
+    /// only with the generation, membership while waiting only in count.
+    mutating func take(state: CoordinatorState) {
+        let waiting: Bool
+        switch state.phase {
+        case .waiting: phase = "waiting"; waiting = true
+        case .forming: phase = "forming"; waiting = false
+        case .training: phase = "training"; waiting = false
+        case .stopped: phase = "stopped"; waiting = false
+        }
+        if waiting || generation != state.generation || members.count != state.worldSize {
+            members = state.ring.map { Member(rank: $0.rank, nodeID: $0.nodeID, host: $0.host) }
+        }
+        generation = state.generation
+        if let step = state.lastCheckpointStep, lastCheckpoint?.step != step {
+            lastCheckpoint = Checkpoint(step: step)
+        }
+    }
+
+    /// The step every rank just completed.
+    mutating func take(summary s: StepSummary) {
+        step = s.step
+        epoch = s.epoch
+        loss = s.meanLoss
+        imagesPerSecond = s.imagesPerSecond
+        slowestRank = s.slowestRank
+        perRank = s.perRank.map { RankTiming(rank: $0.rank, computeSeconds: $0.computeSeconds, allReduceWaitSeconds: $0.allReduceWaitSeconds) }
+    }
+
+    /// An evaluation result's JSON object (`epoch`, `val_accuracy`, `val_loss`; or `accuracy`, `loss`).
+    mutating func take(evaluation object: [String: Any], step: Int) {
+        lastEvaluation = Evaluation(step: step, epoch: object["epoch"] as? Int,
+                                    accuracy: (object["accuracy"] ?? object["val_accuracy"]) as? Double,
+                                    loss: (object["loss"] ?? object["val_loss"]) as? Double)
+    }
+}

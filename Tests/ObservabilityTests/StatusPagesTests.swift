@@ -1,0 +1,107 @@
+import Foundation
+import XCTest
+@testable import Observability
+
+func sampleSnapshot() -> StatusSnapshot {
+    var s = StatusSnapshot(role: "coordinator")
+    s.phase = "training"
+    s.generation = 3
+    s.members = [.init(rank: 0, nodeID: "node-a", host: "10.0.0.1"), .init(rank: 1, nodeID: "node-b", host: "10.0.0.2")]
+    s.step = 1234
+    s.totalSteps = 5000
+    s.epoch = 2
+    s.epochs = 20
+    s.loss = 0.25
+    s.imagesPerSecond = 1520.5
+    s.slowestRank = 1
+    s.perRank = [.init(rank: 0, computeSeconds: 0.02, allReduceWaitSeconds: 0.005), .init(rank: 1, computeSeconds: 0.03, allReduceWaitSeconds: 0)]
+    s.lastCheckpoint = .init(step: 1000, path: "runs/x/checkpoint-1000")
+    s.lastEvaluation = .init(step: 1000, epoch: 2, accuracy: 0.9412, loss: nil)
+    return s
+}
+
+final class StatusPagesTests: XCTestCase {
+    func testRequestHeadParsing() {
+        XCTAssertEqual(HTTPRequestHead.parse(Array("GET /metrics HTTP/1.1\r\nHost: x\r\n".utf8)), .incomplete)
+        XCTAssertEqual(HTTPRequestHead.parse(Array("GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n".utf8)),
+                       .request(HTTPRequestHead(method: "GET", path: "/metrics", version: "HTTP/1.1")))
+        XCTAssertEqual(HTTPRequestHead.parse(Array("POST /status HTTP/1.0\n\n".utf8)),
+                       .request(HTTPRequestHead(method: "POST", path: "/status", version: "HTTP/1.0")))
+        guard case .malformed = HTTPRequestHead.parse(Array("hello\r\n\r\n".utf8)) else { return XCTFail() }
+        guard case .malformed = HTTPRequestHead.parse(Array("GET /x HTTP/2\r\n\r\n".utf8)) else { return XCTFail() }
+        guard case .malformed = HTTPRequestHead.parse([0xFF, 0xFE, 0x20, 0x0D, 0x0A, 0x0D, 0x0A]) else { return XCTFail() }
+    }
+
+    func testRoutes() {
+        func get(_ method: String, _ path: String) -> HTTPResponse {
+            StatusRoutes.respond(to: HTTPRequestHead(method: method, path: path, version: "HTTP/1.1"), snapshot: sampleSnapshot, version: "v1")
+        }
+        XCTAssertEqual(get("GET", "/healthz").status, 200)
+        XCTAssertEqual(get("GET", "/healthz").body, "ok")
+        XCTAssertEqual(get("GET", "/status").contentType, "application/json")
+        XCTAssertEqual(get("GET", "/metrics").contentType, "text/plain; version=0.0.4; charset=utf-8")
+        XCTAssertEqual(get("GET", "/").status, 404)
+        XCTAssertEqual(get("GET", "/metrics/x").status, 404)
+        XCTAssertEqual(get("POST", "/metrics").status, 405)
+        XCTAssertEqual(get("HEAD", "/healthz").headers.first?.1, "GET")
+        XCTAssertEqual(get("DELETE", "/nope").status, 404, "an unknown path is 404 whatever the method")
+    }
+
+    func testStatusJSONHasEveryKeyWithNullsForTheUnknown() throws {
+        let full = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(sampleSnapshot(), version: "v1").utf8)) as! [String: Any]
+        XCTAssertEqual(full["generation"] as? Int, 3)
+        XCTAssertEqual(full["workers"] as? Int, 2)
+        XCTAssertEqual((full["members"] as? [[String: Any]])?.map { $0["node_id"] as? String }, ["node-a", "node-b"])
+        XCTAssertEqual(full["step"] as? Int, 1234)
+        XCTAssertEqual(full["epoch"] as? Int, 2)
+        XCTAssertEqual(full["images_per_second"] as? Double, 1520.5)
+        XCTAssertEqual(full["slowest_rank"] as? Int, 1)
+        XCTAssertEqual((full["last_checkpoint"] as? [String: Any])?["step"] as? Int, 1000)
+        XCTAssertEqual((full["last_evaluation"] as? [String: Any])?["accuracy"] as? Double, 0.9412)
+        XCTAssertTrue((full["last_evaluation"] as? [String: Any])?["loss"] is NSNull)
+
+        let empty = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(StatusSnapshot(role: "coordinator"), version: "v1").utf8)) as! [String: Any]
+        XCTAssertEqual(Set(empty.keys), Set(full.keys), "the same keys whatever is known")
+        for key in ["step", "epoch", "images_per_second", "slowest_rank", "last_checkpoint", "last_evaluation"] {
+            XCTAssertTrue(empty[key] is NSNull, key)
+        }
+    }
+
+    func testMetricsFollowTheTextExpositionFormat() {
+        let text = MetricsExposition.render(sampleSnapshot(), version: "cifake \"0.1\"\\n")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.last, "", "ends with a line feed")
+        for required in ["cifake_step 1234", "cifake_images_per_second 1520.5", "cifake_workers 2", "cifake_generation 3",
+                         "cifake_last_checkpoint_step 1000", "cifake_eval_accuracy 0.9412", "cifake_training 1",
+                         "cifake_rank_compute_seconds{rank=\"1\"} 0.03", "cifake_slowest_rank 1",
+                         "cifake_info{version=\"cifake \\\"0.1\\\"\\\\n\",role=\"coordinator\"} 1"] {
+            XCTAssertTrue(lines.contains(Substring(required)), "missing \(required) in\n\(text)")
+        }
+        // Every sample's metric has HELP then TYPE before it, once; names are valid.
+        var described: [String] = []
+        var typed: Set<String> = []
+        for line in lines where !line.isEmpty {
+            let parts = line.split(separator: " ", maxSplits: 3)
+            if line.hasPrefix("# HELP ") {
+                described.append(String(parts[2]))
+            } else if line.hasPrefix("# TYPE ") {
+                XCTAssertEqual(String(parts[2]), described.last)
+                XCTAssertTrue(["gauge", "counter"].contains(String(parts[3])))
+                typed.insert(String(parts[2]))
+            } else {
+                let name = String(line.prefix { $0 != "{" && $0 != " " })
+                XCTAssertTrue(typed.contains(name), "sample before its TYPE: \(line)")
+                XCTAssertNotNil(name.range(of: "^[a-zA-Z_:][a-zA-Z0-9_:]*$", options: .regularExpression), name)
+                XCTAssertNotNil(Double(String(line.split(separator: " ").last!)), String(line))
+            }
+        }
+        XCTAssertEqual(described.count, Set(described).count, "each metric described once")
+        // Unknown values have no sample, but keep their description.
+        let empty = MetricsExposition.render(StatusSnapshot(role: "coordinator"), version: "v")
+        XCTAssertTrue(empty.contains("# TYPE cifake_step gauge\n# HELP"), empty)
+        XCTAssertTrue(empty.contains("cifake_workers 0\n"))
+        XCTAssertEqual(MetricsExposition.format(.nan), "NaN")
+        XCTAssertEqual(MetricsExposition.format(-.infinity), "-Inf")
+        XCTAssertEqual(MetricsExposition.format(3), "3")
+    }
+}
