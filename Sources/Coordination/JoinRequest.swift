@@ -35,10 +35,13 @@ public struct JoinRequest: Sendable, Equatable {
     /// Grows every time the process with this ``nodeID`` starts: a higher incarnation replaces a
     /// lower one; a lower or equal one from another peer is refused.
     public var incarnation: UInt64
+    /// The process's CURVE public key (Z85), empty on plain TCP. The coordinator replaces it with
+    /// the key the connection was authenticated with, and hands it to the ring predecessor.
+    public var publicKey: String
 
     public init(role: Role, version: String, configDigest: String, architectureDigest: String,
                 parameterCount: Int, dataDigest: String, host: String, ringEndpoint: String,
-                computeThreads: Int, nodeID: String, incarnation: UInt64) {
+                computeThreads: Int, nodeID: String, incarnation: UInt64, publicKey: String = "") {
         self.role = role
         self.version = version
         self.configDigest = configDigest
@@ -50,5 +53,6 @@ public struct JoinRequest: Sendable, Equatable {
         self.computeThreads = computeThreads
         self.nodeID = nodeID
         self.incarnation = incarnation
+        self.publicKey = publicKey
     }
 }
