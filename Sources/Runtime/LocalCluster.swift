@@ -21,8 +21,16 @@ public struct LocalCluster {
     /// Runs the cluster to completion; returns the exit status for the launcher.
     public func run() throws -> Int32 {
         let configPath = NSTemporaryDirectory() + "cifake-launch-\(getpid()).yaml"
-        try ConfigFile.yaml(config).write(toFile: configPath, atomically: true, encoding: .utf8)
+        let security = try LaunchSecurity.prepare(config, workers: workers)
+        defer { if let folder = security.keyFolder { try? FileManager.default.removeItem(atPath: folder) } }
+        writeStandardError("[launcher] \(security.note)\n")
+        try ConfigFile.yaml(security.coordinator).write(toFile: configPath, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: configPath) }
+        let workerConfigPaths = (0..<workers).map { NSTemporaryDirectory() + "cifake-launch-\(getpid())-worker-\($0).yaml" }
+        for (path, settings) in zip(workerConfigPaths, security.workers) {
+            try ConfigFile.yaml(settings).write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        defer { for path in workerConfigPaths { try? FileManager.default.removeItem(atPath: path) } }
 
         let group = ProcessGroup()
         let endpoint = EndpointBox()
@@ -47,7 +55,8 @@ public struct LocalCluster {
         }
         var workerProcesses: [Process] = []
         for i in 0..<workers {
-            workerProcesses.append(try group.start(executable, ["worker", "--coordinator", address, "--threads", "\(threadsPerWorker)"],
+            workerProcesses.append(try group.start(executable, ["worker", "--coordinator", address, "--config", workerConfigPaths[i],
+                                                                "--threads", "\(threadsPerWorker)"],
                                                    prefix: "[worker \(i)] ", onLine: { _ in }))
         }
         // Watch: the coordinator ends the run; a worker dying first fails it.

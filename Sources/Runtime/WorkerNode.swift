@@ -43,9 +43,12 @@ public final class WorkerNode {
 
     public func run() throws {
         ReceiveAllocator.keepFreedMessageMemory()
+        let security = try ClusterSecurity.forWorker(configPath: options.configPath)
+        say(security.isCurve ? security.summary : ClusterSecurity.plainWarning)
         let context = try ZMQContext()
         control = try ControlChannel(context: context, router: false)
         control.onBadFrame = { [say] in say("control: \($0)") }
+        try security.secureClient(control.socket)
         let endpoint = options.coordinator.hasPrefix("tcp://") ? options.coordinator : "tcp://\(options.coordinator)"
         try control.socket.connect(endpoint)
         say("connecting to the coordinator at \(endpoint)")
@@ -73,14 +76,16 @@ public final class WorkerNode {
 
         // 2. Join with everything the coordinator checks.
         let host = options.advertiseHost ?? Self.localAddress(towards: endpoint) ?? "127.0.0.1"
-        let link = try ZeroMQRingLink(context: context, bind: "tcp://\(host):*")
+        let ringGuard = try security.startRingGuard(context: context, log: { writeStandardError($0 + "\n") })
+        defer { ringGuard?.stop() }
+        let link = try ZeroMQRingLink(context: context, bind: "tcp://\(host):*", curve: security.keys, zap: ringGuard)
         defer { link.close() }
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         let join = JoinRequest(role: .worker, version: identity.version, configDigest: identity.configDigest,
                                architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
                                dataDigest: identity.dataDigest, host: host, ringEndpoint: link.boundEndpoint,
                                computeThreads: options.threads, nodeID: options.nodeID,
-                               incarnation: UInt64(Date().timeIntervalSince1970 * 1e6))
+                               incarnation: UInt64(Date().timeIntervalSince1970 * 1e6), publicKey: security.keys?.publicKey ?? "")
         try control.send(.join(join))
         let assignment: Assignment = try awaitMessage(what: "an assignment") {
             switch $0 {
@@ -92,7 +97,7 @@ public final class WorkerNode {
             }
         }
         say("rank \(assignment.rank) of \(assignment.worldSize) (generation \(assignment.generation)); ring: \(assignment.ring.map(\.endpoint).joined(separator: " -> "))")
-        try link.connect(successor: assignment.ring[(assignment.rank + 1) % assignment.worldSize].endpoint)
+        try security.joinRing(link, guard: ringGuard, assignment: assignment)
         let reducer = RingReducer(link: link, rank: assignment.rank, worldSize: assignment.worldSize,
                                   elementCount: config.architecture.parameterCount, generation: assignment.generation,
                                   timeoutMilliseconds: Int(options.ringTimeoutSeconds * 1000))

@@ -50,7 +50,8 @@ public enum ConfigFile {
 extension TrainingConfig {
     static func typeName(of key: String) -> String {
         switch key {
-        case "model", "schedule", "data", "test_data", "out", "bad_files", "wrong_size": "string"
+        case "model", "schedule", "data", "test_data", "out", "bad_files", "wrong_size", "transport_security",
+             "coordinator_public_key", "coordinator_secret_key", "worker_public_key", "worker_secret_key", "authorized_keys": "string"
         case "learning_rate", "warmup_epochs", "min_learning_rate_fraction", "validation_fraction": "number"
         case "augment_flip": "boolean (true/false)"
         default: "integer"
@@ -79,6 +80,12 @@ extension TrainingConfig {
         case "out": out = o.out
         case "bad_files": badFiles = o.badFiles
         case "wrong_size": wrongSize = o.wrongSize
+        case "transport_security": transportSecurity = o.transportSecurity
+        case "coordinator_public_key": coordinatorPublicKey = o.coordinatorPublicKey
+        case "coordinator_secret_key": coordinatorSecretKey = o.coordinatorSecretKey
+        case "worker_public_key": workerPublicKey = o.workerPublicKey
+        case "worker_secret_key": workerSecretKey = o.workerSecretKey
+        case "authorized_keys": authorizedKeys = o.authorizedKeys
         default: break
         }
     }

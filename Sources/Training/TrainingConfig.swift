@@ -42,6 +42,24 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// `refuse` or `resize` images that are not 32x32.
     public var wrongSize = "refuse"
 
+    // Cluster transport (coordinator and workers; the single process ignores these). Paths of key
+    // files made by `cifake keygen`; each role reads only the keys it needs.
+    /// `curve` (the default: every control and ring connection authenticated and encrypted with
+    /// libzmq's CURVE) or `plain` (unauthenticated, unencrypted TCP; each role warns when it starts).
+    public var transportSecurity = "curve"
+    /// The coordinator's public key file: workers need it (they trust only this coordinator); on
+    /// the coordinator it is optional and checked against its secret key.
+    public var coordinatorPublicKey = ""
+    /// The coordinator's secret key file (mode 0600; coordinator only).
+    public var coordinatorSecretKey = ""
+    /// A worker's public key file: optional, checked against the worker's secret key.
+    public var workerPublicKey = ""
+    /// A worker's secret key file (mode 0600; worker only).
+    public var workerSecretKey = ""
+    /// The worker public keys the coordinator accepts: a folder of `*.key` files, or one file of
+    /// Z85 keys, one a line (`#` starts a comment). Coordinator only.
+    public var authorizedKeys = ""
+
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -61,6 +79,12 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case out
         case badFiles = "bad_files"
         case wrongSize = "wrong_size"
+        case transportSecurity = "transport_security"
+        case coordinatorPublicKey = "coordinator_public_key"
+        case coordinatorSecretKey = "coordinator_secret_key"
+        case workerPublicKey = "worker_public_key"
+        case workerSecretKey = "worker_secret_key"
+        case authorizedKeys = "authorized_keys"
     }
 
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -88,6 +112,12 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         out = try c.decodeIfPresent(String.self, forKey: .out) ?? d.out
         badFiles = try c.decodeIfPresent(String.self, forKey: .badFiles) ?? d.badFiles
         wrongSize = try c.decodeIfPresent(String.self, forKey: .wrongSize) ?? d.wrongSize
+        transportSecurity = try c.decodeIfPresent(String.self, forKey: .transportSecurity) ?? d.transportSecurity
+        coordinatorPublicKey = try c.decodeIfPresent(String.self, forKey: .coordinatorPublicKey) ?? d.coordinatorPublicKey
+        coordinatorSecretKey = try c.decodeIfPresent(String.self, forKey: .coordinatorSecretKey) ?? d.coordinatorSecretKey
+        workerPublicKey = try c.decodeIfPresent(String.self, forKey: .workerPublicKey) ?? d.workerPublicKey
+        workerSecretKey = try c.decodeIfPresent(String.self, forKey: .workerSecretKey) ?? d.workerSecretKey
+        authorizedKeys = try c.decodeIfPresent(String.self, forKey: .authorizedKeys) ?? d.authorizedKeys
     }
 
     /// Every impossible value, each naming its key, what was found and what is expected.
@@ -107,6 +137,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if earlyStoppingPatience < 0 { p.append("early_stopping_patience: found \(earlyStoppingPatience), expected 0 (off) or more") }
         if !["skip", "fail"].contains(badFiles) { p.append("bad_files: found '\(badFiles)', expected 'skip' or 'fail'") }
         if !["refuse", "resize"].contains(wrongSize) { p.append("wrong_size: found '\(wrongSize)', expected 'refuse' or 'resize'") }
+        if !["curve", "plain"].contains(transportSecurity) {
+            p.append("transport_security: found '\(transportSecurity)', expected 'curve' (authenticated, encrypted) or 'plain' (explicitly unprotected TCP)")
+        }
         return p
     }
 

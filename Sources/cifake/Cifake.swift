@@ -11,6 +11,7 @@ struct Cifake: ParsableCommand {
             PredictCommand.self,
             CoordinatorCommand.self,
             WorkerCommand.self,
+            KeygenCommand.self,
             DataCommand.self,
             BenchCommand.self,
         ]
