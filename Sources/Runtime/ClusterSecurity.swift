@@ -142,16 +142,21 @@ public struct ClusterSecurity: Sendable {
         return try ZAPHandler(context: context, authorized: [], log: log)
     }
 
-    /// Accepts only the predecessor's key on the ring socket, and connects to the successor
-    /// trusting only its key. Fails if the coordinator sent no key for a CURVE ring.
-    func joinRing(_ link: ZeroMQRingLink, guard zap: ZAPHandler?, assignment: Assignment) throws {
-        let successor = assignment.successor, predecessor = assignment.predecessor
-        if isCurve {
-            guard ZMQCurve.decode(successor.publicKey) != nil, ZMQCurve.decode(predecessor.publicKey) != nil else {
-                throw RuntimeError.protocolViolation("the assignment lacks the ring neighbours' CURVE keys (is the coordinator on plain TCP?)")
-            }
-            zap?.authorize([predecessor.publicKey])
+    /// Accepts only the predecessor's key on the ring socket (call when the assignment arrives,
+    /// before answering `ready`). Fails if the coordinator sent no keys for a CURVE ring.
+    func trustPredecessor(_ zap: ZAPHandler?, assignment: Assignment) throws {
+        guard isCurve else { return }
+        guard ZMQCurve.decode(assignment.successor.publicKey) != nil, ZMQCurve.decode(assignment.predecessor.publicKey) != nil else {
+            throw RuntimeError.protocolViolation("the assignment lacks the ring neighbours' CURVE keys (is the coordinator on plain TCP?)")
         }
+        zap?.authorize([assignment.predecessor.publicKey])
+    }
+
+    /// Connects to the successor, trusting only its key. Call after the coordinator's `start`:
+    /// every member has then trusted its predecessor (a connection its ZAP handler refused would
+    /// not be retried in time, and frames queued on it would be lost).
+    func connectRing(_ link: ZeroMQRingLink, assignment: Assignment) throws {
+        let successor = assignment.successor
         try link.connect(successor: successor.endpoint, serverPublicKey: isCurve ? successor.publicKey : nil)
     }
 }

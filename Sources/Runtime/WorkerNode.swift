@@ -97,7 +97,7 @@ public final class WorkerNode {
             }
         }
         say("rank \(assignment.rank) of \(assignment.worldSize) (generation \(assignment.generation)); ring: \(assignment.ring.map(\.endpoint).joined(separator: " -> "))")
-        try security.joinRing(link, guard: ringGuard, assignment: assignment)
+        try security.trustPredecessor(ringGuard, assignment: assignment)
         let reducer = RingReducer(link: link, rank: assignment.rank, worldSize: assignment.worldSize,
                                   elementCount: config.architecture.parameterCount, generation: assignment.generation,
                                   timeoutMilliseconds: Int(options.ringTimeoutSeconds * 1000))
@@ -109,6 +109,7 @@ public final class WorkerNode {
         guard start.startStep == 0 else {
             throw RuntimeError.protocolViolation("asked to start at step \(start.startStep); this worker holds step 0 (elastic rejoin is not supported yet)")
         }
+        try security.connectRing(link, assignment: assignment)
 
         // 3. Train.
         let total = config.epochs * trainer.stepsPerEpoch

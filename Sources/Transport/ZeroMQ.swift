@@ -503,14 +503,28 @@ public final class ZMQSocket: @unchecked Sendable {
             if code != EAGAIN || timeoutMilliseconds == nil { throw ZMQError(operation: "receive", errno: code) }
             break
         }
-        guard let timeout = timeoutMilliseconds, try waitReadable(timeoutMilliseconds: timeout) else { return false }
-        while true {
+        guard let timeout = timeoutMilliseconds else { return false }
+        // zmq_poll may report a socket readable when only its internal state changed (e.g. a
+        // pipe attached once a CURVE handshake and its ZAP round trip finished): then the
+        // receive finds nothing, and the wait goes on until the deadline.
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .milliseconds(max(timeout, 0)))
+        while try waitReadable(timeoutMilliseconds: Self.milliseconds(until: deadline, clock)) {
             if zmq_msg_recv(message.pointer, handle, ZMQ_DONTWAIT) >= 0 { return true }
             let code = zmq_errno()
-            if code == EINTR { continue }
-            if code == EAGAIN { return false }
+            if code == EINTR || code == EAGAIN {
+                if clock.now >= deadline { return false }
+                continue
+            }
             throw ZMQError(operation: "receive", errno: code)
         }
+        return false
+    }
+
+    /// Whole milliseconds left until `deadline` (0 when past).
+    private static func milliseconds(until deadline: ContinuousClock.Instant, _ clock: ContinuousClock) -> Int {
+        let left = deadline - clock.now
+        return max(0, Int(left.components.seconds) * 1000 + Int(left.components.attoseconds / 1_000_000_000_000_000))
     }
 
     /// Receives one part into a caller buffer (copied). Returns the part's full size, which may
@@ -518,13 +532,19 @@ public final class ZMQSocket: @unchecked Sendable {
     /// nil = wait forever).
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int? = nil) throws(ZMQError) -> Int? {
         let handle = try open("receive")
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .milliseconds(max(timeoutMilliseconds ?? 0, 0)))
         if let timeout = timeoutMilliseconds, !(try waitReadable(timeoutMilliseconds: timeout)) { return nil }
         while true {
             let result = zmq_recv(handle, buffer.baseAddress, buffer.count, timeoutMilliseconds == nil ? 0 : ZMQ_DONTWAIT)
             if result >= 0 { return Int(result) }
             let code = zmq_errno()
             if code == EINTR { continue }
-            if code == EAGAIN && timeoutMilliseconds != nil { return nil }
+            if code == EAGAIN && timeoutMilliseconds != nil {
+                // Readable only in appearance (see `receive(into:timeoutMilliseconds:)`): wait on.
+                guard clock.now < deadline, try waitReadable(timeoutMilliseconds: Self.milliseconds(until: deadline, clock)) else { return nil }
+                continue
+            }
             throw ZMQError(operation: "receive into \(buffer.count) bytes", errno: code)
         }
     }

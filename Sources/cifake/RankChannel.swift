@@ -53,7 +53,11 @@ final class RankChannel {
             throw RankError.unexpected(rank: rank, expected: link.curve == nil ? "ring <endpoint>" : "ring <endpoint> <successor key> <predecessor key>",
                                        found: "ring " + words.joined(separator: " "))
         }
-        if words.count == 3 { zap?.authorize([String(words[2])]) }
+        if words.count == 3 {
+            // Every rank trusts its predecessor before any connects (ZAP would refuse it).
+            zap?.authorize([String(words[2])])
+            try barrier()
+        }
         try link.connect(successor: String(words[0]), serverPublicKey: words.count == 3 ? String(words[1]) : nil)
     }
 

@@ -84,6 +84,8 @@ final class RankLauncher {
             let curve = keys[successor].isEmpty || keys[predecessor].isEmpty ? "" : " \(keys[successor]) \(keys[predecessor])"
             try send("ring \(endpoints[successor])\(curve)", to: rank)
         }
+        // With CURVE the ranks connect only once every one trusts its predecessor.
+        if !keys.contains("") { try barrier() }
     }
 
     /// Waits for `<kind> <rank> ...` from every rank; returns the words after the rank, by rank.
