@@ -78,7 +78,8 @@ public struct CoordinatorState: Sendable {
     /// Current members in rank order.
     public var ring: [RingMember] {
         members.enumerated().map { RingMember(rank: $0.offset, nodeID: $0.element.request.nodeID,
-                                               host: $0.element.request.host, endpoint: $0.element.request.ringEndpoint) }
+                                               host: $0.element.request.host, endpoint: $0.element.request.ringEndpoint,
+                                               publicKey: $0.element.request.publicKey) }
     }
     /// Current members' peers in rank order.
     public var memberPeers: [PeerID] { members.map(\.peer) }

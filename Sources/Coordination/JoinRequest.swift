@@ -38,10 +38,13 @@ public struct JoinRequest: Sendable, Equatable {
     /// The rank a scheduler gave this worker (Slurm's task id, a Kubernetes completion index):
     /// granted when it is free in the ring the coordinator forms; nil: any rank.
     public var requestedRank: Int?
+    /// The process's CURVE public key (Z85), empty on plain TCP. The coordinator replaces it with
+    /// the key the connection was authenticated with, and hands it to the ring predecessor.
+    public var publicKey: String
 
     public init(role: Role, version: String, configDigest: String, architectureDigest: String,
                 parameterCount: Int, dataDigest: String, host: String, ringEndpoint: String,
-                computeThreads: Int, nodeID: String, incarnation: UInt64, requestedRank: Int? = nil) {
+                computeThreads: Int, nodeID: String, incarnation: UInt64, requestedRank: Int? = nil, publicKey: String = "") {
         self.role = role
         self.version = version
         self.configDigest = configDigest
@@ -54,5 +57,6 @@ public struct JoinRequest: Sendable, Equatable {
         self.nodeID = nodeID
         self.incarnation = incarnation
         self.requestedRank = requestedRank
+        self.publicKey = publicKey
     }
 }

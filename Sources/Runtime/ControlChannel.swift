@@ -8,6 +8,9 @@ final class ControlChannel {
     let socket: ZMQSocket
     let isRouter: Bool
     var onBadFrame: (String) -> Void = { _ in }
+    /// With CURVE: the authenticated public key (Z85) of the sender of the last message received,
+    /// as the ZAP handler named it; nil on plain TCP.
+    private(set) var lastSenderKey: String?
 
     /// Frames larger than this are refused by the socket (ZMQ_MAXMSGSIZE).
     static let maximumFrameBytes = WireCodec.maximumFrameBytes
@@ -34,7 +37,8 @@ final class ControlChannel {
     /// The next well-formed message (and, on a router, its sender), or nil when nothing valid
     /// arrived within the deadline.
     func receive(timeoutMilliseconds: Int) throws -> (peer: [UInt8], header: WireHeader, message: WireMessage)? {
-        guard let parts = try socket.receiveMultipart(timeoutMilliseconds: timeoutMilliseconds) else { return nil }
+        guard let (parts, senderKey) = try socket.receiveMultipartWithUserID(timeoutMilliseconds: timeoutMilliseconds) else { return nil }
+        lastSenderKey = senderKey.flatMap { $0.isEmpty ? nil : $0 }
         let peer = isRouter ? (parts.first ?? []) : []
         guard let frame = isRouter ? (parts.count == 2 ? parts[1] : nil) : (parts.count == 1 ? parts[0] : nil) else {
             onBadFrame("dropped a message of \(parts.count) parts (expected \(isRouter ? 2 : 1))")

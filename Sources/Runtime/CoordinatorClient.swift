@@ -17,9 +17,12 @@ final class CoordinatorClient {
     private var lastHeartbeat = 0.0
     private var heartbeatSequence: UInt64 = 0
 
-    init(context: ZMQContext, coordinator: String, timeoutSeconds: Double, log: @escaping (String) -> Void) throws {
+    /// `secure` prepares the socket before it connects (CURVE client keys).
+    init(context: ZMQContext, coordinator: String, timeoutSeconds: Double, log: @escaping (String) -> Void,
+         secure: (ZMQSocket) throws -> Void) throws {
         channel = try ControlChannel(context: context, router: false)
         channel.onBadFrame = { log("control: \($0)") }
+        try secure(channel.socket)
         endpoint = coordinator.hasPrefix("tcp://") ? coordinator : "tcp://\(coordinator)"
         self.timeoutSeconds = timeoutSeconds
         say = log

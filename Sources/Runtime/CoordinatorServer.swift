@@ -64,6 +64,8 @@ public final class CoordinatorServer {
     /// Runs until training finishes (returns) or fails (throws).
     public func run() throws {
         let config = try self.config.validated()
+        let security = try ClusterSecurity.resolve(config, role: .coordinator)
+        progress.log(security.isCurve ? security.summary : ClusterSecurity.plainWarning)
         let folder: String, yaml: String
         if options.resume {
             folder = config.out
@@ -97,6 +99,8 @@ public final class CoordinatorServer {
         let context = try ZMQContext()
         channel = try ControlChannel(context: context, router: true)
         channel.onBadFrame = { [progress] in progress.log("control: \($0)") }
+        let zap = try security.secureServer(channel.socket, context: context, name: "control", log: { [progress] in progress.log($0) })
+        defer { zap?.stop() }
         let listen = options.listen.hasSuffix(":0") ? String(options.listen.dropLast(2)) + ":*" : options.listen
         try channel.socket.bind(listen.hasPrefix("tcp://") ? listen : "tcp://\(listen)")
         let endpoint = try channel.socket.lastEndpoint()
@@ -115,7 +119,8 @@ public final class CoordinatorServer {
                     let end = min(begin + range.length, dataBytes.count)
                     try channel.send(.dataChunk(ByteChunk(step: 0, offset: UInt64(begin), total: UInt64(dataBytes.count),
                                                           bytes: Array(dataBytes[begin..<end]))), to: peer)
-                case .join(let request):
+                case .join(var request):
+                    request.publicKey = channel.lastSenderKey ?? "" // the authenticated key, not the claimed one
                     progress.log("join from \(request.nodeID) at \(request.host) (\(request.computeThreads) threads)")
                     try carryOut(state.onJoin(peer: id, request: request, now: now()))
                 case .heartbeat:

@@ -17,6 +17,8 @@ public final class EvaluatorNode {
     public struct Options: Sendable {
         public var coordinator: String
         public var dataPath: String?
+        /// Its own configuration: CURVE keys, and settings checked against the coordinator's.
+        public var configPath: String?
         public var threads = 1
         public var cacheFolder = "\(NSHomeDirectory())/.cache/cifake"
         public var controlTimeoutSeconds = 60.0
@@ -33,10 +35,12 @@ public final class EvaluatorNode {
     }
 
     public func run() throws {
+        let security = try ClusterSecurity.forWorker(configPath: options.configPath)
+        say(security.isCurve ? security.summary : ClusterSecurity.plainWarning)
         let context = try ZMQContext()
         let control = try CoordinatorClient(context: context, coordinator: options.coordinator,
-                                            timeoutSeconds: options.controlTimeoutSeconds, log: say)
-        let (_, config, dataset) = try control.obtainRun(configPath: nil, dataPath: options.dataPath, threads: options.threads,
+                                            timeoutSeconds: options.controlTimeoutSeconds, log: say, secure: security.secureClient)
+        let (_, config, dataset) = try control.obtainRun(configPath: options.configPath, dataPath: options.dataPath, threads: options.threads,
                                                          cacheFolder: options.cacheFolder)
         let (_, validation) = TrainingRun.splits(config: config, dataset: dataset)
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
@@ -45,7 +49,8 @@ public final class EvaluatorNode {
                                            architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
                                            dataDigest: identity.dataDigest, host: host, ringEndpoint: "",
                                            computeThreads: options.threads, nodeID: options.nodeID,
-                                           incarnation: UInt64(Date().timeIntervalSince1970 * 1e6))))
+                                           incarnation: UInt64(Date().timeIntervalSince1970 * 1e6),
+                                           publicKey: security.keys?.publicKey ?? "")))
         _ = try control.awaitMessage(what: "admission") { message -> Bool? in
             switch message {
             case .admitted: return true

@@ -25,12 +25,23 @@ public struct LocalCluster {
     /// Runs the cluster to completion; returns the exit status for the launcher.
     public func run() throws -> Int32 {
         let configPath = NSTemporaryDirectory() + "cifake-launch-\(getpid()).yaml"
-        try ConfigFile.yaml(config).write(toFile: configPath, atomically: true, encoding: .utf8)
+        // One key pair more than workers: the evaluator's. (A run folder records no keys, so a
+        // resumed launch makes new ones unless its settings name some.)
+        let security = try LaunchSecurity.prepare(config, workers: workers + 1)
+        defer { if let folder = security.keyFolder { try? FileManager.default.removeItem(atPath: folder) } }
+        writeStandardError("[launcher] \(security.note)\n")
+        try ConfigFile.yaml(security.coordinator).write(toFile: configPath, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: configPath) }
+        let workerConfigPaths = (0...workers).map { NSTemporaryDirectory() + "cifake-launch-\(getpid())-worker-\($0).yaml" }
+        for (path, settings) in zip(workerConfigPaths, security.workers) {
+            try ConfigFile.yaml(settings).write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        defer { for path in workerConfigPaths { try? FileManager.default.removeItem(atPath: path) } }
 
         let group = ProcessGroup()
         let endpoint = EndpointBox()
-        let source = resumeFolder.map { ["--resume", $0] } ?? ["--config", configPath]
+        // Resuming, the run's own config.yaml rules; --config then only carries this launch's keys.
+        let source = (resumeFolder.map { ["--resume", $0] } ?? []) + ["--config", configPath]
         let coordinator = try group.start(executable, ["coordinator"] + source + ["--listen", "127.0.0.1:0",
                                                        "--min-workers", "\(workers)", "--max-workers", "\(workers)"],
                                           prefix: "[coordinator] ") { line in
@@ -52,12 +63,14 @@ public struct LocalCluster {
         }
         var workerProcesses: [Process] = []
         for i in 0..<workers {
-            workerProcesses.append(try group.start(executable, ["worker", "--coordinator", address, "--threads", "\(threadsPerWorker)"],
+            workerProcesses.append(try group.start(executable, ["worker", "--coordinator", address, "--config", workerConfigPaths[i],
+                                                                "--threads", "\(threadsPerWorker)"],
                                                    prefix: "[worker \(i)] ", onLine: { _ in }))
         }
         if evaluator {
             // The evaluator is not waited for: the run's result never depends on it.
-            _ = try group.start(executable, ["evaluator", "--coordinator", address, "--threads", "1"], prefix: "[evaluator] ", onLine: { _ in })
+            _ = try group.start(executable, ["evaluator", "--coordinator", address, "--config", workerConfigPaths[workers], "--threads", "1"],
+                                prefix: "[evaluator] ", onLine: { _ in })
         }
         // Watch: the coordinator ends the run; a worker dying first fails it.
         while coordinator.isRunning {

@@ -5,7 +5,7 @@ import Training
 
 /// The facts every process of a run must agree on, and their digests.
 public enum RunIdentity {
-    public static let version = "cifake 0.1.0 (wire 1)"
+    public static let version = "cifake 0.1.0 (wire 2)"
 
     /// A digest of the settings that change the maths of training (not of paths, threads or
     /// where the run folder is).

@@ -44,8 +44,11 @@ public final class WorkerNode {
 
     public func run() throws {
         ReceiveAllocator.keepFreedMessageMemory()
+        let security = try ClusterSecurity.forWorker(configPath: options.configPath)
+        say(security.isCurve ? security.summary : ClusterSecurity.plainWarning)
         let context = try ZMQContext()
-        control = try CoordinatorClient(context: context, coordinator: options.coordinator, timeoutSeconds: options.controlTimeoutSeconds, log: say)
+        control = try CoordinatorClient(context: context, coordinator: options.coordinator, timeoutSeconds: options.controlTimeoutSeconds,
+                                        log: say, secure: security.secureClient)
         let endpoint = control.endpoint
 
         // 1. What to train, on which data.
@@ -55,14 +58,17 @@ public final class WorkerNode {
 
         // 2. Join with everything the coordinator checks.
         let host = options.advertiseHost ?? Self.localAddress(towards: endpoint) ?? "127.0.0.1"
-        let link = try ZeroMQRingLink(context: context, bind: "tcp://\(host):*")
+        let ringGuard = try security.startRingGuard(context: context, log: { writeStandardError($0 + "\n") })
+        defer { ringGuard?.stop() }
+        let link = try ZeroMQRingLink(context: context, bind: "tcp://\(host):*", curve: security.keys, zap: ringGuard)
         defer { link.close() }
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         let join = JoinRequest(role: .worker, version: identity.version, configDigest: identity.configDigest,
                                architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
                                dataDigest: identity.dataDigest, host: host, ringEndpoint: link.boundEndpoint,
                                computeThreads: options.threads, nodeID: options.nodeID,
-                               incarnation: UInt64(Date().timeIntervalSince1970 * 1e6), requestedRank: options.requestedRank)
+                               incarnation: UInt64(Date().timeIntervalSince1970 * 1e6), requestedRank: options.requestedRank,
+                               publicKey: security.keys?.publicKey ?? "")
         try control.send(.join(join))
         let assignment: Assignment = try control.awaitMessage(what: "an assignment") {
             switch $0 {
@@ -74,7 +80,7 @@ public final class WorkerNode {
             }
         }
         say("rank \(assignment.rank) of \(assignment.worldSize) (generation \(assignment.generation)); ring: \(assignment.ring.map(\.endpoint).joined(separator: " -> "))")
-        try link.connect(successor: assignment.ring[(assignment.rank + 1) % assignment.worldSize].endpoint)
+        try security.trustPredecessor(ringGuard, assignment: assignment)
         let reducer = RingReducer(link: link, rank: assignment.rank, worldSize: assignment.worldSize,
                                   elementCount: config.architecture.parameterCount, generation: assignment.generation,
                                   timeoutMilliseconds: Int(options.ringTimeoutSeconds * 1000))
@@ -91,6 +97,7 @@ public final class WorkerNode {
         guard start.startStep == trainer.globalStep else {
             throw RuntimeError.protocolViolation("asked to start at step \(start.startStep); this worker holds step \(trainer.globalStep) (elastic rejoin is not supported yet)")
         }
+        try security.connectRing(link, assignment: assignment)
 
         // 3. Train.
         let total = config.epochs * trainer.stepsPerEpoch

@@ -6,9 +6,10 @@ import Glibc
 /// folder, fsynced, renamed over the target, and the folder fsynced, so a crash or a full disk
 /// never leaves a half-written file under the real name.
 public enum AtomicFile {
-    /// Writes `bytes` to `path` atomically.
-    public static func write(_ bytes: [UInt8], to path: String) throws(StorageError) {
-        try write(to: path) { (file) throws(StorageError) in
+    /// Writes `bytes` to `path` atomically, with `permissions` (before the umask; 0o600 for
+    /// secrets: the file is never readable by others, not even while it is written).
+    public static func write(_ bytes: [UInt8], to path: String, permissions: mode_t = 0o644) throws(StorageError) {
+        try write(to: path, permissions: permissions) { (file) throws(StorageError) in
             let result = bytes.withUnsafeBytes { raw in Result { () throws(StorageError) in try file.write(raw) } }
             try result.get()
         }
@@ -16,11 +17,14 @@ public enum AtomicFile {
 
     /// Writes `path` atomically from `body`, which streams the content into the temporary file;
     /// on any error the temporary file is removed and `path` is untouched.
-    public static func write(to path: String, _ body: (Writer) throws(StorageError) -> Void) throws(StorageError) {
+    public static func write(to path: String, permissions: mode_t = 0o644, _ body: (Writer) throws(StorageError) -> Void) throws(StorageError) {
         let folder = parentFolder(of: path)
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let temporary = (folder == "/" ? "" : folder) + "/.\(name).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A private file must not inherit the mode of a stale temporary file: start afresh.
+        let isPrivate = permissions & 0o077 == 0
+        if isPrivate { unlink(temporary) }
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (isPrivate ? O_EXCL : 0), permissions)
         guard fd >= 0 else { throw .io(path: temporary, operation: "create", detail: errorText()) }
         do throws(StorageError) {
             try body(Writer(fd: fd, path: temporary))
@@ -65,8 +69,8 @@ public enum AtomicFile {
         }
     }
 
-    public static func write(_ text: String, to path: String) throws(StorageError) {
-        try write(Array(text.utf8), to: path)
+    public static func write(_ text: String, to path: String, permissions: mode_t = 0o644) throws(StorageError) {
+        try write(Array(text.utf8), to: path, permissions: permissions)
     }
 
     /// The whole file, or a typed error naming it.

@@ -65,7 +65,8 @@ public enum ConfigFile {
 extension TrainingConfig {
     static func typeName(of key: String) -> String {
         switch key {
-        case "model", "schedule", "data", "test_data", "out", "bad_files", "wrong_size", "best_metric": "string"
+        case "model", "schedule", "data", "test_data", "out", "bad_files", "wrong_size", "transport_security",
+             "coordinator_public_key", "coordinator_secret_key", "worker_public_key", "worker_secret_key", "authorized_keys", "best_metric": "string"
         case "learning_rate", "warmup_epochs", "min_learning_rate_fraction", "validation_fraction": "number"
         case "augment_flip": "boolean (true/false)"
         default: "integer"
@@ -73,7 +74,7 @@ extension TrainingConfig {
     }
 
     /// Copies one key's value from `other` (through the keys' JSON form, so every key works).
-    mutating func take(_ key: String, from other: TrainingConfig) {
+    public mutating func take(_ key: String, from other: TrainingConfig) {
         guard let mine = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as? [String: Any],
               let theirs = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(other)) as? [String: Any] else { return }
         var merged = mine

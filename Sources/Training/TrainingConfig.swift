@@ -52,6 +52,24 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// 0 turns it off. Not part of the run's identity: processes may differ in it.
     public var statusPort = 0
 
+    // Cluster transport (coordinator and workers; the single process ignores these). Paths of key
+    // files made by `cifake keygen`; each role reads only the keys it needs.
+    /// `curve` (the default: every control and ring connection authenticated and encrypted with
+    /// libzmq's CURVE) or `plain` (unauthenticated, unencrypted TCP; each role warns when it starts).
+    public var transportSecurity = "curve"
+    /// The coordinator's public key file: workers need it (they trust only this coordinator); on
+    /// the coordinator it is optional and checked against its secret key.
+    public var coordinatorPublicKey = ""
+    /// The coordinator's secret key file (mode 0600; coordinator only).
+    public var coordinatorSecretKey = ""
+    /// A worker's public key file: optional, checked against the worker's secret key.
+    public var workerPublicKey = ""
+    /// A worker's secret key file (mode 0600; worker only).
+    public var workerSecretKey = ""
+    /// The worker public keys the coordinator accepts: a folder of `*.key` files, or one file of
+    /// Z85 keys, one a line (`#` starts a comment). Coordinator only.
+    public var authorizedKeys = ""
+
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -75,6 +93,12 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case keepCheckpoints = "keep_checkpoints"
         case bestMetric = "best_metric"
         case statusPort = "status_port"
+        case transportSecurity = "transport_security"
+        case coordinatorPublicKey = "coordinator_public_key"
+        case coordinatorSecretKey = "coordinator_secret_key"
+        case workerPublicKey = "worker_public_key"
+        case workerSecretKey = "worker_secret_key"
+        case authorizedKeys = "authorized_keys"
     }
 
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -106,6 +130,12 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         keepCheckpoints = try c.decodeIfPresent(Int.self, forKey: .keepCheckpoints) ?? d.keepCheckpoints
         bestMetric = try c.decodeIfPresent(String.self, forKey: .bestMetric) ?? d.bestMetric
         statusPort = try c.decodeIfPresent(Int.self, forKey: .statusPort) ?? d.statusPort
+        transportSecurity = try c.decodeIfPresent(String.self, forKey: .transportSecurity) ?? d.transportSecurity
+        coordinatorPublicKey = try c.decodeIfPresent(String.self, forKey: .coordinatorPublicKey) ?? d.coordinatorPublicKey
+        coordinatorSecretKey = try c.decodeIfPresent(String.self, forKey: .coordinatorSecretKey) ?? d.coordinatorSecretKey
+        workerPublicKey = try c.decodeIfPresent(String.self, forKey: .workerPublicKey) ?? d.workerPublicKey
+        workerSecretKey = try c.decodeIfPresent(String.self, forKey: .workerSecretKey) ?? d.workerSecretKey
+        authorizedKeys = try c.decodeIfPresent(String.self, forKey: .authorizedKeys) ?? d.authorizedKeys
     }
 
     /// Every impossible value, each naming its key, what was found and what is expected.
@@ -131,6 +161,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             p.append("best_metric: found '\(bestMetric)', expected one of \(BestMetric.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
         }
         if statusPort < 0 || statusPort > 65535 { p.append("status_port: found \(statusPort), expected 0 (off) or a TCP port 1...65535") }
+        if !["curve", "plain"].contains(transportSecurity) {
+            p.append("transport_security: found '\(transportSecurity)', expected 'curve' (authenticated, encrypted) or 'plain' (explicitly unprotected TCP)")
+        }
         return p
     }
 
@@ -179,5 +212,17 @@ public enum BestMetric: String, CaseIterable, Sendable {
     public func improves(_ candidate: Double, on incumbent: Double?) -> Bool {
         guard let incumbent else { return true }
         return self == .valLoss ? candidate < incumbent : candidate > incumbent
+    }
+}
+
+extension TrainingConfig {
+    /// The settings that belong to one launch rather than to the run: transport keys and the
+    /// status port. A resumed run takes these from the new launch and everything else from the
+    /// configuration it recorded.
+    public static let launchKeys = ["transport_security", "coordinator_public_key", "coordinator_secret_key",
+                                    "worker_public_key", "worker_secret_key", "authorized_keys", "status_port"]
+
+    public mutating func takeLaunchSettings(from other: TrainingConfig) {
+        for key in Self.launchKeys { take(key, from: other) }
     }
 }

@@ -253,6 +253,8 @@ public struct TrainingRun {
         }
         var recorded = config
         recorded.out = folder
+        // Keys and the status port belong to a launch, not to the run (a resumed run gets new ones).
+        recorded.takeLaunchSettings(from: TrainingConfig())
         let yaml = ConfigFile.yaml(recorded)
         try AtomicFile.write("# cifake training configuration, as run\n" + yaml, to: "\(folder)/config.yaml")
         return (folder, yaml)

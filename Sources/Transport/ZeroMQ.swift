@@ -27,6 +27,9 @@ public struct ZMQError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "zmq \(operation): \(message) (errno \(errno))" }
+
+    /// True when the context was terminated (ETERM): the socket's owner should close it and end.
+    public var isContextTerminated: Bool { errno == ETERM }
 }
 
 /// A libzmq context. Contexts are thread-safe, so this class is Sendable. `zmq_ctx_term` runs when
@@ -151,6 +154,11 @@ public struct ZMQCurveKeyPair: Sendable, Equatable {
     public let publicKey: String
     public let secretKey: String
 
+    public init(publicKey: String, secretKey: String) {
+        self.publicKey = publicKey
+        self.secretKey = secretKey
+    }
+
     /// Generates a fresh key pair (libzmq built with libsodium).
     public static func generate() throws(ZMQError) -> ZMQCurveKeyPair {
         var publicKey = [CChar](repeating: 0, count: 41)
@@ -158,6 +166,56 @@ public struct ZMQCurveKeyPair: Sendable, Equatable {
         guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else { throw .last("zmq_curve_keypair") }
         return ZMQCurveKeyPair(publicKey: String(cString: publicKey), secretKey: String(cString: secretKey))
     }
+}
+
+/// CURVE key helpers (Z85 text, 40 characters for 32 bytes).
+public enum ZMQCurve {
+    /// The 32 bytes a Z85 key stands for, or nil if `text` is not 40 characters of Z85.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 40 else { return nil }
+        let alphabet = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#".utf8)
+        guard utf8.allSatisfy({ alphabet.contains($0) }) else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let ok = text.withCString { zmq_z85_decode(&bytes, $0) != nil }
+        return ok ? bytes : nil
+    }
+
+    /// The Z85 text of a 32-byte key.
+    public static func encode(_ bytes: [UInt8]) -> String? {
+        guard bytes.count == 32 else { return nil }
+        var text = [CChar](repeating: 0, count: 41)
+        guard zmq_z85_encode(&text, bytes, 32) != nil else { return nil }
+        return String(cString: text)
+    }
+
+    /// The public key belonging to a Z85 secret key.
+    public static func publicKey(fromSecret secret: String) throws(ZMQError) -> String {
+        var text = [CChar](repeating: 0, count: 41)
+        guard zmq_curve_public(&text, secret) == 0 else { throw .last("zmq_curve_public") }
+        return String(cString: text)
+    }
+}
+
+/// Socket events a monitor reports (`zmq_socket_monitor`).
+public struct ZMQMonitorEvents: OptionSet, Sendable {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// A connection was accepted on a bound endpoint; the value is its file descriptor.
+    public static let accepted = ZMQMonitorEvents(rawValue: ZMQ_EVENT_ACCEPTED)
+    /// A connection closed; the value is its file descriptor.
+    public static let disconnected = ZMQMonitorEvents(rawValue: ZMQ_EVENT_DISCONNECTED)
+    public static let handshakeSucceeded = ZMQMonitorEvents(rawValue: ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+    /// The security handshake failed for another reason (e.g. a bad CURVE server key).
+    public static let handshakeFailedNoDetail = ZMQMonitorEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+    /// The handshake broke the protocol (e.g. mechanism mismatch); the value is a ZMQ_PROTOCOL_ERROR_*.
+    public static let handshakeFailedProtocol = ZMQMonitorEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+    /// ZAP refused the peer; the value is the ZAP status code.
+    public static let handshakeFailedAuth = ZMQMonitorEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
+    /// ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: one side uses CURVE, the other does not.
+    public static let mechanismMismatch = Int(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
 }
 
 /// Counts zero-copy payloads that libzmq has released, so the sender knows when a buffer may be
@@ -227,6 +285,12 @@ public final class ZMQMessage {
 
     /// A copy of the bytes.
     public var array: [UInt8] { Array(bytes) }
+
+    /// A metadata property of the last received part (`User-Id`, `Peer-Address`, ...), if set.
+    public func property(_ name: String) -> String? {
+        guard let value = zmq_msg_gets(pointer, name) else { return nil }
+        return String(cString: value)
+    }
 }
 
 /// A ZeroMQ socket.
@@ -439,14 +503,28 @@ public final class ZMQSocket: @unchecked Sendable {
             if code != EAGAIN || timeoutMilliseconds == nil { throw ZMQError(operation: "receive", errno: code) }
             break
         }
-        guard let timeout = timeoutMilliseconds, try waitReadable(timeoutMilliseconds: timeout) else { return false }
-        while true {
+        guard let timeout = timeoutMilliseconds else { return false }
+        // zmq_poll may report a socket readable when only its internal state changed (e.g. a
+        // pipe attached once a CURVE handshake and its ZAP round trip finished): then the
+        // receive finds nothing, and the wait goes on until the deadline.
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .milliseconds(max(timeout, 0)))
+        while try waitReadable(timeoutMilliseconds: Self.milliseconds(until: deadline, clock)) {
             if zmq_msg_recv(message.pointer, handle, ZMQ_DONTWAIT) >= 0 { return true }
             let code = zmq_errno()
-            if code == EINTR { continue }
-            if code == EAGAIN { return false }
+            if code == EINTR || code == EAGAIN {
+                if clock.now >= deadline { return false }
+                continue
+            }
             throw ZMQError(operation: "receive", errno: code)
         }
+        return false
+    }
+
+    /// Whole milliseconds left until `deadline` (0 when past).
+    private static func milliseconds(until deadline: ContinuousClock.Instant, _ clock: ContinuousClock) -> Int {
+        let left = deadline - clock.now
+        return max(0, Int(left.components.seconds) * 1000 + Int(left.components.attoseconds / 1_000_000_000_000_000))
     }
 
     /// Receives one part into a caller buffer (copied). Returns the part's full size, which may
@@ -454,19 +532,31 @@ public final class ZMQSocket: @unchecked Sendable {
     /// nil = wait forever).
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int? = nil) throws(ZMQError) -> Int? {
         let handle = try open("receive")
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .milliseconds(max(timeoutMilliseconds ?? 0, 0)))
         if let timeout = timeoutMilliseconds, !(try waitReadable(timeoutMilliseconds: timeout)) { return nil }
         while true {
             let result = zmq_recv(handle, buffer.baseAddress, buffer.count, timeoutMilliseconds == nil ? 0 : ZMQ_DONTWAIT)
             if result >= 0 { return Int(result) }
             let code = zmq_errno()
             if code == EINTR { continue }
-            if code == EAGAIN && timeoutMilliseconds != nil { return nil }
+            if code == EAGAIN && timeoutMilliseconds != nil {
+                // Readable only in appearance (see `receive(into:timeoutMilliseconds:)`): wait on.
+                guard clock.now < deadline, try waitReadable(timeoutMilliseconds: Self.milliseconds(until: deadline, clock)) else { return nil }
+                continue
+            }
             throw ZMQError(operation: "receive into \(buffer.count) bytes", errno: code)
         }
     }
 
     /// Receives all parts of the next message, or nil on timeout (milliseconds; nil = forever).
     public func receiveMultipart(timeoutMilliseconds: Int? = nil) throws(ZMQError) -> [[UInt8]]? {
+        try receiveMultipartWithUserID(timeoutMilliseconds: timeoutMilliseconds)?.parts
+    }
+
+    /// Like `receiveMultipart`, with the `User-Id` the ZAP handler gave the sender's connection
+    /// (with CURVE in this project: the peer's authenticated public key), read from the last part.
+    public func receiveMultipartWithUserID(timeoutMilliseconds: Int? = nil) throws(ZMQError) -> (parts: [[UInt8]], userID: String?)? {
         let message = ZMQMessage()
         guard try receive(into: message, timeoutMilliseconds: timeoutMilliseconds) else { return nil }
         var parts = [message.array]
@@ -474,6 +564,38 @@ public final class ZMQSocket: @unchecked Sendable {
             _ = try receive(into: message)
             parts.append(message.array)
         }
-        return parts
+        return (parts, message.property("User-Id"))
+    }
+
+    // MARK: Monitoring and polling
+
+    /// Publishes this socket's `events` on a PAIR socket bound at `endpoint` (`inproc://...`);
+    /// connect a `.pair` socket there and read two-part events with `ZMQSocket.monitorEvent`.
+    public func monitor(_ endpoint: String, events: ZMQMonitorEvents) throws(ZMQError) {
+        let handle = try open("monitor \(endpoint)")
+        _ = try check("monitor \(endpoint)") { zmq_socket_monitor(handle, endpoint, events.rawValue) }
+    }
+
+    /// Decodes a monitor event (first part: 16-bit event, 32-bit value; second part: endpoint).
+    public static func monitorEvent(_ parts: [[UInt8]]) -> (event: ZMQMonitorEvents, value: Int, endpoint: String)? {
+        guard parts.count == 2, parts[0].count == 6 else { return nil }
+        let event = UInt16(parts[0][0]) | UInt16(parts[0][1]) << 8
+        let value = UInt32(parts[0][2]) | UInt32(parts[0][3]) << 8 | UInt32(parts[0][4]) << 16 | UInt32(parts[0][5]) << 24
+        return (ZMQMonitorEvents(rawValue: Int32(event)), Int(value), String(decoding: parts[1], as: UTF8.self))
+    }
+
+    /// Waits until any of `sockets` can be read, at most `timeoutMilliseconds`; returns which can.
+    /// Every socket must belong to the calling thread.
+    public static func pollReadable(_ sockets: [ZMQSocket], timeoutMilliseconds: Int) throws(ZMQError) -> [Bool] {
+        var items: [zmq_pollitem_t] = []
+        for socket in sockets {
+            items.append(zmq_pollitem_t(socket: try socket.open("poll"), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+        }
+        while true {
+            let result = zmq_poll(&items, Int32(items.count), timeoutMilliseconds)
+            if result >= 0 { return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 } }
+            let code = zmq_errno()
+            if code != EINTR { throw ZMQError(operation: "poll", errno: code) }
+        }
     }
 }

@@ -1,4 +1,7 @@
 import Collective
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A `RingLink` over ZeroMQ: a PULL socket bound for the predecessor and a PUSH socket connected
 /// to the successor. Frames are two-part messages (40-byte header, then the payload sent
@@ -22,8 +25,13 @@ public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
     ///   - maxFrameBytes: inbound messages larger than this drop the connection (ZMQ_MAXMSGSIZE).
     ///   - lingerMilliseconds: how long unsent frames are kept after `close`.
     ///   - kernelBufferBytes: SO_SNDBUF / SO_RCVBUF of both sockets; nil keeps the OS default.
+    ///   - curve: this worker's CURVE keys: the inbound socket becomes a CURVE server (the
+    ///     context needs a `ZAPHandler` that authorizes the predecessor) and the outbound one a
+    ///     client (give the successor's public key to `connect`). Nil: plain TCP.
+    ///   - zap: with `curve`, reports failed handshakes on the inbound socket.
     public init(context: ZMQContext, bind: String = "tcp://127.0.0.1:*", maxFrameBytes: Int = 64 << 20,
-                lingerMilliseconds: Int = 2_000, kernelBufferBytes: Int? = nil) throws(ZMQError) {
+                lingerMilliseconds: Int = 2_000, kernelBufferBytes: Int? = nil,
+                curve: ZMQCurveKeyPair? = nil, zap: ZAPHandler? = nil) throws(ZMQError) {
         inbound = try ZMQSocket(context: context, type: .pull)
         outbound = try ZMQSocket(context: context, type: .push)
         // Queued frames are bounded by the protocol (at most about one segment per link in
@@ -38,12 +46,27 @@ public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
             try inbound.set(.receiveBuffer, kernelBufferBytes)
             try outbound.set(.sendBuffer, kernelBufferBytes)
         }
+        self.curve = curve
+        if let curve {
+            try inbound.makeCurveServer(curve)
+            try zap?.watch(inbound, name: "ring")
+        }
         try inbound.bind(bind)
         boundEndpoint = try inbound.lastEndpoint()
     }
 
-    /// Connects the outbound (PUSH) socket to the successor's `boundEndpoint`.
-    public func connect(successor endpoint: String) throws(ZMQError) {
+    /// This link's CURVE keys, nil on plain TCP.
+    public let curve: ZMQCurveKeyPair?
+
+    /// Connects the outbound (PUSH) socket to the successor's `boundEndpoint`. With CURVE,
+    /// `serverPublicKey` is the successor's public key (required).
+    public func connect(successor endpoint: String, serverPublicKey: String? = nil) throws(ZMQError) {
+        if let curve {
+            guard let serverPublicKey, ZMQCurve.decode(serverPublicKey) != nil else {
+                throw ZMQError(operation: "connect \(endpoint) with CURVE: the successor's public key is missing or not Z85", errno: EINVAL)
+            }
+            try outbound.makeCurveClient(curve, serverPublicKey: serverPublicKey)
+        }
         try outbound.connect(endpoint)
     }
 

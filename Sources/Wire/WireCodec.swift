@@ -99,6 +99,7 @@ public enum WireCodec {
             w.u64(j.incarnation)
             if let rank = j.requestedRank { try check("join.requestedRank", rank, maximumRingSize - 1) }
             w.optionalCount(j.requestedRank)
+            try put("join.publicKey", j.publicKey, &w)
         case .admitted(let a):
             w.u8(a.role.rawValue); w.bool(a.waitsForStepBoundary)
         case .refusal(let r):
@@ -120,6 +121,7 @@ public enum WireCodec {
                 try put("assignment.ring.nodeID", m.nodeID, &w)
                 try put("assignment.ring.host", m.host, &w)
                 try put("assignment.ring.endpoint", m.endpoint, &w)
+                try put("assignment.ring.publicKey", m.publicKey, &w)
             }
         case .ready(let completedSteps):
             w.i64(completedSteps)
@@ -230,7 +232,8 @@ public enum WireCodec {
                 computeThreads: Int(try r.u32("join.computeThreads")),
                 nodeID: try r.string("join.nodeID"),
                 incarnation: try r.u64("join.incarnation"),
-                requestedRank: try r.optionalCount("join.requestedRank", maximum: maximumRingSize - 1)))
+                requestedRank: try r.optionalCount("join.requestedRank", maximum: maximumRingSize - 1),
+                publicKey: try r.string("join.publicKey")))
         case .admitted:
             return .admitted(Admission(role: try role("admitted.role", &r), waitsForStepBoundary: try r.bool("admitted.waitsForStepBoundary")))
         case .refusal:
@@ -256,7 +259,8 @@ public enum WireCodec {
                     throw .invalidValue(field: "assignment.ring[\(i)].rank", expected: String(i), found: String(memberRank))
                 }
                 ring.append(RingMember(rank: memberRank, nodeID: try r.string("assignment.ring.nodeID"),
-                                       host: try r.string("assignment.ring.host"), endpoint: try r.string("assignment.ring.endpoint")))
+                                       host: try r.string("assignment.ring.host"), endpoint: try r.string("assignment.ring.endpoint"),
+                                       publicKey: try r.string("assignment.ring.publicKey")))
             }
             return .assignment(Assignment(rank: rank, worldSize: worldSize, generation: generation, ring: ring))
         case .ready:

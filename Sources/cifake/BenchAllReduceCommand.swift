@@ -32,6 +32,9 @@ struct AllReduceBenchOptions: ParsableArguments {
     @Flag(name: .customLong("default-malloc"), help: ArgumentHelp("Keep glibc's default malloc thresholds (to measure their cost).", visibility: .hidden))
     var defaultMalloc = false
 
+    @Flag(help: "Encrypt and authenticate the ring with CURVE, as the cluster does (one key pair per rank, ZAP on every ring socket).")
+    var curve = false
+
     @Flag(help: "Ranks print their main-thread and process CPU time per all-reduce.")
     var verbose = false
 
@@ -57,7 +60,7 @@ struct AllReduceBenchOptions: ParsableArguments {
             ["--iters", "\(iters)", "--warmup", "\(warmup)", "--chunk-kib", "\(chunkKiB)",
              "--timeout-ms", "\(timeoutMilliseconds)", "--io-threads", "\(ioThreads)",
              "--transport", transport, "--socket-buffer-kib", "\(socketBufferKiB)"]
-            + (defaultMalloc ? ["--default-malloc"] : []) + (verbose ? ["--verbose"] : [])
+            + (defaultMalloc ? ["--default-malloc"] : []) + (verbose ? ["--verbose"] : []) + (curve ? ["--curve"] : [])
     }
 }
 
@@ -80,7 +83,7 @@ struct BenchAllReduceCommand: ParsableCommand {
                                      timeoutMilliseconds: options.timeoutMilliseconds)
         try ranks.formRing()
 
-        print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.ioThreads) ZeroMQ I/O thread(s) per rank, \(options.transport), \(options.warmup) warm-up + \(options.iters) timed per size, results checked by every rank")
+        print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.ioThreads) ZeroMQ I/O thread(s) per rank, \(options.transport)\(options.curve ? " with CURVE" : " plain"), \(options.warmup) warm-up + \(options.iters) timed per size, results checked by every rank")
         print("   size MiB   median ms     min ms   algbw GB/s   busbw GB/s   busbw@min GB/s   CPU ms/rank")
         for (sizeIndex, mib) in options.mib.enumerated() {
             for _ in 0..<(options.warmup + options.iters) { try ranks.barrier() }

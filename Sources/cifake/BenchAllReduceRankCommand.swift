@@ -37,10 +37,16 @@ struct BenchAllReduceRankCommand: ParsableCommand {
         let bind = options.transport == "ipc"
             ? "ipc://\(NSTemporaryDirectory())cifake-ring-\(ProcessInfo.processInfo.processIdentifier)-\(rank)"
             : "tcp://127.0.0.1:*"
+        let curve = options.curve ? try ZMQCurveKeyPair.generate() : nil
+        let zap = curve == nil ? nil : try ZAPHandler(context: channel.context, authorized: []) { [rank] in
+            FileHandle.standardError.write(Data("rank \(rank): \($0)\n".utf8))
+        }
+        defer { zap?.stop() }
         let link = try ZeroMQRingLink(context: channel.context, bind: bind,
-                                      kernelBufferBytes: options.socketBufferKiB > 0 ? options.socketBufferKiB * 1024 : nil)
+                                      kernelBufferBytes: options.socketBufferKiB > 0 ? options.socketBufferKiB * 1024 : nil,
+                                      curve: curve, zap: zap)
         defer { link.close() }
-        try channel.joinRing(link)
+        try channel.joinRing(link, zap: zap)
 
         for (sizeIndex, mib) in options.mib.enumerated() {
             let count = AllReduceBenchOptions.elementCount(mib: mib)

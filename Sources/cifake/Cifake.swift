@@ -14,6 +14,7 @@ struct Cifake: ParsableCommand {
             CoordinatorCommand.self,
             WorkerCommand.self,
             EvaluatorCommand.self,
+            KeygenCommand.self,
             DataCommand.self,
             BenchCommand.self,
         ]

@@ -52,11 +52,14 @@ struct CoordinatorCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         do {
             if let resume {
-                // The run continues exactly as recorded: neither the environment nor flags change it.
-                guard config == nil, out == nil, data == nil else {
-                    throw ValidationError("--resume uses the run folder's own config.yaml; drop --config, --data and --out")
+                // The run continues exactly as recorded; a --config given beside it supplies only
+                // this launch's transport keys and status port.
+                guard out == nil, data == nil else {
+                    throw ValidationError("--resume uses the run folder's own config.yaml; drop --data and --out")
                 }
-                settings = try TrainingRun.recordedConfig(folder: resume)
+                var recorded = try TrainingRun.recordedConfig(folder: resume)
+                if let config { recorded.takeLaunchSettings(from: try ConfigFile.load(config)) }
+                settings = recorded
             } else {
                 let resolved = try ConfigLayers.resolve(file: config ?? environment["CIFAKE_CONFIG"], environment: environment,
                                                         flags: [.flag("--data", "data", data), .flag("--out", "out", out)])
@@ -173,6 +176,9 @@ struct WorkerCommand: ParsableCommand {
 
 /// `cifake evaluator`: scores each consolidated checkpoint beside training.
 struct EvaluatorCommand: ParsableCommand {
+    @Option(name: .long, help: "Own configuration file: its CURVE keys (worker_secret_key, coordinator_public_key), and its settings are checked against the coordinator's.")
+    var config: String?
+
     static let configuration = CommandConfiguration(
         commandName: "evaluator",
         abstract: "Join a training cluster as its evaluation worker.",
@@ -201,6 +207,7 @@ struct EvaluatorCommand: ParsableCommand {
             throw ValidationError("give --coordinator HOST:PORT or set CIFAKE_COORDINATOR")
         }
         var options = EvaluatorNode.Options(coordinator: address)
+        options.configPath = config
         options.dataPath = data
         options.threads = threads
         if let cache { options.cacheFolder = cache }

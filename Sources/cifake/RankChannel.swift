@@ -42,14 +42,23 @@ final class RankChannel {
         return Array(words.dropFirst())
     }
 
-    /// Reports `link`'s endpoint, then connects it to the successor the parent names.
-    func joinRing(_ link: ZeroMQRingLink) throws {
-        try send("hello \(rank) \(link.boundEndpoint)")
-        let successor = try receive("ring")
-        guard successor.count == 1 else {
-            throw RankError.unexpected(rank: rank, expected: "ring <endpoint>", found: "ring " + successor.joined(separator: " "))
+    /// Reports `link`'s endpoint (and with CURVE its public key), then connects it to the
+    /// successor the parent names. With CURVE the parent also names the successor's and the
+    /// predecessor's keys: the link trusts only the first, `zap` accepts only the second.
+    func joinRing(_ link: ZeroMQRingLink, zap: ZAPHandler? = nil) throws {
+        try send("hello \(rank) \(link.boundEndpoint)" + (link.curve.map { " \($0.publicKey)" } ?? ""))
+        let words = try receive("ring")
+        let expected = link.curve == nil ? 1 : 3
+        guard words.count == expected else {
+            throw RankError.unexpected(rank: rank, expected: link.curve == nil ? "ring <endpoint>" : "ring <endpoint> <successor key> <predecessor key>",
+                                       found: "ring " + words.joined(separator: " "))
         }
-        try link.connect(successor: String(successor[0]))
+        if words.count == 3 {
+            // Every rank trusts its predecessor before any connects (ZAP would refuse it).
+            zap?.authorize([String(words[2])])
+            try barrier()
+        }
+        try link.connect(successor: String(words[0]), serverPublicKey: words.count == 3 ? String(words[1]) : nil)
     }
 
     /// A barrier: says `ready <rank>` (plus `extra`), waits for `go`; returns the words after `go`.

@@ -64,19 +64,28 @@ final class RankLauncher {
         }
     }
 
-    /// Rendezvous: `hello <rank> <endpoint>` from every rank, then `ring <successor's endpoint>`
-    /// to each.
+    /// Rendezvous: `hello <rank> <endpoint> [<CURVE public key>]` from every rank, then
+    /// `ring <successor's endpoint>` to each, plus, when the ranks sent keys, `<successor's key>
+    /// <predecessor's key>`.
     func formRing() throws {
         var endpoints = [String](repeating: "", count: workers)
+        var keys = [String](repeating: "", count: workers)
         for _ in 0..<workers {
             let (identity, words) = try receive()
-            guard words.count == 3, words[0] == "hello", let rank = Int(words[1]), (0..<workers).contains(rank) else {
-                throw RankError.unexpected(rank: nil, expected: "hello <rank below \(workers)> <endpoint>", found: words.joined(separator: " "))
+            guard words.count == 3 || words.count == 4, words[0] == "hello", let rank = Int(words[1]), (0..<workers).contains(rank) else {
+                throw RankError.unexpected(rank: nil, expected: "hello <rank below \(workers)> <endpoint> [<key>]", found: words.joined(separator: " "))
             }
             identities[rank] = identity
             endpoints[rank] = String(words[2])
+            if words.count == 4 { keys[rank] = String(words[3]) }
         }
-        for rank in 0..<workers { try send("ring \(endpoints[(rank + 1) % workers])", to: rank) }
+        for rank in 0..<workers {
+            let successor = (rank + 1) % workers, predecessor = (rank + workers - 1) % workers
+            let curve = keys[successor].isEmpty || keys[predecessor].isEmpty ? "" : " \(keys[successor]) \(keys[predecessor])"
+            try send("ring \(endpoints[successor])\(curve)", to: rank)
+        }
+        // With CURVE the ranks connect only once every one trusts its predecessor.
+        if !keys.contains("") { try barrier() }
     }
 
     /// Waits for `<kind> <rank> ...` from every rank; returns the words after the rank, by rank.

@@ -64,8 +64,9 @@ final class ClusterTests: XCTestCase {
     func testMismatchedWorkerIsRefusedByName() throws {
         let cifake = try Paths.cifake()
         let folder = Paths.temporaryFolder("cluster-refuse")
-        try "epochs: 1\nlearning_rate: 0.001\n".write(toFile: "\(folder)/a.yaml", atomically: true, encoding: .utf8)
-        try "epochs: 1\nlearning_rate: 0.002\n".write(toFile: "\(folder)/b.yaml", atomically: true, encoding: .utf8)
+        // Plain TCP, said explicitly (CURVE is the default and would need keys).
+        try "epochs: 1\nlearning_rate: 0.001\ntransport_security: plain\n".write(toFile: "\(folder)/a.yaml", atomically: true, encoding: .utf8)
+        try "epochs: 1\nlearning_rate: 0.002\ntransport_security: plain\n".write(toFile: "\(folder)/b.yaml", atomically: true, encoding: .utf8)
         let coordinator = Process()
         coordinator.executableURL = URL(fileURLWithPath: cifake)
         coordinator.arguments = ["coordinator", "--config", "\(folder)/a.yaml", "--listen", "127.0.0.1:0", "--min-workers", "1", "--out", "\(folder)/run"]
@@ -91,6 +92,8 @@ final class ClusterTests: XCTestCase {
         coordinator.waitUntilExit()
         let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(log.contains("refused a join") && log.contains("configDigest"), log)
+        XCTAssertTrue(log.contains("WARNING: transport_security is 'plain'"), log)
+        XCTAssertTrue(worker.stderr.contains("WARNING: transport_security is 'plain'"), worker.stderr)
     }
 
     private func weights(_ path: String) throws -> [Float] {
