@@ -97,9 +97,9 @@ public enum WireCodec {
             w.count(j.computeThreads)
             try put("join.nodeID", j.nodeID, &w)
             w.u64(j.incarnation)
+            try put("join.publicKey", j.publicKey, &w)
             if let rank = j.requestedRank { try check("join.requestedRank", rank, maximumRingSize - 1) }
             w.optionalCount(j.requestedRank)
-            try put("join.publicKey", j.publicKey, &w)
         case .admitted(let a):
             w.u8(a.role.rawValue); w.bool(a.waitsForStepBoundary)
         case .refusal(let r):
@@ -220,7 +220,7 @@ public enum WireCodec {
     private static func decodePayload(_ kind: WireKind, generation: UInt64, from r: inout WireReader) throws(WireError) -> WireMessage {
         switch kind {
         case .join:
-            return .join(JoinRequest(
+            var join = JoinRequest(
                 role: try role("join.role", &r),
                 version: try r.string("join.version"),
                 configDigest: try r.string("join.configDigest"),
@@ -232,8 +232,9 @@ public enum WireCodec {
                 computeThreads: Int(try r.u32("join.computeThreads")),
                 nodeID: try r.string("join.nodeID"),
                 incarnation: try r.u64("join.incarnation"),
-                requestedRank: try r.optionalCount("join.requestedRank", maximum: maximumRingSize - 1),
-                publicKey: try r.string("join.publicKey")))
+                requestedRank: nil, publicKey: try r.string("join.publicKey"))
+            join.requestedRank = try r.optionalCount("join.requestedRank", maximum: maximumRingSize - 1)
+            return .join(join)
         case .admitted:
             return .admitted(Admission(role: try role("admitted.role", &r), waitsForStepBoundary: try r.bool("admitted.waitsForStepBoundary")))
         case .refusal:

@@ -49,9 +49,12 @@ final class GradCAMTests: XCTestCase {
         }
         let trained = explanations.map(\.heatmap)
         let trainedShare = share(trained)
-        // At least 1.5x the mass a uniform map would put there (measured: 0.55 after 4 epochs,
-        // 0.42 after 6, when the detector also uses context).
-        XCTAssertGreaterThan(trainedShare, 1.5 * 0.25, "share of Grad-CAM mass where the artefact is (\(rows) x \(cols), 25% of the area)")
+        // Most of the mass (a uniform map would put a quarter there). Measured: 0.55 after 4
+        // epochs, 0.42 after 6, when the detector also uses context. Randomised weights also put
+        // about half there: random filters respond to the checkerboard's strong contrast too, and
+        // Grad-CAM's channel weights are spatial means, so a channel that fires on the artefact is
+        // credited wherever it fires (a decoy checkerboard elsewhere gets similar mass).
+        XCTAssertGreaterThan(trainedShare, 0.5, "most of the Grad-CAM mass is where the artefact is (\(rows) x \(cols), 25% of the area)")
 
         // Randomised weights: the map changes. (Random filters also respond to the checkerboard's
         // strong contrast, so the randomised map is not uniform either.)

@@ -23,6 +23,8 @@ final class ConfigLayersTests: XCTestCase {
             "early_stopping_patience": "2", "data": "/data/cifake: with colon # and hash", "test_data": "/data/test",
             "out": "runs/x", "bad_files": "fail", "wrong_size": "resize", "status_port": "9090",
             "checkpoint_every": "250", "keep_checkpoints": "5", "best_metric": "val_loss",
+            "transport_security": "plain", "coordinator_public_key": "/k/c.key", "coordinator_secret_key": "/k/c.key_secret",
+            "worker_public_key": "/k/w.key", "worker_secret_key": "/k/w.key_secret", "authorized_keys": "/k/authorized",
         ]
         XCTAssertEqual(Set(values.keys), Set(TrainingConfig.keys), "a value for every key")
         let env = Dictionary(uniqueKeysWithValues: values.map { (ConfigLayers.environmentVariable(for: $0.key), $0.value) })
@@ -40,6 +42,8 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertEqual(config.checkpointEvery, 250)
         XCTAssertEqual(config.keepCheckpoints, 5)
         XCTAssertEqual(config.bestMetric, "val_loss")
+        XCTAssertEqual(config.transportSecurity, "plain")
+        XCTAssertEqual(config.authorizedKeys, "/k/authorized")
         XCTAssertEqual(config.threads, 4)
         XCTAssertEqual(config.validationFraction, 0.2)
         XCTAssertEqual(config.augmentFlip, false)
