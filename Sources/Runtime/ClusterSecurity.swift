@@ -164,7 +164,7 @@ public struct ClusterSecurity: Sendable {
     /// not be retried in time, and frames queued on it would be lost).
     func connectRing(_ link: ZeroMQRingLink, assignment: Assignment) throws {
         let successor = assignment.successor
-        try link.connect(successor: successor.endpoint, serverPublicKey: isCurve ? successor.publicKey : nil)
+        try link.replaceSuccessor(successor.endpoint, serverPublicKey: isCurve ? successor.publicKey : nil)
     }
 }
 

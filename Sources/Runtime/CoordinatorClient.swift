@@ -16,6 +16,12 @@ final class CoordinatorClient {
     private let say: (String) -> Void
     private var lastHeartbeat = 0.0
     private var heartbeatSequence: UInt64 = 0
+    /// When anything last arrived from the coordinator (it heartbeats every second).
+    private(set) var lastHeard: Double
+    private var silenceWarned = false
+    /// Seconds of coordinator silence before it is reported (training goes on: the ring does not
+    /// need the coordinator, and the socket reconnects by itself when it is back).
+    var silenceLimit = 5.0
 
     /// `secure` prepares the socket before it connects (CURVE client keys).
     init(context: ZMQContext, coordinator: String, timeoutSeconds: Double, log: @escaping (String) -> Void,
@@ -26,6 +32,7 @@ final class CoordinatorClient {
         endpoint = coordinator.hasPrefix("tcp://") ? coordinator : "tcp://\(coordinator)"
         self.timeoutSeconds = timeoutSeconds
         say = log
+        lastHeard = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         try channel.socket.connect(endpoint)
         log("connecting to the coordinator at \(endpoint)")
     }
@@ -37,7 +44,22 @@ final class CoordinatorClient {
     }
 
     func receive(timeoutMilliseconds: Int) throws -> WireMessage? {
-        try channel.receive(timeoutMilliseconds: timeoutMilliseconds)?.message
+        guard let message = try channel.receive(timeoutMilliseconds: timeoutMilliseconds)?.message else { return nil }
+        lastHeard = now()
+        if silenceWarned {
+            silenceWarned = false
+            say("the coordinator at \(endpoint) is back")
+        }
+        return message
+    }
+
+    /// Logs once when the coordinator has been silent for longer than `silenceLimit`.
+    func warnIfSilent() {
+        let silent = now() - lastHeard
+        if silent > silenceLimit && !silenceWarned {
+            silenceWarned = true
+            say(String(format: "the coordinator at %@ has been silent for %.1f s (dead or restarting); training goes on, reconnecting", endpoint, silent))
+        }
     }
 
     func heartbeatIfDue() throws {
@@ -48,16 +70,19 @@ final class CoordinatorClient {
         }
     }
 
-    /// Waits (with heartbeats) for the first message `match` accepts; a `.stop` ends the wait with an error.
-    func awaitMessage<T>(what: String, _ match: (WireMessage) throws -> T?) throws -> T {
-        let deadline = now() + timeoutSeconds
+    /// Waits (with heartbeats) for the first message `match` accepts, up to `seconds` (default:
+    /// the client's timeout); a `.stop` that `match` lets pass ends the wait with an error.
+    func awaitMessage<T>(what: String, seconds: Double? = nil, _ match: (WireMessage) throws -> T?) throws -> T {
+        let limit = seconds ?? timeoutSeconds
+        let deadline = now() + limit
         while now() < deadline {
             try heartbeatIfDue()
+            warnIfSilent()
             guard let message = try receive(timeoutMilliseconds: 250) else { continue }
             if let value = try match(message) { return value }
             if case .stop(let reason) = message { throw RuntimeError.stopped(reason.description) }
         }
-        throw RuntimeError.timeout("no \(what) from the coordinator at \(endpoint) within \(Int(timeoutSeconds)) s")
+        throw RuntimeError.timeout("no \(what) from the coordinator at \(endpoint) within \(Int(limit)) s")
     }
 
     /// Sends `message` and waits for its answer, resending every few seconds (requests are idempotent).

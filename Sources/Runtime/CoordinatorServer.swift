@@ -21,7 +21,8 @@ public final class CoordinatorServer {
         public var listen = "127.0.0.1:5555"
         public var minWorkers = 1
         public var maxWorkers = 1
-        public var heartbeatTimeout = 10.0
+        /// Seconds without a heartbeat before a member is declared dead (workers send one a second).
+        public var heartbeatTimeout = 4.0
         public var startupTimeout: Double? = 600
         /// Continue the run in `config.out` from its newest intact checkpoint.
         public var resume = false
@@ -51,11 +52,17 @@ public final class CoordinatorServer {
     private var store: CheckpointStore!
     private var tracker: BestTracker!
     private var evaluationLog = ""
-    /// First step this coordinator runs (the resume point, or 0).
-    private var firstStep = 0
     private var epochs: [Int: (loss: Double, correct: Double, samples: Int, seconds: Double, steps: Int)] = [:]
     private var validations: [Int: [String: Any]] = [:]
     private var history = ""
+    /// The next epoch history.jsonl gets, and the epochs whose last step every rank reported.
+    private var nextEpoch = 0
+    private var epochDone: Set<Int> = []
+    /// A state transfer after a membership change: the step, the ranks' peers that need it, and
+    /// the source's upload once complete.
+    private var transfer: (step: Int, peers: [PeerID], offer: CheckpointOffer?, bytes: [UInt8])?
+    private var lastHeartbeatSent = 0.0
+    private var heartbeatSequence: UInt64 = 0
     private var lastLine = 0.0
     private var stepsPerEpoch = 1
     private var lastStepTime: Double?
@@ -147,6 +154,14 @@ public final class CoordinatorServer {
                     progress.log("control: unexpected \(message.kind) from a peer; ignored")
                 }
             }
+            if now() - lastHeartbeatSent >= 1 {
+                // Heartbeats both ways: workers notice a dead coordinator as fast as it notices them.
+                lastHeartbeatSent = now()
+                heartbeatSequence += 1
+                for p in state.memberPeers + state.pendingPeers + state.evaluatorPeers {
+                    try? channel.send(.heartbeat(sequence: heartbeatSequence), to: p.bytes)
+                }
+            }
             if let done = try carryOut(state.onTick(now: now())) {
                 return try finish(done, folder: folder, dataset: dataset)
             }
@@ -171,9 +186,14 @@ public final class CoordinatorServer {
                 progress.log("refused a join: \(refusal)")
                 try channel.send(.refusal(refusal), to: peer.bytes)
             case .assign(let peer, let assignment):
+                upload = nil  // an upload of the old generation never completes
                 try channel.send(.assignment(assignment), generation: assignment.generation, to: peer.bytes)
             case .startTraining(let start, let peers):
                 progress.log("generation \(start.generation): \(peers.count) worker(s) start at step \(start.startStep)")
+                if let source = start.stateSource, !start.needsState.isEmpty {
+                    transfer = (start.startStep, start.needsState.map { peers[$0] }, nil, [])
+                    progress.log("rank \(source) sends its state (step \(start.startStep)) to ranks \(start.needsState) through the coordinator")
+                }
                 for p in peers { try channel.send(.start(start), generation: start.generation, to: p.bytes) }
             case .rejoin(let peer):
                 try channel.send(.rejoin(reason: "unknown peer; join again"), to: peer.bytes)
@@ -210,7 +230,10 @@ public final class CoordinatorServer {
         e.steps += 1
         epochs[s.epoch] = e
         let inEpoch = s.step % stepsPerEpoch + 1
-        if inEpoch == stepsPerEpoch, let folder = runFolder { try? writeEpochRecords(folder: folder) }
+        if inEpoch == stepsPerEpoch, let folder = runFolder {
+            epochDone.insert(s.epoch)
+            try? writeEpochRecords(folder: folder)
+        }
         if progress.isTerminal || t - lastLine >= 1 || inEpoch == stepsPerEpoch {
             lastLine = t
             let ranks = s.perRank.map { String(format: "r%d %.0f/%.0f ms", $0.rank, $0.computeSeconds * 1e3, $0.allReduceWaitSeconds * 1e3) }
@@ -231,7 +254,7 @@ public final class CoordinatorServer {
         }
         let (checkpoint, bytes, path) = try store.loadNewestIntact(log: { [progress] in progress.log($0) })
         let state = checkpoint.state
-        firstStep = state.step
+        nextEpoch = state.epoch
         served = (CheckpointOffer(step: state.step, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes)), bytes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -255,6 +278,13 @@ public final class CoordinatorServer {
         if UInt64(u.bytes.count) == u.offer.totalBytes {
             upload = nil
             if WireChecksum.fnv1a64(u.bytes) == u.offer.checksum {
+                if var t = transfer, t.step == u.offer.step, t.offer == nil {
+                    t.offer = u.offer
+                    t.bytes = u.bytes
+                    transfer = t
+                    for p in t.peers { try? channel.send(.checkpointOffer(u.offer), to: p.bytes) }
+                    return
+                }
                 uploads[u.offer.step] = u.bytes
                 for old in uploads.keys where old < u.offer.step - 1_000_000 || uploads.count > 2 && old < u.offer.step { uploads[old] = nil }
             } else {
@@ -289,6 +319,12 @@ public final class CoordinatorServer {
     /// Evaluators and resuming workers fetch the served checkpoint in ranges. A request for an
     /// older step gets the newest checkpoint's bytes under its own step: the fetcher starts over.
     private func serveCheckpoint(_ range: ByteRangeRequest, to peer: [UInt8]) {
+        if let t = transfer, let offer = t.offer, offer.step == range.step {
+            let begin = Int(min(range.offset, UInt64(t.bytes.count))), end = min(begin + range.length, t.bytes.count)
+            try? channel.send(.checkpointChunk(ByteChunk(step: offer.step, offset: UInt64(begin), total: UInt64(t.bytes.count),
+                                                         bytes: Array(t.bytes[begin..<end]))), to: peer)
+            return
+        }
         guard let served else { return }
         let bytes = served.bytes
         let begin = range.step == served.offer.step ? Int(min(range.offset, UInt64(bytes.count))) : 0
@@ -333,11 +369,16 @@ public final class CoordinatorServer {
     /// Appends the finished epochs to history.jsonl (each once its validation, if any, arrived);
     /// `final` also writes the last epoch, complete or not.
     private func writeEpochRecords(folder: String, final: Bool = false) throws {
-        let written = history.split(separator: "\n").count
-        var epoch = written
-        func expectedSteps(_ e: Int) -> Int { max(0, (e + 1) * stepsPerEpoch - max(e * stepsPerEpoch, firstStep)) }
-        while let e = epochs[epoch], e.steps == expectedSteps(epoch) || final,
-              final || config.validationFraction == 0 || validations[epoch + 1] != nil {
+        while nextEpoch < config.epochs {
+            let epoch = nextEpoch
+            guard let e = epochs[epoch] else {
+                // No step of this epoch was reported (run while the coordinator was away): skip it
+                // once a later epoch has reports.
+                if epochs.keys.contains(where: { $0 > epoch }) { nextEpoch += 1; continue }
+                break
+            }
+            guard epochDone.contains(epoch) || final else { break }
+            guard final || config.validationFraction == 0 || validations[epoch + 1] != nil else { break }
             let v = validations[epoch + 1]
             let record = EpochRecord(epoch: epoch + 1, trainLoss: e.loss / Double(e.samples), trainAccuracy: e.correct / Double(e.samples),
                                      validationLoss: v?["val_loss"] as? Double, validationAccuracy: v?["val_accuracy"] as? Double,
@@ -351,7 +392,7 @@ public final class CoordinatorServer {
             history += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
             progress.log(String(format: "epoch %d/%d: loss %.4f acc %.4f | val acc %@ | %.1f s", epoch + 1, config.epochs, record.trainLoss,
                                 record.trainAccuracy, record.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-", record.seconds))
-            epoch += 1
+            nextEpoch += 1
         }
         try AtomicFile.write(history, to: "\(folder)/history.jsonl")
     }

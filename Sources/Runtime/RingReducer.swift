@@ -9,7 +9,7 @@ import Transport
 /// Used by `WorkerNode` and by `cifake bench train --workers N`, so the benchmark times the very
 /// reduction the cluster runs. One thread at a time (the training thread) may call `allReduce`.
 public final class RingReducer: GradientReducer {
-    public let link: ZeroMQRingLink
+    public let link: any RingLink
     public let schedule: RingSchedule
     public let generation: UInt64
     public let timeoutMilliseconds: Int
@@ -21,7 +21,7 @@ public final class RingReducer: GradientReducer {
     ///   - elementCount: floats in the gradient buffer (the model's parameter count).
     ///   - chunkBytes: payload bytes per ring frame (1 MiB: see PLATFORM-NOTES on receive pages).
     ///   - timeoutMilliseconds: deadline of every receive inside one all-reduce.
-    public init(link: ZeroMQRingLink, rank: Int, worldSize: Int, elementCount: Int, generation: UInt64,
+    public init(link: any RingLink, rank: Int, worldSize: Int, elementCount: Int, generation: UInt64,
          chunkBytes: Int = 1 << 20, timeoutMilliseconds: Int) {
         self.link = link
         self.generation = generation

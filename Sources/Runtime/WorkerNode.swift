@@ -41,6 +41,19 @@ public final class WorkerNode {
     }
 
     private var control: CoordinatorClient!
+    /// Set by early stopping: the last step to run.
+    private var finishAfter: Int?
+    /// The generation this worker trains in.
+    private var generation: UInt64 = 0
+
+    /// Why training in a generation was cut short.
+    enum Interruption: Error {
+        /// The coordinator formed a new generation (a member died, left or joined).
+        case reassigned(Assignment)
+        /// The coordinator does not know this worker (it restarted, or declared it dead).
+        case rejoin(String)
+        case stopped(StopReason)
+    }
 
     public func run() throws {
         ReceiveAllocator.keepFreedMessageMemory()
@@ -55,13 +68,15 @@ public final class WorkerNode {
         let (info, config, dataset) = try control.obtainRun(configPath: options.configPath, dataPath: options.dataPath,
                                                             threads: options.threads, cacheFolder: options.cacheFolder)
         let (train, validation) = TrainingRun.splits(config: config, dataset: dataset)
+        let yaml = String(decoding: info.configuration, as: UTF8.self)
 
-        // 2. Join with everything the coordinator checks.
+        // 2. Join with everything the coordinator checks; one ring endpoint for every generation.
         let host = options.advertiseHost ?? Self.localAddress(towards: endpoint) ?? "127.0.0.1"
         let ringGuard = try security.startRingGuard(context: context, log: { writeStandardError($0 + "\n") })
         defer { ringGuard?.stop() }
         let link = try ZeroMQRingLink(context: context, bind: "tcp://\(host):*", curve: security.keys, zap: ringGuard)
         defer { link.close() }
+        let watched = WatchedRingLink(link)
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         let join = JoinRequest(role: .worker, version: identity.version, configDigest: identity.configDigest,
                                architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
@@ -70,96 +85,182 @@ public final class WorkerNode {
                                incarnation: UInt64(Date().timeIntervalSince1970 * 1e6), requestedRank: options.requestedRank,
                                publicKey: security.keys?.publicKey ?? "")
         try control.send(.join(join))
-        let assignment: Assignment = try control.awaitMessage(what: "an assignment") {
-            switch $0 {
-            case .assignment(let a): return a
-            case .refusal(let r): throw RuntimeError.refused("the coordinator refused this worker: \(r)")
-            case .admitted: self.say("admitted; waiting for the other workers"); return nil
-            case .waiting(let have, let need): self.say("waiting for workers: \(have) of \(need)"); return nil
-            default: return nil
+
+        // 3. Generations: each a ring of the members of the moment. Training continues from the
+        // last completed step when membership changes; replicas are identical, so nothing is
+        // reloaded from disk (a rank that fell behind copies a peer's state via the coordinator).
+        var trainer: Trainer?
+        var next: Assignment?
+        while true {
+            let assignment: Assignment
+            do { assignment = try next ?? awaitAssignment(join) } catch Interruption.rejoin(let why) {
+                say("joining again: \(why)")
+                try control.send(.join(join))
+                continue
+            }
+            next = nil
+            generation = assignment.generation
+            say("rank \(assignment.rank) of \(assignment.worldSize) (generation \(assignment.generation)); ring: \(assignment.ring.map(\.endpoint).joined(separator: " -> "))")
+            try security.trustPredecessor(ringGuard, assignment: assignment)
+            let reducer = RingReducer(link: watched, rank: assignment.rank, worldSize: assignment.worldSize,
+                                      elementCount: config.architecture.parameterCount, generation: assignment.generation,
+                                      timeoutMilliseconds: Int(options.ringTimeoutSeconds * 1000))
+            let replica: Trainer
+            if let trainer {
+                replica = trainer
+                replica.reducer = reducer
+            } else {
+                replica = Trainer(config: config, train: train, reducer: reducer)
+                trainer = replica
+                if let resume = info.resume {
+                    guard let bytes = try control.fetchCheckpoint(resume) else { throw RuntimeError.protocolViolation("the resume checkpoint changed") }
+                    try replica.resume(from: Checkpoint.decode(bytes, source: "the coordinator's checkpoint of step \(resume.step)"))
+                    say("loaded the checkpoint of step \(resume.step) from the coordinator")
+                }
+            }
+            do {
+                try control.send(.ready(completedSteps: replica.globalStep), generation: assignment.generation)
+                let start: StartTraining = try awaitControl(what: "the start signal") {
+                    if case .start(let s) = $0, s.generation == assignment.generation { return s } else { return nil }
+                }
+                try transferState(start, rank: assignment.rank, trainer: replica, configuration: yaml)
+                try security.connectRing(link, assignment: assignment)
+                watched.check = { [unowned self] in try self.handleControl() }
+                defer { watched.check = {} }
+                try trainSteps(replica, from: start.startStep, lead: assignment.rank == 0, validation: validation, config: config, yaml: yaml)
+                break
+            } catch Interruption.reassigned(let a) {
+                say("membership changed: generation \(a.generation) (\(a.worldSize) workers); continuing from step \(replica.globalStep)")
+                next = a
+            } catch Interruption.rejoin(let why) {
+                say("joining again: \(why); this replica holds step \(replica.globalStep)")
+                try control.send(.join(join))
+            } catch Interruption.stopped(let reason) {
+                throw RuntimeError.stopped(reason.description)
             }
         }
-        say("rank \(assignment.rank) of \(assignment.worldSize) (generation \(assignment.generation)); ring: \(assignment.ring.map(\.endpoint).joined(separator: " -> "))")
-        try security.trustPredecessor(ringGuard, assignment: assignment)
-        let reducer = RingReducer(link: link, rank: assignment.rank, worldSize: assignment.worldSize,
-                                  elementCount: config.architecture.parameterCount, generation: assignment.generation,
-                                  timeoutMilliseconds: Int(options.ringTimeoutSeconds * 1000))
-        let trainer = Trainer(config: config, train: train, reducer: reducer)
-        if let resume = info.resume {
-            guard let bytes = try control.fetchCheckpoint(resume) else { throw RuntimeError.protocolViolation("the resume checkpoint changed") }
-            try trainer.resume(from: Checkpoint.decode(bytes, source: "the coordinator's checkpoint of step \(resume.step)"))
-            say("loaded the checkpoint of step \(resume.step) from the coordinator")
+        // 4. Wait to be released. A stop for the last step may already have come with the last
+        // step's answers; then a second one is only waited for briefly.
+        do {
+            let reason: String = try control.awaitMessage(what: "the coordinator's stop", seconds: finishAfter == nil ? nil : 5) {
+                if case .stop(let r) = $0 { return r.description } else { return nil }
+            }
+            say("done: \(reason)")
+        } catch RuntimeError.timeout(_) where finishAfter != nil {
+            say("done: finished after step \(finishAfter!)")
         }
-        try control.send(.ready(completedSteps: trainer.globalStep), generation: assignment.generation)
-        let start: StartTraining = try control.awaitMessage(what: "the start signal") {
-            if case .start(let s) = $0 { return s } else { return nil }
-        }
-        guard start.startStep == trainer.globalStep else {
-            throw RuntimeError.protocolViolation("asked to start at step \(start.startStep); this worker holds step \(trainer.globalStep) (elastic rejoin is not supported yet)")
-        }
-        try security.connectRing(link, assignment: assignment)
+    }
 
-        // 3. Train.
+    /// Trains from `first` to the last step (or early stopping's), reporting every step.
+    private func trainSteps(_ trainer: Trainer, from first: Int, lead isLead: Bool, validation: ImageSet, config: TrainingConfig, yaml: String) throws {
         let total = config.epochs * trainer.stepsPerEpoch
-        let isLead = assignment.rank == 0
-        let yaml = String(decoding: info.configuration, as: UTF8.self)
         var order: [Int] = []
-        var lastStep = total - 1
-        var step = trainer.globalStep
-        while step <= lastStep {
+        var step = first
+        while step <= min(total - 1, finishAfter ?? .max) {
             let epoch = step / trainer.stepsPerEpoch, inEpoch = step % trainer.stepsPerEpoch
             if inEpoch == 0 || order.isEmpty { order = trainer.order(epoch: epoch) }
             let stats = try trainer.step(epoch: epoch, stepInEpoch: inEpoch, order: order)
             let completed = step + 1
+            let last = step == min(total - 1, finishAfter ?? .max)
             let epochEnd = completed % trainer.stepsPerEpoch == 0
-            let checkpointDue = epochEnd || step == lastStep || (config.checkpointEvery > 0 && completed % config.checkpointEvery == 0)
+            let checkpointDue = epochEnd || last || (config.checkpointEvery > 0 && completed % config.checkpointEvery == 0)
             if isLead && epochEnd && validation.count > 0 {
-                let report = try ClassificationReport(probabilities: trainer.predict(validation), labels: validation.labels)
+                let report = try ClassificationReport(probabilities: Self.predict(validation, with: trainer.network, between: control.heartbeatIfDue),
+                                                      labels: validation.labels)
                 let json = #"{"epoch":\#(epoch + 1),"val_loss":\#(report.logLoss),"val_accuracy":\#(report.accuracy),"val_f1":\#(report.f1),"val_auc":\#(report.rocAUC ?? 0.5)}"#
-                try control.send(.evaluationResult(EvaluationResult(step: completed, json: Array(json.utf8))), generation: assignment.generation)
+                try control.send(.evaluationResult(EvaluationResult(step: completed, json: Array(json.utf8))), generation: generation)
             }
             if isLead && checkpointDue {
-                try control.upload(trainer.checkpoint(configuration: yaml).encode(), step: completed, generation: assignment.generation)
+                try control.upload(trainer.checkpoint(configuration: yaml).encode(), step: completed, generation: generation)
             }
             let checksum: UInt64? = completed % Self.checksumEvery == 0 || checkpointDue ? trainer.network.parameters.checksum() : nil
-            let report = StepReport(generation: assignment.generation, step: step, epoch: epoch,
+            let report = StepReport(generation: generation, step: step, epoch: epoch,
                                     loss: stats.samples > 0 ? stats.loss / Double(stats.samples) : 0,
                                     accuracy: stats.samples > 0 ? Double(stats.correct) / Double(stats.samples) : 0,
                                     samples: stats.samples, computeSeconds: stats.computeSeconds,
                                     allReduceWaitSeconds: stats.reduceSeconds, weightChecksum: checksum)
-            try control.send(.stepReport(report), generation: assignment.generation)
-            switch try pollControl() {
-            case .none: break
-            case .finished(let after)? where after >= step:
-                if after < lastStep { say("early stopping: finishing after step \(after)") }
-                lastStep = min(lastStep, after)
-            case let reason?: throw RuntimeError.stopped(reason.description)
-            }
+            try control.send(.stepReport(report), generation: generation)
+            try handleControl()
             step += 1
         }
-        // 4. Wait to be released.
-        let reason: String = try control.awaitMessage(what: "the coordinator's stop") {
-            if case .stop(let r) = $0 { return r.description } else { return nil }
+        if let finishAfter, finishAfter < total - 1 { say("early stopping: finished after step \(finishAfter)") }
+    }
+
+    /// After a membership change, ranks that fell behind load the state of the rank furthest
+    /// along: it uploads its checkpoint to the coordinator, which offers it to them.
+    private func transferState(_ start: StartTraining, rank: Int, trainer: Trainer, configuration yaml: String) throws {
+        guard let source = start.stateSource, !start.needsState.isEmpty else { return }
+        if source == rank {
+            say("sending this replica's state (step \(trainer.globalStep)) for ranks \(start.needsState)")
+            try control.upload(trainer.checkpoint(configuration: yaml).encode(), step: trainer.globalStep, generation: generation)
         }
-        say("done: \(reason)")
+        guard start.needsState.contains(rank) else { return }
+        let offer: CheckpointOffer = try awaitControl(what: "rank \(source)'s state") {
+            if case .checkpointOffer(let o) = $0, o.step == start.startStep { return o } else { return nil }
+        }
+        guard let bytes = try control.fetchCheckpoint(offer) else { throw RuntimeError.protocolViolation("rank \(source)'s state changed while fetching") }
+        try trainer.resume(from: Checkpoint.decode(bytes, source: "rank \(source)'s state at step \(offer.step)"))
+        say("loaded rank \(source)'s state: step \(offer.step)")
     }
 
     /// Weight checksums go to the coordinator every this many steps (and after the last).
     static let checksumEvery = 25
 
-    /// Handles what arrived between steps; returns the reason when told to stop (`.finished`:
-    /// finish after that step).
-    private func pollControl() throws -> StopReason? {
+    /// Heartbeats and what the coordinator said, between steps and during ring waits: a new
+    /// generation, a request to join again or a stop interrupt training; early stopping sets the
+    /// last step.
+    private func handleControl() throws {
         try control.heartbeatIfDue()
+        control.warnIfSilent()
         while let message = try control.receive(timeoutMilliseconds: 0) {
             switch message {
-            case .stop(let reason): return reason
-            case .assignment, .rejoin:
-                throw RuntimeError.protocolViolation("the coordinator changed the membership; elastic recovery is not supported yet")
+            case .stop(.finished(let after)): finishAfter = after
+            case .stop(let reason): throw Interruption.stopped(reason)
+            case .assignment(let a) where a.generation > generation: throw Interruption.reassigned(a)
+            case .rejoin(let why): throw Interruption.rejoin(why)
             default: continue
             }
         }
-        return nil
+    }
+
+    /// The next assignment (after a join), answering `admitted` and `waiting` with patience.
+    private func awaitAssignment(_ join: JoinRequest) throws -> Assignment {
+        try awaitControl(what: "an assignment", seconds: 3_600) {
+            switch $0 {
+            case .assignment(let a) where a.generation > self.generation: return a
+            case .refusal(let r): throw RuntimeError.refused("the coordinator refused this worker: \(r)")
+            case .admitted(let a): self.say(a.waitsForStepBoundary ? "admitted; a rank comes at the next step boundary" : "admitted; waiting for the other workers"); return nil
+            case .waiting(let have, let need): self.say("waiting for workers: \(have) of \(need)"); return nil
+            default: return nil
+            }
+        }
+    }
+
+    /// Waits for the message `match` accepts; a newer assignment, a rejoin or a stop interrupts.
+    private func awaitControl<T>(what: String, seconds: Double? = nil, _ match: @escaping (WireMessage) throws -> T?) throws -> T {
+        try control.awaitMessage(what: what, seconds: seconds) { message in
+            if let value = try match(message) { return value }
+            switch message {
+            case .assignment(let a) where a.generation > self.generation: throw Interruption.reassigned(a)
+            case .rejoin(let why): throw Interruption.rejoin(why)
+            case .stop(let reason): throw Interruption.stopped(reason)
+            default: return nil
+            }
+        }
+    }
+
+    /// P(FAKE) for `set` in slices, calling `between` after each (heartbeats during long scoring).
+    static func predict(_ set: ImageSet, with network: Network, between: () throws -> Void) throws -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(set.count)
+        var start = 0
+        while start < set.count {
+            let end = min(set.count, start + 2_048)
+            out += Trainer.predict(set.subset(Array(start..<end)), with: network)
+            try between()
+            start = end
+        }
+        return out
     }
 
     /// The local IP address this host uses to reach `endpoint` (tcp://host:port), found by

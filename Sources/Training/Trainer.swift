@@ -43,7 +43,8 @@ public final class Trainer {
     public let network: Network
     public let adam: Adam
     public let train: ImageSet
-    public let reducer: GradientReducer
+    /// Replaced when the cluster's membership changes (a new ring generation).
+    public var reducer: GradientReducer
     public let schedule: LearningRateSchedule
     public let stepsPerEpoch: Int
     /// Optimizer steps completed.
@@ -60,7 +61,8 @@ public final class Trainer {
         self.train = train
         self.reducer = reducer
         let b = config.batchSize
-        maxLocal = ShardPlan.slice(globalBatch: b, worldSize: reducer.worldSize, rank: 0).count + 1
+        // Room for the whole global batch: the replica keeps working if the cluster shrinks to one.
+        maxLocal = b
         network = Network(architecture: config.architecture, maxBatch: max(maxLocal, Self.inferenceBatch), threads: config.threads)
         network.initialize(seed: config.seed)
         adam = Adam(parameterCount: network.layout.count, hyper: { var h = Adam.Hyperparameters(); h.learningRate = config.learningRate; return h }())

@@ -11,8 +11,11 @@ import Glibc
 /// Threading rule: used by one thread at a time (the one running the all-reduce), a dedicated
 /// `Thread`, never Swift's cooperative pool. Hence `@unchecked Sendable`: it may be handed over.
 public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
+    private let context: ZMQContext
     private let inbound: ZMQSocket
-    private let outbound: ZMQSocket
+    private var outbound: ZMQSocket
+    private let lingerMilliseconds: Int
+    private let kernelBufferBytes: Int?
     private let releases = ZMQReleaseCounter()
     private let headerPart = ZMQMessage()
     private let payloadPart = ZMQMessage()
@@ -32,20 +35,18 @@ public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
     public init(context: ZMQContext, bind: String = "tcp://127.0.0.1:*", maxFrameBytes: Int = 64 << 20,
                 lingerMilliseconds: Int = 2_000, kernelBufferBytes: Int? = nil,
                 curve: ZMQCurveKeyPair? = nil, zap: ZAPHandler? = nil) throws(ZMQError) {
+        self.context = context
+        self.lingerMilliseconds = lingerMilliseconds
+        self.kernelBufferBytes = kernelBufferBytes
         inbound = try ZMQSocket(context: context, type: .pull)
-        outbound = try ZMQSocket(context: context, type: .push)
+        outbound = try Self.makeOutbound(context: context, lingerMilliseconds: lingerMilliseconds, kernelBufferBytes: kernelBufferBytes)
         // Queued frames are bounded by the protocol (at most about one segment per link in
         // flight) and zero-copy frames cost no memory, so no high-water mark may block a send:
         // a blocked send in a ring can deadlock all ranks.
         try inbound.set(.receiveHighWaterMark, 0)
         try inbound.set(.maxMessageSize, maxFrameBytes)
         try inbound.set(.linger, 0)
-        try outbound.set(.sendHighWaterMark, 0)
-        try outbound.set(.linger, lingerMilliseconds)
-        if let kernelBufferBytes {
-            try inbound.set(.receiveBuffer, kernelBufferBytes)
-            try outbound.set(.sendBuffer, kernelBufferBytes)
-        }
+        if let kernelBufferBytes { try inbound.set(.receiveBuffer, kernelBufferBytes) }
         self.curve = curve
         if let curve {
             try inbound.makeCurveServer(curve)
@@ -53,6 +54,24 @@ public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
         }
         try inbound.bind(bind)
         boundEndpoint = try inbound.lastEndpoint()
+    }
+
+    private static func makeOutbound(context: ZMQContext, lingerMilliseconds: Int, kernelBufferBytes: Int?) throws(ZMQError) -> ZMQSocket {
+        let socket = try ZMQSocket(context: context, type: .push)
+        try socket.set(.sendHighWaterMark, 0)
+        try socket.set(.linger, lingerMilliseconds)
+        if let kernelBufferBytes { try socket.set(.sendBuffer, kernelBufferBytes) }
+        return socket
+    }
+
+    /// A new ring generation: drops whatever is still queued for the old successor (its frames
+    /// belong to an aborted all-reduce) and connects a fresh socket to the new one. The inbound
+    /// socket, and so this worker's endpoint, stays.
+    public func replaceSuccessor(_ endpoint: String, serverPublicKey: String? = nil) throws(ZMQError) {
+        try outbound.set(.linger, 0)
+        outbound.close()
+        outbound = try Self.makeOutbound(context: context, lingerMilliseconds: lingerMilliseconds, kernelBufferBytes: kernelBufferBytes)
+        try connect(successor: endpoint, serverPublicKey: serverPublicKey)
     }
 
     /// This link's CURVE keys, nil on plain TCP.

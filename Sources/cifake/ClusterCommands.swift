@@ -38,7 +38,7 @@ struct CoordinatorCommand: ParsableCommand {
     var maxWorkers: Int?
 
     @Option(name: .customLong("heartbeat-timeout"), help: "Seconds without a heartbeat before a worker is declared dead.")
-    var heartbeatTimeout = 10.0
+    var heartbeatTimeout = 4.0
 
     @Option(name: .long, help: ArgumentHelp("Continue this run folder from its newest intact checkpoint (its config.yaml is used).", valueName: "RUN_DIR"))
     var resume: String?

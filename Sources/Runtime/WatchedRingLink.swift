@@ -1,0 +1,43 @@
+import Collective
+import Dispatch
+import Transport
+
+/// A ring link whose waits are cut into short slices with a check between them: a worker keeps
+/// heartbeating while it waits for its neighbours, and leaves an all-reduce as soon as the
+/// coordinator announces a new membership generation (the check throws) instead of waiting out
+/// a dead peer's deadline.
+final class WatchedRingLink: RingLink {
+    let inner: ZeroMQRingLink
+    /// Called between slices; throws to abandon the all-reduce.
+    var check: () throws -> Void = {}
+    let sliceMilliseconds: Int
+
+    init(_ inner: ZeroMQRingLink, sliceMilliseconds: Int = 100) {
+        self.inner = inner
+        self.sliceMilliseconds = sliceMilliseconds
+    }
+
+    func send(header: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) throws {
+        try inner.send(header: header, payload: payload)
+    }
+
+    func receive(timeoutMilliseconds: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
+        while true {
+            let left = Int((Int64(deadline) - Int64(DispatchTime.now().uptimeNanoseconds)) / 1_000_000)
+            if try inner.receive(timeoutMilliseconds: max(0, min(sliceMilliseconds, left)), body) { return true }
+            if left <= 0 { return false }
+            try check()
+        }
+    }
+
+    func waitUntilSendsReleased(timeoutMilliseconds: Int) throws -> Bool {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
+        while true {
+            let left = Int((Int64(deadline) - Int64(DispatchTime.now().uptimeNanoseconds)) / 1_000_000)
+            if try inner.waitUntilSendsReleased(timeoutMilliseconds: max(0, min(sliceMilliseconds, left))) { return true }
+            if left <= 0 { return false }
+            try check()
+        }
+    }
+}
