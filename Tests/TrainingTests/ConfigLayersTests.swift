@@ -23,6 +23,10 @@ final class ConfigLayersTests: XCTestCase {
             "early_stopping_patience": "2", "data": "/data/cifake: with colon # and hash", "test_data": "/data/test",
             "out": "runs/x", "bad_files": "fail", "wrong_size": "resize", "status_port": "9090",
             "checkpoint_every": "250", "keep_checkpoints": "5", "best_metric": "val_loss",
+            "transport_security": "plain", "coordinator_public_key": "keys/c.pub", "coordinator_secret_key": "keys/c.key",
+            "worker_public_key": "keys/w.pub", "worker_secret_key": "keys/w.key", "authorized_keys": "keys/authorized",
+            "registry": "/var/lib/cifake/registry", "promotion_metric": "log_loss", "promotion_margin": "0.005",
+            "evaluation_data": "/data/fixed-eval",
         ]
         XCTAssertEqual(Set(values.keys), Set(TrainingConfig.keys), "a value for every key")
         let env = Dictionary(uniqueKeysWithValues: values.map { (ConfigLayers.environmentVariable(for: $0.key), $0.value) })
@@ -51,6 +55,12 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertEqual(config.badFiles, "fail")
         XCTAssertEqual(config.wrongSize, "resize")
         XCTAssertEqual(config.statusPort, 9090)
+        XCTAssertEqual(config.transportSecurity, "plain")
+        XCTAssertEqual(config.authorizedKeys, "keys/authorized")
+        XCTAssertEqual(config.registry, "/var/lib/cifake/registry")
+        XCTAssertEqual(config.promotionMetric, "log_loss")
+        XCTAssertEqual(config.promotionMargin, 0.005)
+        XCTAssertEqual(config.evaluationData, "/data/fixed-eval")
     }
 
     func testFileThenEnvironmentThenFlags() throws {
