@@ -25,10 +25,10 @@ struct RetrainCommand: ParsableCommand {
             Exit status: 0 the candidate was promoted; 3 the old model was kept (the candidate is \
             in the registry, not promoted); 1 failed (training, evaluation or the registry; the \
             promoted model is unchanged); 2 the configuration is invalid; 4 another retraining run \
-            holds the lock (nothing was done).
+            holds the lock (nothing was done). --kept-exit-code 0 makes "kept" a success for a \
+            scheduler that knows only success and failure (a Kubernetes Job).
             """)
 
-    static let keptExitCode: Int32 = 3
     static let busyExitCode: Int32 = 4
 
     @Option(name: .long, help: "YAML configuration file (default: $CIFAKE_CONFIG).")
@@ -49,8 +49,15 @@ struct RetrainCommand: ParsableCommand {
     @Option(name: .long, help: "Compute threads.")
     var threads: Int?
 
+    @Option(name: .customLong("kept-exit-code"), help: "Exit status when the old model is kept.")
+    var keptExitCode: Int32 = 3
+
     @Flag(name: .long, help: "Print kernel and data details.")
     var verbose = false
+
+    func validate() throws {
+        guard (0...255).contains(keptExitCode) else { throw ValidationError("--kept-exit-code must be 0...255, found \(keptExitCode)") }
+    }
 
     func run() throws {
         let settings: TrainingConfig
@@ -77,6 +84,6 @@ struct RetrainCommand: ParsableCommand {
         }
         let r = outcome.record
         print("\(r.decision.rawValue) \(r.candidate): \(r.reason)")
-        if !outcome.promoted { throw ExitCode(Self.keptExitCode) }
+        if !outcome.promoted && keptExitCode != 0 { throw ExitCode(keptExitCode) }
     }
 }

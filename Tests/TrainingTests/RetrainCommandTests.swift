@@ -198,6 +198,11 @@ final class RetrainCommandTests: XCTestCase {
         XCTAssertEqual(fixed.status, 0, fixed.stderr)
         XCTAssertEqual(try s.evaluation(s.candidates().last!)["evaluation_images"] as? Int, 100)
         let pointer = try s.promoted()
+        // "Kept" as a success, for a scheduler that knows only success and failure.
+        let keptAsSuccess = try s.retrain(["CIFAKE_PROMOTION_MARGIN": "1"], ["--data", flat, "--evaluation-data", "\(s.data)/test", "--kept-exit-code", "0"])
+        XCTAssertEqual(keptAsSuccess.status, 0, keptAsSuccess.stderr)
+        XCTAssertTrue(keptAsSuccess.stdout.hasPrefix("kept "), keptAsSuccess.stdout)
+        XCTAssertEqual(try s.promoted(), pointer)
 
         // Missing data: failed, recorded, the promoted model untouched.
         let failed = try s.retrain([:], ["--data", "\(s.folder)/nowhere"])
