@@ -86,5 +86,6 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
     ]
 )

@@ -70,6 +70,21 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// Z85 keys, one a line (`#` starts a comment). Coordinator only.
     public var authorizedKeys = ""
 
+    // Scheduled retraining (`cifake retrain`; `cifake train` ignores these).
+    /// The model registry folder: every candidate, the promotion history, the `promoted` pointer
+    /// and the lock. Required by `cifake retrain`.
+    public var registry = ""
+    /// What decides a promotion, on the fixed evaluation set: `accuracy`, `f1` or `auc` (higher
+    /// is better) or `log_loss` (lower is better). See `PromotionRule`.
+    public var promotionMetric = "accuracy"
+    /// How much better the candidate must be: promoted when candidate >= promoted + margin
+    /// (candidate <= promoted - margin for `log_loss`). 0: a tie promotes; negative: tolerates
+    /// a regression of that size (e.g. to prefer a model trained on newer data).
+    public var promotionMargin = 0.0
+    /// The fixed evaluation set (folder or packed file; a Kaggle-layout folder's `test/`, a
+    /// REAL/FAKE folder whole). Empty: `test_data`, else the test folder of `data`.
+    public var evaluationData = ""
+
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -99,6 +114,10 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case workerPublicKey = "worker_public_key"
         case workerSecretKey = "worker_secret_key"
         case authorizedKeys = "authorized_keys"
+        case registry
+        case promotionMetric = "promotion_metric"
+        case promotionMargin = "promotion_margin"
+        case evaluationData = "evaluation_data"
     }
 
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -136,6 +155,10 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         workerPublicKey = try c.decodeIfPresent(String.self, forKey: .workerPublicKey) ?? d.workerPublicKey
         workerSecretKey = try c.decodeIfPresent(String.self, forKey: .workerSecretKey) ?? d.workerSecretKey
         authorizedKeys = try c.decodeIfPresent(String.self, forKey: .authorizedKeys) ?? d.authorizedKeys
+        registry = try c.decodeIfPresent(String.self, forKey: .registry) ?? d.registry
+        promotionMetric = try c.decodeIfPresent(String.self, forKey: .promotionMetric) ?? d.promotionMetric
+        promotionMargin = try c.decodeIfPresent(Double.self, forKey: .promotionMargin) ?? d.promotionMargin
+        evaluationData = try c.decodeIfPresent(String.self, forKey: .evaluationData) ?? d.evaluationData
     }
 
     /// Every impossible value, each naming its key, what was found and what is expected.
@@ -163,6 +186,12 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if statusPort < 0 || statusPort > 65535 { p.append("status_port: found \(statusPort), expected 0 (off) or a TCP port 1...65535") }
         if !["curve", "plain"].contains(transportSecurity) {
             p.append("transport_security: found '\(transportSecurity)', expected 'curve' (authenticated, encrypted) or 'plain' (explicitly unprotected TCP)")
+        }
+        if PromotionRule.Metric(rawValue: promotionMetric) == nil {
+            p.append("promotion_metric: found '\(promotionMetric)', expected one of \(PromotionRule.Metric.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
+        }
+        if !promotionMargin.isFinite || abs(promotionMargin) > 1e6 {
+            p.append("promotion_margin: found \(promotionMargin), expected a finite number (0: a tie promotes)")
         }
         return p
     }

@@ -15,11 +15,16 @@ public struct TrainingRun {
     public var config: TrainingConfig
     public var progress: ProgressReporter
     public var verbose: Bool
+    /// A model file (`model.safetensors` of the same architecture) whose weights replace the
+    /// seeded initialisation before the first step: a warm start (Adam starts afresh). Only a
+    /// new run uses it; a resumed one continues from its checkpoint, which already holds them.
+    public var initialWeights: String?
 
-    public init(config: TrainingConfig, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false) {
+    public init(config: TrainingConfig, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false, initialWeights: String? = nil) {
         self.config = config
         self.progress = progress
         self.verbose = verbose
+        self.initialWeights = initialWeights
     }
 
     public struct Outcome: Sendable {
@@ -27,6 +32,8 @@ public struct TrainingRun {
         public var bestEpoch: Int
         public var report: ClassificationReport
         public var history: [EpochRecord]
+        /// Images of the training data, the validation hold-out included.
+        public var trainImages: Int
         /// `report/index.html`, or nil if the report could not be written.
         public var reportPath: String?
     }
@@ -72,6 +79,10 @@ public struct TrainingRun {
         let trainer = Trainer(config: config, train: train)
         let arch = trainer.network.architecture
         progress.log("model: \(arch.displayName), \(arch.parameterCount) parameters; \(config.epochs) epochs of \(trainer.stepsPerEpoch) steps, batch \(config.batchSize), \(config.schedule) learning rate \(config.learningRate), \(config.threads) threads")
+        if let initialWeights, !resume {
+            try trainer.network.loadModelFile(AtomicFile.read(initialWeights), source: initialWeights)
+            progress.log("warm start: initial weights from \(initialWeights)")
+        }
 
         let store = CheckpointStore(runFolder: folder, keep: config.keepCheckpoints)
         let metric = BestMetric(rawValue: config.bestMetric) ?? .valAccuracy
@@ -182,7 +193,8 @@ public struct TrainingRun {
         } catch {
             progress.log("warning: no report: \(error) (rebuild it with `cifake report \(folder)`)")
         }
-        return Outcome(runFolder: folder, bestEpoch: loop.bestEpoch, report: report, history: history, reportPath: reportPath)
+        return Outcome(runFolder: folder, bestEpoch: loop.bestEpoch, report: report, history: history,
+                       trainImages: dataset.train.count, reportPath: reportPath)
     }
 
     /// The loop's bookkeeping beside the model, saved in every checkpoint so that a resumed run

@@ -7,6 +7,7 @@ struct Cifake: ParsableCommand {
         abstract: "Train and evaluate the CIFAKE real-vs-generated image detector (Deep Vision CNN).",
         subcommands: [
             TrainCommand.self,
+            RetrainCommand.self,
             EvaluateCommand.self,
             PredictCommand.self,
             ReportCommand.self,

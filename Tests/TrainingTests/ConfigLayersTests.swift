@@ -25,6 +25,8 @@ final class ConfigLayersTests: XCTestCase {
             "checkpoint_every": "250", "keep_checkpoints": "5", "best_metric": "val_loss",
             "transport_security": "plain", "coordinator_public_key": "/k/c.key", "coordinator_secret_key": "/k/c.key_secret",
             "worker_public_key": "/k/w.key", "worker_secret_key": "/k/w.key_secret", "authorized_keys": "/k/authorized",
+            "registry": "/var/lib/cifake/registry", "promotion_metric": "log_loss", "promotion_margin": "0.005",
+            "evaluation_data": "/data/fixed-eval",
         ]
         XCTAssertEqual(Set(values.keys), Set(TrainingConfig.keys), "a value for every key")
         let env = Dictionary(uniqueKeysWithValues: values.map { (ConfigLayers.environmentVariable(for: $0.key), $0.value) })
@@ -55,6 +57,12 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertEqual(config.badFiles, "fail")
         XCTAssertEqual(config.wrongSize, "resize")
         XCTAssertEqual(config.statusPort, 9090)
+        XCTAssertEqual(config.transportSecurity, "plain")
+        XCTAssertEqual(config.workerSecretKey, "/k/w.key_secret")
+        XCTAssertEqual(config.registry, "/var/lib/cifake/registry")
+        XCTAssertEqual(config.promotionMetric, "log_loss")
+        XCTAssertEqual(config.promotionMargin, 0.005)
+        XCTAssertEqual(config.evaluationData, "/data/fixed-eval")
     }
 
     func testFileThenEnvironmentThenFlags() throws {

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Training
+
+/// `cifake retrain`: one scheduled retraining run against a model registry.
+struct RetrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retrain",
+        abstract: "Retrain from the promoted model on the current data; promote the candidate only if it is at least as good.",
+        discussion: """
+            Warm-starts from the registry's promoted model (from scratch the first time), trains on \
+            'data' as it is now (images added since the last run included) into \
+            REGISTRY/candidates/<UTC time>-<n>/, scores the candidate and the promoted model on the \
+            same fixed evaluation set ('evaluation_data', else 'test_data', else the test folder of \
+            'data'), and promotes the candidate when, by 'promotion_metric' (accuracy, f1, auc: higher \
+            is better; log_loss: lower is better), candidate >= promoted + 'promotion_margin' \
+            (candidate <= promoted - margin for log_loss). REGISTRY/promoted names the promoted \
+            candidate and is replaced atomically; REGISTRY/history.jsonl logs every decision. \
+            Settings come from --config, then CIFAKE_<KEY> variables, then flags; 'registry' and \
+            'data' are required.
+
+            One run at a time: a run holds REGISTRY/lock (flock; released by the kernel when the \
+            process ends, however it ends) and a second run exits at once with exit status 4.
+
+            Exit status: 0 the candidate was promoted; 3 the old model was kept (the candidate is \
+            in the registry, not promoted); 1 failed (training, evaluation or the registry; the \
+            promoted model is unchanged); 2 the configuration is invalid; 4 another retraining run \
+            holds the lock (nothing was done). --kept-exit-code 0 makes "kept" a success for a \
+            scheduler that knows only success and failure (a Kubernetes Job).
+            """)
+
+    static let busyExitCode: Int32 = 4
+
+    @Option(name: .long, help: "YAML configuration file (default: $CIFAKE_CONFIG).")
+    var config: String?
+
+    @Option(name: .long, help: "Model registry folder (key 'registry').")
+    var registry: String?
+
+    @Option(name: .long, help: "Training data: folder or packed file (key 'data').")
+    var data: String?
+
+    @Option(name: .customLong("evaluation-data"), help: "The fixed evaluation set (key 'evaluation_data').")
+    var evaluationData: String?
+
+    @Option(name: .long, help: "Epochs of the candidate's training.")
+    var epochs: Int?
+
+    @Option(name: .long, help: "Compute threads.")
+    var threads: Int?
+
+    @Option(name: .customLong("kept-exit-code"), help: "Exit status when the old model is kept.")
+    var keptExitCode: Int32 = 3
+
+    @Flag(name: .long, help: "Print kernel and data details.")
+    var verbose = false
+
+    func validate() throws {
+        guard (0...255).contains(keptExitCode) else { throw ValidationError("--kept-exit-code must be 0...255, found \(keptExitCode)") }
+    }
+
+    func run() throws {
+        let settings: TrainingConfig
+        do {
+            let resolved = try ConfigLayers.resolve(file: config ?? ProcessInfo.processInfo.environment["CIFAKE_CONFIG"], flags: [
+                .flag("--registry", "registry", registry), .flag("--data", "data", data),
+                .flag("--evaluation-data", "evaluation_data", evaluationData), .flag("--epochs", "epochs", epochs),
+                .flag("--threads", "threads", threads),
+            ])
+            settings = resolved.config
+            for w in resolved.warnings { writeStandardError("warning: \(w)\n") }
+        } catch {
+            throw CLIError.message(error.description, code: 2)
+        }
+        let outcome: Retraining.Outcome
+        do {
+            outcome = try Retraining(config: settings, verbose: verbose).run()
+        } catch {
+            switch error {
+            case .invalid(let problem): throw CLIError.message(problem.description, code: 2)
+            case .busy(let text): throw CLIError.message(text, code: Self.busyExitCode)
+            case .failed(let text): throw CLIError.message("retraining failed: \(text)", code: 1)
+            }
+        }
+        let r = outcome.record
+        print("\(r.decision.rawValue) \(r.candidate): \(r.reason)")
+        if !outcome.promoted && keptExitCode != 0 { throw ExitCode(keptExitCode) }
+    }
+}
