@@ -68,9 +68,13 @@ public struct CoordinatorState: Sendable {
     /// Partial steps kept at most; older ones are dropped (a rank's report was lost).
     private let maximumOpenSteps = 64
 
-    public init(configuration: CoordinatorConfiguration, now: Double) {
+    /// - Parameter generationBase: generations count up from here. A restarted coordinator
+    ///   passes a larger base than its previous life used, so no frame or message of an old
+    ///   generation can pass for a new one.
+    public init(configuration: CoordinatorConfiguration, now: Double, generationBase: UInt64 = 0) {
         self.configuration = configuration
         self.phase = .waiting(since: now)
+        self.generation = generationBase
     }
 
     // MARK: Views for the shell
@@ -206,6 +210,10 @@ public struct CoordinatorState: Sendable {
         directives.append(.startTraining(StartTraining(generation: current, startStep: startStep,
                                                        stateSource: needsState.isEmpty ? nil : source,
                                                        needsState: needsState), to: memberPeers))
+        if let total = configuration.totalSteps, startStep >= total {
+            // The members finished while this coordinator was away (or before it restarted).
+            return directives + stop(.finished(step: total - 1))
+        }
         return directives
     }
 

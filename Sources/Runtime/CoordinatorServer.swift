@@ -98,7 +98,10 @@ public final class CoordinatorServer {
         let settings = CoordinatorConfiguration(expected: identity, minWorkers: options.minWorkers, maxWorkers: options.maxWorkers,
                                                 heartbeatTimeout: options.heartbeatTimeout, checksumEvery: 25,
                                                 startupTimeout: options.startupTimeout, totalSteps: totalSteps)
-        state = CoordinatorState(configuration: settings, now: now())
+        // Generations above any a previous life of this coordinator used (seconds since 2020, in
+        // the upper bits): workers accept only newer generations, and ring frames carry them.
+        let generationBase = UInt64(max(0, Date().timeIntervalSince1970 - 1_577_836_800)) << 20
+        state = CoordinatorState(configuration: settings, now: now(), generationBase: generationBase)
         options.status?.update { $0.totalSteps = totalSteps; $0.epochs = config.epochs }
         let info = RunInfo(configuration: Array(yaml.utf8), dataBytes: UInt64(dataBytes.count), dataDigest: dataset.digest,
                            resume: options.resume ? served?.offer : nil)
@@ -133,7 +136,9 @@ public final class CoordinatorServer {
                 case .heartbeat:
                     try carryOut(state.onHeartbeat(peer: id, now: now()))
                 case .ready(let completed):
-                    try carryOut(state.onReady(peer: id, generation: header.generation, completedSteps: completed, now: now()))
+                    if let done = try carryOut(state.onReady(peer: id, generation: header.generation, completedSteps: completed, now: now())) {
+                        return try finish(done, folder: folder, dataset: dataset)
+                    }
                 case .stepReport(let report):
                     if let done = try carryOut(state.onStepReport(peer: id, report: report, now: now())) {
                         return try finish(done, folder: folder, dataset: dataset)

@@ -45,12 +45,13 @@ public final class EvaluatorNode {
         let (_, validation) = TrainingRun.splits(config: config, dataset: dataset)
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         let host = WorkerNode.localAddress(towards: control.endpoint) ?? "127.0.0.1"
-        try control.send(.join(JoinRequest(role: .evaluator, version: identity.version, configDigest: identity.configDigest,
+        let join = JoinRequest(role: .evaluator, version: identity.version, configDigest: identity.configDigest,
                                            architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
                                            dataDigest: identity.dataDigest, host: host, ringEndpoint: "",
                                            computeThreads: options.threads, nodeID: options.nodeID,
                                            incarnation: UInt64(Date().timeIntervalSince1970 * 1e6),
-                                           publicKey: security.keys?.publicKey ?? "")))
+                                           publicKey: security.keys?.publicKey ?? "")
+        try control.send(.join(join))
         _ = try control.awaitMessage(what: "admission") { message -> Bool? in
             switch message {
             case .admitted: return true
@@ -72,7 +73,10 @@ public final class EvaluatorNode {
                 case .stop(let reason):
                     say("done: \(reason)")
                     return
-                case .rejoin(let why): throw RuntimeError.stopped("the coordinator no longer knows this evaluator: \(why)")
+                case .rejoin(let why):
+                    // A restarted coordinator: join again; it offers its newest checkpoint.
+                    say("joining again: \(why)")
+                    try control.send(.join(join))
                 default: break
                 }
             }
@@ -92,10 +96,10 @@ public final class EvaluatorNode {
             checkpoint.parameters.withUnsafeBufferPointer { network.parameters.pointer.update(from: $0.baseAddress!, count: $0.count) }
             var values: [String: Any] = ["epoch_fraction": Double(checkpoint.state.step) / Double(checkpoint.state.stepsPerEpoch)]
             if validation.count > 0 {
-                let v = try ClassificationReport(probabilities: Trainer.predict(validation, with: network), labels: validation.labels)
+                let v = try ClassificationReport(probabilities: WorkerNode.predict(validation, with: network, between: control.heartbeatIfDue), labels: validation.labels)
                 values["val_accuracy"] = v.accuracy; values["val_loss"] = v.logLoss; values["val_f1"] = v.f1; values["val_auc"] = v.rocAUC ?? 0.5
             }
-            let t = try ClassificationReport(probabilities: Trainer.predict(dataset.test, with: network), labels: dataset.test.labels)
+            let t = try ClassificationReport(probabilities: WorkerNode.predict(dataset.test, with: network, between: control.heartbeatIfDue), labels: dataset.test.labels)
             values["test_accuracy"] = t.accuracy; values["test_precision"] = t.precision; values["test_recall"] = t.recall
             values["test_f1"] = t.f1; values["test_auc"] = t.rocAUC ?? 0.5; values["test_loss"] = t.logLoss
             values["seconds"] = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9

@@ -25,6 +25,8 @@ public final class WorkerNode {
         public var advertiseHost: String?
         public var ringTimeoutSeconds = 60.0
         public var controlTimeoutSeconds = 60.0
+        /// How long a worker waits for a silent coordinator to come back (or be restarted).
+        public var coordinatorWaitSeconds = 600.0
         public var nodeID = ProcessInfo.processInfo.hostName + "-\(getpid())"
         /// The rank a scheduler gave this process, asked for in the join (granted when free).
         public var requestedRank: Int?
@@ -52,6 +54,8 @@ public final class WorkerNode {
         case reassigned(Assignment)
         /// The coordinator does not know this worker (it restarted, or declared it dead).
         case rejoin(String)
+        /// The coordinator has been silent too long: training pauses at a step boundary.
+        case coordinatorLost(Double)
         case stopped(StopReason)
     }
 
@@ -78,7 +82,7 @@ public final class WorkerNode {
         defer { link.close() }
         let watched = WatchedRingLink(link)
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
-        let join = JoinRequest(role: .worker, version: identity.version, configDigest: identity.configDigest,
+        var join = JoinRequest(role: .worker, version: identity.version, configDigest: identity.configDigest,
                                architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
                                dataDigest: identity.dataDigest, host: host, ringEndpoint: link.boundEndpoint,
                                computeThreads: options.threads, nodeID: options.nodeID,
@@ -128,26 +132,37 @@ public final class WorkerNode {
                 watched.check = { [unowned self] in try self.handleControl() }
                 defer { watched.check = {} }
                 try trainSteps(replica, from: start.startStep, lead: assignment.rank == 0, validation: validation, config: config, yaml: yaml)
-                break
+                watched.check = {}
+                // 4. Wait to be released. A stop for the last step may already have come with
+                // the last step's answers; then a second one is only waited for briefly.
+                do {
+                    let reason: StopReason = try awaitControl(what: "the coordinator's stop", seconds: finishAfter == nil ? options.coordinatorWaitSeconds : 5) {
+                        if case .stop(let r) = $0 { return r } else { return nil }
+                    }
+                    say("done: \(reason)")
+                } catch RuntimeError.timeout(_) where finishAfter != nil {
+                    say("done: finished after step \(finishAfter!)")
+                }
+                return
             } catch Interruption.reassigned(let a) {
                 say("membership changed: generation \(a.generation) (\(a.worldSize) workers); continuing from step \(replica.globalStep)")
                 next = a
             } catch Interruption.rejoin(let why) {
                 say("joining again: \(why); this replica holds step \(replica.globalStep)")
                 try control.send(.join(join))
+            } catch Interruption.coordinatorLost(let silent) {
+                // No checkpoint can be consolidated and the run cannot finish without it, so wait
+                // for it (or its restart), then join again as a new incarnation: the next
+                // generation starts from this replica's step, and no frame of an abandoned
+                // all-reduce is ever summed.
+                say(String(format: "the coordinator has been silent for %.1f s: pausing at step %d until it is back", silent, replica.globalStep))
+                _ = try control.awaitMessage(what: "the coordinator's return", seconds: options.coordinatorWaitSeconds) { _ in true }
+                join.incarnation = UInt64(Date().timeIntervalSince1970 * 1e6)
+                say("the coordinator answers again; joining as a new incarnation with step \(replica.globalStep)")
+                try control.send(.join(join))
             } catch Interruption.stopped(let reason) {
                 throw RuntimeError.stopped(reason.description)
             }
-        }
-        // 4. Wait to be released. A stop for the last step may already have come with the last
-        // step's answers; then a second one is only waited for briefly.
-        do {
-            let reason: String = try control.awaitMessage(what: "the coordinator's stop", seconds: finishAfter == nil ? nil : 5) {
-                if case .stop(let r) = $0 { return r.description } else { return nil }
-            }
-            say("done: \(reason)")
-        } catch RuntimeError.timeout(_) where finishAfter != nil {
-            say("done: finished after step \(finishAfter!)")
         }
     }
 
@@ -211,7 +226,8 @@ public final class WorkerNode {
     /// last step.
     private func handleControl() throws {
         try control.heartbeatIfDue()
-        control.warnIfSilent()
+        let silent = control.now() - control.lastHeard
+        if silent > control.silenceLimit { throw Interruption.coordinatorLost(silent) }
         while let message = try control.receive(timeoutMilliseconds: 0) {
             switch message {
             case .stop(.finished(let after)): finishAfter = after
