@@ -17,4 +17,12 @@ public protocol RingLink: AnyObject {
     /// Blocks until every payload passed to `send` may be modified or freed again. Returns false
     /// when that has not happened within `timeoutMilliseconds`.
     func waitUntilSendsReleased(timeoutMilliseconds: Int) throws -> Bool
+
+    /// Total seconds the connection to the successor had data in flight, from the kernel's TCP
+    /// statistics; nil where the link cannot tell.
+    func successorBusySeconds() -> Double?
+}
+
+extension RingLink {
+    public func successorBusySeconds() -> Double? { nil }
 }

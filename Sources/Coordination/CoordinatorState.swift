@@ -437,22 +437,25 @@ public struct CoordinatorState: Sendable {
         stallWarnedAt = nil
         var samples = 0
         var lossSum = 0.0, accuracySum = 0.0, slowestTime = 0.0
-        var slowest = 0
-        for (rank, r) in row.enumerated() {
+        for r in row {
             samples += r.samples
             lossSum += r.loss * Double(r.samples)
             accuracySum += r.accuracy * Double(r.samples)
             slowestTime = max(slowestTime, r.computeSeconds + r.allReduceWaitSeconds)
-            if r.computeSeconds > row[slowest].computeSeconds { slowest = rank }
+        }
+        let perRank = row.enumerated().map { StepSummary.RankTiming(rank: $0.offset, computeSeconds: $0.element.computeSeconds,
+                                                                     allReduceWaitSeconds: $0.element.allReduceWaitSeconds,
+                                                                     ringSendBusySeconds: $0.element.ringSendBusySeconds) }
+        var slowest = 0
+        for rank in perRank.indices where StepSummary.holdUpSeconds(of: rank, in: perRank) > StepSummary.holdUpSeconds(of: slowest, in: perRank) {
+            slowest = rank
         }
         let weight = samples > 0 ? Double(samples) : 1
         let summary = StepSummary(
             generation: current, step: step, epoch: row[0].epoch,
             meanLoss: lossSum / weight, meanAccuracy: accuracySum / weight, samples: samples,
             imagesPerSecond: slowestTime > 0 ? Double(samples) / slowestTime : 0,
-            perRank: row.enumerated().map { .init(rank: $0.offset, computeSeconds: $0.element.computeSeconds,
-                                                  allReduceWaitSeconds: $0.element.allReduceWaitSeconds) },
-            slowestRank: slowest)
+            perRank: perRank, slowestRank: slowest)
         var directives: [CoordinatorDirective] = [.progress(summary)]
 
         let sums = row.enumerated().compactMap { (rank, r) in r.weightChecksum.map { StopReason.RankChecksum(rank: rank, checksum: $0) } }

@@ -17,10 +17,13 @@ public struct StepReport: Sendable, Equatable {
     public var allReduceWaitSeconds: Double
     /// Checksum of the flat weight buffer after the update; sent every K steps.
     public var weightChecksum: UInt64?
+    /// Seconds the ring link from this rank to its successor had data in flight since the previous
+    /// report (the kernel's TCP busy time); nil when unknown (first step, no TCP statistics).
+    public var ringSendBusySeconds: Double?
 
     public init(generation: UInt64, step: Int, epoch: Int = 0, loss: Double, accuracy: Double,
                 samples: Int, computeSeconds: Double, allReduceWaitSeconds: Double,
-                weightChecksum: UInt64? = nil) {
+                weightChecksum: UInt64? = nil, ringSendBusySeconds: Double? = nil) {
         self.generation = generation
         self.step = step
         self.epoch = epoch
@@ -30,5 +33,6 @@ public struct StepReport: Sendable, Equatable {
         self.computeSeconds = computeSeconds
         self.allReduceWaitSeconds = allReduceWaitSeconds
         self.weightChecksum = weightChecksum
+        self.ringSendBusySeconds = ringSendBusySeconds
     }
 }

@@ -4,6 +4,9 @@ public struct StepSummary: Sendable, Equatable {
         public var rank: Int
         public var computeSeconds: Double
         public var allReduceWaitSeconds: Double
+        /// Seconds the ring link from this rank to its successor was busy (see
+        /// `StepReport.ringSendBusySeconds`); nil when the rank could not tell.
+        public var ringSendBusySeconds: Double? = nil
     }
 
     public var generation: UInt64
@@ -19,6 +22,23 @@ public struct StepSummary: Sendable, Equatable {
     public var imagesPerSecond: Double
     /// One entry per rank, in rank order.
     public var perRank: [RankTiming]
-    /// The rank with the largest compute time: the one the others wait for.
+    /// The rank the others wait for: the largest `holdUpSeconds`.
     public var slowestRank: Int
+
+    /// How long `rank` holds a synchronous ring step back: its compute, plus half the busy time of
+    /// each of its two ring links (from its predecessor, to its successor).
+    ///
+    /// A ring runs at the pace of its slowest link and every rank ends up waiting about as long
+    /// in the all-reduce, so the waits cannot name a slow link; the senders' busy times can. A link
+    /// is shared by the two ranks at its ends, hence the halves: a rank whose network is slow
+    /// (every link through its host is) collects both halves and stands out, one slow link
+    /// between two ranks splits evenly between them, and with fast links this is the compute
+    /// time, as before.
+    public static func holdUpSeconds(of rank: Int, in perRank: [RankTiming]) -> Double {
+        let n = perRank.count
+        guard n > 1 else { return perRank.first?.computeSeconds ?? 0 }
+        let outgoing = perRank[rank].ringSendBusySeconds ?? 0
+        let incoming = perRank[(rank + n - 1) % n].ringSendBusySeconds ?? 0
+        return perRank[rank].computeSeconds + (outgoing + incoming) / 2
+    }
 }

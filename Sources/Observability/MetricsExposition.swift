@@ -24,7 +24,7 @@ public enum MetricsExposition {
         gauge("cifake_epoch", "Epoch of the last completed step (0-based).", s.epoch.map(Double.init))
         gauge("cifake_loss", "Mean training loss of the last step's global batch.", s.loss)
         gauge("cifake_images_per_second", "Global training throughput of the last step, in images per second.", s.imagesPerSecond)
-        gauge("cifake_slowest_rank", "Rank with the largest compute time in the last step.", s.slowestRank.map(Double.init))
+        gauge("cifake_slowest_rank", "Rank holding the last step back most: compute plus half of each of its ring links' busy time.", s.slowestRank.map(Double.init))
         metric("cifake_rank_compute_seconds", "gauge", "Compute time of each rank in the last step, in seconds.",
                s.perRank.map { ("{rank=\"\($0.rank)\"}", $0.computeSeconds) })
         metric("cifake_rank_all_reduce_wait_seconds", "gauge", "Time each rank waited in the all-reduce of the last step, in seconds.",

@@ -242,10 +242,16 @@ public final class CoordinatorServer {
         if progress.isTerminal || t - lastLine >= 1 || inEpoch == stepsPerEpoch {
             lastLine = t
             let ranks = s.perRank.map { String(format: "r%d %.0f/%.0f ms", $0.rank, $0.computeSeconds * 1e3, $0.allReduceWaitSeconds * 1e3) }
+            // Each rank's link to its successor: how long it carried data this step (TCP busy time).
+            let links = s.perRank.count > 1 && s.perRank.contains { $0.ringSendBusySeconds != nil }
+                ? " | ring send busy " + s.perRank.map { t in
+                    "r\(t.rank)>r\((t.rank + 1) % s.perRank.count) " + (t.ringSendBusySeconds.map { String(format: "%.0f ms", $0 * 1e3) } ?? "?")
+                }.joined(separator: ", ")
+                : ""
             progress.step(epoch: s.epoch + 1, epochs: config.epochs, step: inEpoch, steps: stepsPerEpoch, loss: e.loss / Double(e.samples),
                           accuracy: e.correct / Double(e.samples), imagesPerSecond: s.imagesPerSecond,
                           etaSeconds: Double(stepsPerEpoch - inEpoch) * Double(config.batchSize) / max(s.imagesPerSecond, 1e-9),
-                          suffix: "| compute/wait \(ranks.joined(separator: ", ")) | slowest r\(s.slowestRank)")
+                          suffix: "| compute/wait \(ranks.joined(separator: ", "))\(links) | slowest r\(s.slowestRank)")
         }
     }
 

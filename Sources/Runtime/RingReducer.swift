@@ -31,6 +31,18 @@ public final class RingReducer: GradientReducer {
     }
 
     public var rank: Int { schedule.rank }
+
+    private var lastBusySeconds: Double?
+
+    /// Seconds the link to the successor was busy (data in flight) since the previous call, from
+    /// the kernel's TCP statistics; nil on the first call or when they are unavailable. Called
+    /// once per step, it is how long this rank's outgoing ring link took to carry the step.
+    public func takeSuccessorBusySeconds() -> Double? {
+        let now = link.successorBusySeconds()
+        defer { lastBusySeconds = now }
+        guard let now, let before = lastBusySeconds, now >= before else { return nil }
+        return now - before
+    }
     public var worldSize: Int { schedule.worldSize }
 
     /// Sums `gradients` (exactly `elementCount` floats) over the ring, in place; every rank ends

@@ -31,6 +31,8 @@ final class WatchedRingLink: RingLink {
         }
     }
 
+    func successorBusySeconds() -> Double? { inner.successorBusySeconds() }
+
     func waitUntilSendsReleased(timeoutMilliseconds: Int) throws -> Bool {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
         while true {

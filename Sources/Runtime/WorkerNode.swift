@@ -193,7 +193,8 @@ public final class WorkerNode {
                                     loss: stats.samples > 0 ? stats.loss / Double(stats.samples) : 0,
                                     accuracy: stats.samples > 0 ? Double(stats.correct) / Double(stats.samples) : 0,
                                     samples: stats.samples, computeSeconds: stats.computeSeconds,
-                                    allReduceWaitSeconds: stats.reduceSeconds, weightChecksum: checksum)
+                                    allReduceWaitSeconds: stats.reduceSeconds, weightChecksum: checksum,
+                                    ringSendBusySeconds: (trainer.reducer as? RingReducer)?.takeSuccessorBusySeconds())
             try control.send(.stepReport(report), generation: generation)
             try handleControl()
             step += 1

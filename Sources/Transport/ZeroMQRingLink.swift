@@ -87,6 +87,37 @@ public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
             try outbound.makeCurveClient(curve, serverPublicKey: serverPublicKey)
         }
         try outbound.connect(endpoint)
+        successor = Self.hostAndPort(endpoint)
+    }
+
+    /// The successor's numeric address and port, once connected.
+    private var successor: (host: String, port: UInt16)?
+    private var successorDescriptor: Int32?
+
+    /// How long the TCP connection to the successor has had data in flight (unacknowledged), in
+    /// seconds since it opened, from the kernel's `TCP_INFO` (see `TCPConnectionInfo`); nil before
+    /// the connection is up, or where the kernel does not say. The difference between two calls is
+    /// the time the link was busy carrying this rank's frames: the slowness of this one link,
+    /// which the all-reduce's own waits cannot show.
+    public func successorBusySeconds() -> Double? {
+        guard let successor else { return nil }
+        // libzmq may reconnect (a new descriptor); check the peer on every call.
+        if let fd = successorDescriptor, let peer = TCPConnectionInfo.peerAddress(fd), peer == successor {
+            return TCPConnectionInfo.busySeconds(descriptor: fd)
+        }
+        successorDescriptor = TCPConnectionInfo.descriptor(peerHost: successor.host, port: successor.port)
+        return successorDescriptor.flatMap(TCPConnectionInfo.busySeconds(descriptor:))
+    }
+
+    /// `tcp://HOST:PORT` (HOST a name, an IPv4 address or a bracketed IPv6 one) as a numeric host and port.
+    static func hostAndPort(_ endpoint: String) -> (host: String, port: UInt16)? {
+        var rest = Substring(endpoint)
+        if rest.hasPrefix("tcp://") { rest = rest.dropFirst(6) }
+        guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]) else { return nil }
+        var host = String(rest[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard let numeric = TCPConnectionInfo.numericHost(host) else { return nil }
+        return (numeric, port)
     }
 
     /// Closes both sockets. Unsent frames linger (see `init`).

@@ -140,6 +140,7 @@ public enum WireCodec {
         case .stepReport(let r):
             w.i64(r.step); w.i64(r.epoch); w.f64(r.loss); w.f64(r.accuracy); w.i64(r.samples)
             w.f64(r.computeSeconds); w.f64(r.allReduceWaitSeconds); w.optionalU64(r.weightChecksum)
+            w.optionalU64(r.ringSendBusySeconds?.bitPattern)
         case .leave(let reason):
             try put("leave.reason", reason, &w)
         case .rejoin(let reason):
@@ -281,7 +282,8 @@ public enum WireCodec {
                 loss: try r.f64("stepReport.loss"), accuracy: try r.f64("stepReport.accuracy"),
                 samples: try r.nonNegative("stepReport.samples"), computeSeconds: try r.f64("stepReport.computeSeconds"),
                 allReduceWaitSeconds: try r.f64("stepReport.allReduceWaitSeconds"),
-                weightChecksum: try r.optionalU64("stepReport.weightChecksum")))
+                weightChecksum: try r.optionalU64("stepReport.weightChecksum"),
+                ringSendBusySeconds: try r.optionalU64("stepReport.ringSendBusySeconds").map(Double.init(bitPattern:))))
         case .leave:
             return .leave(reason: try r.string("leave.reason"))
         case .rejoin:

@@ -295,6 +295,39 @@ final class CoordinatorStateTests: XCTestCase {
         XCTAssertEqual(s?.perRank.map(\.allReduceWaitSeconds), [0.05, 0.0])
     }
 
+    /// A slow network makes every rank wait alike in the ring, so waits cannot name it; the
+    /// links' busy times can. Rank 2's host is slow: both links through it (r1>r2, r2>r0) are
+    /// busy ~200 ms, the third 2 ms. Rank 2 is named though rank 1 computes longest and rank 0
+    /// waits longest; neighbours of one slow link share it evenly.
+    func testSlowestRankCountsTheBusyTimeOfItsRingLinks() {
+        var h = Harness(min: 3, max: 3)
+        h.join(0); h.join(1); h.join(2)
+        _ = h.allReady(completed: 0)
+        func step(_ n: Int, compute: [Double], wait: [Double], busy: [Double?]) -> StepSummary? {
+            for r in 0..<3 {
+                var one = report(1, step: n, compute: compute[r], wait: wait[r])
+                one.ringSendBusySeconds = busy[r]
+                h.report(r, one)
+            }
+            return summaries(h.all).last
+        }
+        let slowHost = step(0, compute: [0.008, 0.019, 0.010], wait: [0.212, 0.205, 0.201], busy: [0.002, 0.210, 0.205])
+        XCTAssertEqual(slowHost?.step, 0)
+        XCTAssertEqual(slowHost?.slowestRank, 2)
+        XCTAssertEqual(slowHost?.perRank.map(\.ringSendBusySeconds), [0.002, 0.210, 0.205])
+        XCTAssertEqual(StepSummary.holdUpSeconds(of: 2, in: slowHost!.perRank), 0.010 + (0.205 + 0.210) / 2, accuracy: 1e-12)
+        XCTAssertEqual(StepSummary.holdUpSeconds(of: 0, in: slowHost!.perRank), 0.008 + (0.002 + 0.205) / 2, accuracy: 1e-12)
+
+        // A compute straggler with fast links is still the compute straggler.
+        XCTAssertEqual(step(1, compute: [0.008, 0.045, 0.010], wait: [0.040, 0.002, 0.038], busy: [0.002, 0.003, 0.002])?.slowestRank, 1)
+        // No link statistics (first step, or a kernel without them): compute alone, as before.
+        XCTAssertEqual(step(2, compute: [0.030, 0.010, 0.020], wait: [0, 0, 0], busy: [nil, nil, nil])?.slowestRank, 0)
+        // One slow link r0>r1: its two ends share it; compute breaks the tie.
+        let oneLink = step(3, compute: [0.010, 0.012, 0.010], wait: [0.1, 0.1, 0.1], busy: [0.150, 0.001, 0.001])
+        XCTAssertEqual(oneLink?.slowestRank, 1)
+        XCTAssertNotEqual(oneLink?.slowestRank, 2)
+    }
+
     func testFinishesAfterTotalSteps() {
         var h = Harness(min: 1, max: 1, totalSteps: 3)
         h.join(0)
