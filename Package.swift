@@ -78,9 +78,9 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Evaluation", "Imaging"]),
         // Finding the package, ../shared and the built executable; running real processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "Storage", "Evaluation", "ImageCodecs", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Data", "Model", "Kernels"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "TestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness"]),

@@ -101,6 +101,10 @@ public final class WorkerNode {
                 say("joining again: \(why)")
                 try control.send(.join(join))
                 continue
+            } catch Interruption.stopped(let reason) {
+                guard case .finished = reason else { throw RuntimeError.stopped(reason.description) }
+                say("done: \(reason) (without this worker)")
+                return
             }
             next = nil
             generation = assignment.generation
@@ -161,6 +165,11 @@ public final class WorkerNode {
                 say("the coordinator answers again; joining as a new incarnation with step \(replica.globalStep)")
                 try control.send(.join(join))
             } catch Interruption.stopped(let reason) {
+                if case .finished = reason {
+                    // The run ended while this worker waited for a rank (it had been fenced out).
+                    say("done: \(reason) (without this worker)")
+                    return
+                }
                 throw RuntimeError.stopped(reason.description)
             }
         }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A process whose standard output and error are collected while it runs.
 public final class LoggedProcess: @unchecked Sendable {
@@ -55,6 +58,14 @@ public final class LoggedProcess: @unchecked Sendable {
             usleep(50_000)
         }
         return found()
+    }
+
+    public var pid: pid_t { process.processIdentifier }
+
+    /// SIGKILL, and wait for the end.
+    public func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     public func stop() {
