@@ -24,6 +24,8 @@ public final class CoordinatorServer {
         /// Seconds without a heartbeat before a member is declared dead (workers send one a second).
         public var heartbeatTimeout = 4.0
         public var startupTimeout: Double? = 600
+        /// How long training waits below `minWorkers` (after losses) before the run fails.
+        public var belowMinimumTimeout: Double? = 300
         /// Continue the run in `config.out` from its newest intact checkpoint.
         public var resume = false
         /// Where `/status` and `/metrics` read from (nil: nobody is looking); updated every step.
@@ -97,7 +99,8 @@ public final class CoordinatorServer {
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         let settings = CoordinatorConfiguration(expected: identity, minWorkers: options.minWorkers, maxWorkers: options.maxWorkers,
                                                 heartbeatTimeout: options.heartbeatTimeout, checksumEvery: 25,
-                                                startupTimeout: options.startupTimeout, totalSteps: totalSteps)
+                                                startupTimeout: options.startupTimeout, belowMinimumTimeout: options.belowMinimumTimeout,
+                                                totalSteps: totalSteps)
         // Generations above any a previous life of this coordinator used (seconds since 2020, in
         // the upper bits): workers accept only newer generations, and ring frames carry them.
         let generationBase = UInt64(max(0, Date().timeIntervalSince1970 - 1_577_836_800)) << 20

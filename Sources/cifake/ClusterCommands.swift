@@ -37,8 +37,11 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .customLong("max-workers"), help: "Most workers admitted.")
     var maxWorkers: Int?
 
-    @Option(name: .customLong("heartbeat-timeout"), help: "Seconds without a heartbeat before a worker is declared dead.")
+    @Option(name: .customLong("heartbeat-timeout"), help: "Seconds without a heartbeat before a worker is declared dead (workers send one a second).")
     var heartbeatTimeout = 4.0
+
+    @Option(name: .customLong("wait-timeout"), help: "Seconds to wait, after losing workers, for enough of them again (fewer than --min-workers) before the run fails.")
+    var waitTimeout = 300.0
 
     @Option(name: .long, help: ArgumentHelp("Continue this run folder from its newest intact checkpoint (its config.yaml is used).", valueName: "RUN_DIR"))
     var resume: String?
@@ -77,6 +80,7 @@ struct CoordinatorCommand: ParsableCommand {
             options.minWorkers = minWorkers
             options.maxWorkers = max(maxWorkers ?? minWorkers, minWorkers)
             options.heartbeatTimeout = heartbeatTimeout
+            options.belowMinimumTimeout = waitTimeout
             options.resume = resume != nil
             let progress = ProgressReporter()
             progress.plainInterval = 1
