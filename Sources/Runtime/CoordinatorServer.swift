@@ -46,8 +46,9 @@ public final class CoordinatorServer {
     private var channel: ControlChannel!
     private var state: CoordinatorState!
     private var dataBytes: [UInt8] = []
-    /// Rank 0's checkpoint upload in progress, and complete ones by step (completed steps).
-    private var upload: (offer: CheckpointOffer, bytes: [UInt8])?
+    /// Uploads in progress, one per sender (rank 0's checkpoints, a state source's state), and
+    /// complete ones by step (completed steps).
+    private var inProgress: [PeerID: (offer: CheckpointOffer, bytes: [UInt8])] = [:]
     private var uploads: [Int: [UInt8]] = [:]
     /// The newest consolidated checkpoint: what evaluators and resuming workers fetch.
     private var served: (offer: CheckpointOffer, bytes: [UInt8])?
@@ -153,9 +154,10 @@ public final class CoordinatorServer {
                         return try finish(done, folder: folder, dataset: dataset)
                     }
                 case .checkpointOffer(let offer):
-                    upload = (offer, [])
+                    guard state.rank(of: id) != nil else { continue }  // only members upload
+                    inProgress[id] = (offer, [])
                 case .checkpointChunk(let chunk):
-                    receiveUpload(chunk)
+                    receiveUpload(chunk, from: id)
                 case .checkpointRequest(let range):
                     serveCheckpoint(range, to: peer)
                 default:
@@ -194,7 +196,6 @@ public final class CoordinatorServer {
                 progress.log("refused a join: \(refusal)")
                 try channel.send(.refusal(refusal), to: peer.bytes)
             case .assign(let peer, let assignment):
-                upload = nil  // an upload of the old generation never completes
                 try channel.send(.assignment(assignment), generation: assignment.generation, to: peer.bytes)
             case .startTraining(let start, let peers):
                 progress.log("generation \(start.generation): \(peers.count) worker(s) start at step \(start.startStep)")
@@ -207,7 +208,8 @@ public final class CoordinatorServer {
                 try channel.send(.rejoin(reason: "unknown peer; join again"), to: peer.bytes)
             case .log(let level, let text):
                 progress.log("\(level): \(text)")
-            case .memberDead(let rank, let nodeID, let host, _, let reason):
+            case .memberDead(let rank, let nodeID, let host, let peer, let reason):
+                inProgress[peer] = nil  // its upload never completes
                 progress.log("worker rank \(rank) (\(nodeID) on \(host)) is dead: \(reason)")
             case .progress(let summary):
                 record(summary)
@@ -283,14 +285,14 @@ public final class CoordinatorServer {
         progress.log("resuming from \(path): step \(state.step) (epoch \(state.epoch + 1), step \(state.stepInEpoch + 1)); best so far: \(tracker.summary)")
     }
 
-    private func receiveUpload(_ chunk: ByteChunk) {
-        guard var u = upload, chunk.step == u.offer.step, chunk.offset == UInt64(u.bytes.count) else {
+    private func receiveUpload(_ chunk: ByteChunk, from peer: PeerID) {
+        guard var u = inProgress[peer], chunk.step == u.offer.step, chunk.offset == UInt64(u.bytes.count) else {
             progress.log("control: checkpoint chunk for step \(chunk.step) at offset \(chunk.offset) out of order; ignored")
             return
         }
         u.bytes += chunk.bytes
         if UInt64(u.bytes.count) == u.offer.totalBytes {
-            upload = nil
+            inProgress[peer] = nil
             if WireChecksum.fnv1a64(u.bytes) == u.offer.checksum {
                 if var t = transfer, t.step == u.offer.step, t.offer == nil {
                     t.offer = u.offer
@@ -305,7 +307,7 @@ public final class CoordinatorServer {
                 progress.log("error: rank 0's checkpoint upload for step \(u.offer.step) arrived damaged (checksum differs); not written")
             }
         } else {
-            upload = u
+            inProgress[peer] = u
         }
     }
 

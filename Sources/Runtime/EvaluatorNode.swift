@@ -85,7 +85,13 @@ public final class EvaluatorNode {
                 continue
             }
             var moved: CheckpointOffer?
-            guard let bytes = try control.fetchCheckpoint(offer, newer: { moved = $0 }) else {
+            let fetched: [UInt8]?
+            do { fetched = try control.fetchCheckpoint(offer, newer: { moved = $0 }) } catch RuntimeError.stopped(let reason) {
+                // The run ended while this checkpoint was on its way: nothing left to score.
+                say("done: \(reason)")
+                return
+            }
+            guard let bytes = fetched else {
                 say("checkpoint of step \(offer.step) was superseded while fetching; skipping to step \(moved?.step ?? -1)")
                 newest = nil  // the coordinator re-offers its newest checkpoint
                 if let moved, moved.checksum != 0 { newest = moved }

@@ -9,11 +9,11 @@ import XCTest
 /// checkpoint. Each run must finish, reach the accuracy of an undisturbed run, and leave a
 /// readable checkpoint. Detection times and steps lost are printed.
 final class ChaosTests: XCTestCase {
-    private static func config(dense: Int = 32, checkpointEvery: Int = 10) -> String { """
+    private static func config(dense: Int, checkpointEvery: Int, epochs: Int) -> String { """
         model: cnn2d
         dense: \(dense)
         checkpoint_every: \(checkpointEvery)
-        epochs: 4
+        epochs: \(epochs)
         batch_size: 32
         augment_flip: false
         augment_shift: 0
@@ -30,12 +30,13 @@ final class ChaosTests: XCTestCase {
         var coordinator: LoggedProcess
         var endpoint: String
         var workers: [LoggedProcess]
+        var epochs: Int
     }
 
-    private func start(_ name: String, workers count: Int, minWorkers: Int, dense: Int = 32, checkpointEvery: Int = 10) throws -> Cluster {
+    private func start(_ name: String, workers count: Int, minWorkers: Int, dense: Int = 32, checkpointEvery: Int = 10, epochs: Int = 4) throws -> Cluster {
         let cifake = try Paths.cifake()
         let folder = Paths.temporaryFolder("chaos-\(name)")
-        try Self.config(dense: dense, checkpointEvery: checkpointEvery).write(toFile: "\(folder)/run.yaml", atomically: true, encoding: .utf8)
+        try Self.config(dense: dense, checkpointEvery: checkpointEvery, epochs: epochs).write(toFile: "\(folder)/run.yaml", atomically: true, encoding: .utf8)
         let coordinator = try LoggedProcess(cifake, ["coordinator", "--config", "\(folder)/run.yaml", "--listen", "127.0.0.1:0",
                                                      "--min-workers", "\(minWorkers)", "--max-workers", "\(count)", "--out", "\(folder)/run"],
                                             home: folder)
@@ -46,7 +47,7 @@ final class ChaosTests: XCTestCase {
             workers.append(try LoggedProcess(cifake, ["worker", "--coordinator", endpoint, "--config", "\(folder)/run.yaml",
                                                       "--cache", "\(folder)/cache"], home: folder))
         }
-        return Cluster(folder: folder, coordinator: coordinator, endpoint: endpoint, workers: workers)
+        return Cluster(folder: folder, coordinator: coordinator, endpoint: endpoint, workers: workers, epochs: epochs)
     }
 
     /// The pid of the worker holding `rank` in the newest generation the coordinator formed.
@@ -70,9 +71,8 @@ final class ChaosTests: XCTestCase {
         XCTAssertGreaterThan(try accuracy("\(cluster.folder)/run"), 0.98, "accuracy of an undisturbed run", file: file, line: line)
         let store = CheckpointStore(runFolder: "\(cluster.folder)/run", keep: 3)
         let latest = try XCTUnwrap(store.pointer("latest"), file: file, line: line)
-        XCTAssertEqual(latest, 4 * 57, "the last step's checkpoint", file: file, line: line)
+        XCTAssertEqual(latest, cluster.epochs * 57, "the last step's checkpoint", file: file, line: line)
         XCTAssertNoThrow(try Checkpoint.decode(AtomicFile.read(store.path(step: latest)), source: "latest"), file: file, line: line)
-        for w in cluster.workers where w.isRunning { w.stop() }
     }
 
     private func seconds(since start: Date) -> String { String(format: "%.2f s", Date().timeIntervalSince(start)) }
@@ -95,9 +95,10 @@ final class ChaosTests: XCTestCase {
     }
 
     func testAFrozenWorkerIsFencedOutAndRejoinsAfterThawing() throws {
-        let cluster = try start("freeze", workers: 3, minWorkers: 2)
+        // Longer, so that the thawed worker is back well before the end.
+        let cluster = try start("freeze", workers: 3, minWorkers: 2, epochs: 8)
         defer { cluster.coordinator.stop(); cluster.workers.forEach { $0.stop() } }
-        XCTAssertNotNil(cluster.coordinator.waitForLog("epoch 2/4", seconds: 240), cluster.coordinator.log)
+        XCTAssertNotNil(cluster.coordinator.waitForLog("epoch 2/8", seconds: 240), cluster.coordinator.log)
         let victim = try XCTUnwrap(pid(ofRank: 2, in: cluster.coordinator.log), cluster.coordinator.log)
         let frozen = Date()
         kill(victim, SIGSTOP)
@@ -109,7 +110,7 @@ final class ChaosTests: XCTestCase {
         let worker = cluster.workers.first { $0.pid == victim }!
         XCTAssertNotNil(worker.waitForLog("loaded rank", seconds: 60), "the thawed worker rejoined with a peer's state:\n\(worker.log)")
         try assertFinishedWell(cluster)
-        XCTAssertTrue(worker.waitForExit(seconds: 30))
+        XCTAssertTrue(worker.waitForExit(seconds: 30), "the thawed worker ends:\n\(worker.log)")
         XCTAssertEqual(worker.status, 0, worker.log)
     }
 
