@@ -196,12 +196,13 @@ public enum CurveKeyFile {
         return (publicPath, secretPath)
     }
 
-    /// The one key in a key file. A secret key file readable by group or others is refused.
+    /// The one key in a key file. A secret key file readable by others (beyond its owner and
+    /// group: Kubernetes mounts Secrets group-readable for the pod's fsGroup) is refused.
     public static func readKey(_ path: String, secret: Bool) throws -> String {
         if secret {
             var info = stat()
             guard stat(path, &info) == 0 else { throw Problem(description: "\(path): cannot read (\(String(cString: strerror(errno))))") }
-            if info.st_mode & 0o077 != 0 {
+            if info.st_mode & 0o007 != 0 {
                 throw Problem(description: "\(path): a secret key readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run 'chmod 600 \(path)'")
             }
         }
