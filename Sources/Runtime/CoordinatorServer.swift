@@ -129,10 +129,7 @@ public final class CoordinatorServer {
                 case .runInfoRequest:
                     try channel.send(.runInfo(info), to: peer)
                 case .dataRequest(let range):
-                    let begin = Int(min(range.offset, UInt64(dataBytes.count)))
-                    let end = min(begin + range.length, dataBytes.count)
-                    try channel.send(.dataChunk(ByteChunk(step: 0, offset: UInt64(begin), total: UInt64(dataBytes.count),
-                                                          bytes: Array(dataBytes[begin..<end]))), to: peer)
+                    try channel.send(.dataChunk(Self.chunk(of: dataBytes, step: 0, offset: range.offset, length: range.length)), to: peer)
                 case .join(var request):
                     request.publicKey = channel.lastSenderKey ?? "" // the authenticated key, not the claimed one
                     progress.log("join from \(request.nodeID) at \(request.host) (\(request.computeThreads) threads)")
@@ -302,7 +299,8 @@ public final class CoordinatorServer {
                     return
                 }
                 uploads[u.offer.step] = u.bytes
-                for old in uploads.keys where old < u.offer.step - 1_000_000 || uploads.count > 2 && old < u.offer.step { uploads[old] = nil }
+                // Each waits for its step's agreement; only the newest two can still get it.
+                while uploads.count > 2, let oldest = uploads.keys.min() { uploads[oldest] = nil }
             } else {
                 progress.log("error: rank 0's checkpoint upload for step \(u.offer.step) arrived damaged (checksum differs); not written")
             }
@@ -314,7 +312,7 @@ public final class CoordinatorServer {
     /// Every rank agreed on the weights after `completedSteps`: if rank 0 uploaded that state,
     /// verify it holds the agreed weights and write it as the run's checkpoint.
     private func consolidate(completedSteps: Int, agreedChecksum: UInt64) throws {
-        guard let bytes = uploads.removeValue(forKey: completedSteps), let folder = runFolder else { return }
+        guard let bytes = uploads.removeValue(forKey: completedSteps) else { return }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.decode(bytes, source: "rank 0's checkpoint for step \(completedSteps)") } catch {
             progress.log("error: \(error); not written")
@@ -327,7 +325,6 @@ public final class CoordinatorServer {
         let path = try store.save(bytes, step: completedSteps, isBest: tracker.bestStep == completedSteps)
         served = (CheckpointOffer(step: completedSteps, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes)), bytes)
         if completedSteps % stepsPerEpoch == 0 || completedSteps == config.epochs * stepsPerEpoch { progress.log("checkpoint: \(path) (all ranks agree)") }
-        _ = folder
         try carryOut(state.onCheckpointWritten(step: completedSteps, now: now()).filter { if case .log = $0 { false } else { true } })
         for p in state.evaluatorPeers { try channel.send(.checkpointOffer(served!.offer), to: p.bytes) }
     }
@@ -335,18 +332,22 @@ public final class CoordinatorServer {
     /// Evaluators and resuming workers fetch the served checkpoint in ranges. A request for an
     /// older step gets the newest checkpoint's bytes under its own step: the fetcher starts over.
     private func serveCheckpoint(_ range: ByteRangeRequest, to peer: [UInt8]) {
+        let chunk: ByteChunk
         if let t = transfer, let offer = t.offer, offer.step == range.step {
-            let begin = Int(min(range.offset, UInt64(t.bytes.count))), end = min(begin + range.length, t.bytes.count)
-            try? channel.send(.checkpointChunk(ByteChunk(step: offer.step, offset: UInt64(begin), total: UInt64(t.bytes.count),
-                                                         bytes: Array(t.bytes[begin..<end]))), to: peer)
+            chunk = Self.chunk(of: t.bytes, step: offer.step, offset: range.offset, length: range.length)
+        } else if let served {
+            chunk = Self.chunk(of: served.bytes, step: served.offer.step, offset: range.step == served.offer.step ? range.offset : 0,
+                               length: range.length)
+        } else {
             return
         }
-        guard let served else { return }
-        let bytes = served.bytes
-        let begin = range.step == served.offer.step ? Int(min(range.offset, UInt64(bytes.count))) : 0
-        let end = min(begin + range.length, bytes.count)
-        try? channel.send(.checkpointChunk(ByteChunk(step: served.offer.step, offset: UInt64(begin), total: UInt64(bytes.count),
-                                                     bytes: Array(bytes[begin..<end]))), to: peer)
+        try? channel.send(.checkpointChunk(chunk), to: peer)
+    }
+
+    /// `length` bytes of `bytes` from `offset` (clamped to the end).
+    private static func chunk(of bytes: [UInt8], step: Int, offset: UInt64, length: Int) -> ByteChunk {
+        let begin = Int(min(offset, UInt64(bytes.count))), end = min(begin + length, bytes.count)
+        return ByteChunk(step: step, offset: UInt64(begin), total: UInt64(bytes.count), bytes: Array(bytes[begin..<end]))
     }
 
     /// An evaluation of a checkpoint (rank 0's validation at an epoch end, or an evaluator's):

@@ -102,10 +102,10 @@ public final class EvaluatorNode {
             checkpoint.parameters.withUnsafeBufferPointer { network.parameters.pointer.update(from: $0.baseAddress!, count: $0.count) }
             var values: [String: Any] = ["epoch_fraction": Double(checkpoint.state.step) / Double(checkpoint.state.stepsPerEpoch)]
             if validation.count > 0 {
-                let v = try ClassificationReport(probabilities: WorkerNode.predict(validation, with: network, between: control.heartbeatIfDue), labels: validation.labels)
+                let v = try ClassificationReport(probabilities: Trainer.predict(validation, with: network, afterEachBatch: control.heartbeatIfDue), labels: validation.labels)
                 values["val_accuracy"] = v.accuracy; values["val_loss"] = v.logLoss; values["val_f1"] = v.f1; values["val_auc"] = v.rocAUC ?? 0.5
             }
-            let t = try ClassificationReport(probabilities: WorkerNode.predict(dataset.test, with: network, between: control.heartbeatIfDue), labels: dataset.test.labels)
+            let t = try ClassificationReport(probabilities: Trainer.predict(dataset.test, with: network, afterEachBatch: control.heartbeatIfDue), labels: dataset.test.labels)
             values["test_accuracy"] = t.accuracy; values["test_precision"] = t.precision; values["test_recall"] = t.recall
             values["test_f1"] = t.f1; values["test_auc"] = t.rocAUC ?? 0.5; values["test_loss"] = t.logLoss
             values["seconds"] = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9

@@ -22,22 +22,21 @@ final class WatchedRingLink: RingLink {
     }
 
     func receive(timeoutMilliseconds: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
-        while true {
-            let left = Int((Int64(deadline) - Int64(DispatchTime.now().uptimeNanoseconds)) / 1_000_000)
-            if try inner.receive(timeoutMilliseconds: max(0, min(sliceMilliseconds, left)), body) { return true }
-            if left <= 0 { return false }
-            try check()
-        }
+        try sliced(timeoutMilliseconds) { try inner.receive(timeoutMilliseconds: $0, body) }
     }
 
     func successorBusySeconds() -> Double? { inner.successorBusySeconds() }
 
     func waitUntilSendsReleased(timeoutMilliseconds: Int) throws -> Bool {
+        try sliced(timeoutMilliseconds) { try inner.waitUntilSendsReleased(timeoutMilliseconds: $0) }
+    }
+
+    /// Tries `attempt` with slices of the deadline, running `check` between them.
+    private func sliced(_ timeoutMilliseconds: Int, _ attempt: (Int) throws -> Bool) throws -> Bool {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
         while true {
             let left = Int((Int64(deadline) - Int64(DispatchTime.now().uptimeNanoseconds)) / 1_000_000)
-            if try inner.waitUntilSendsReleased(timeoutMilliseconds: max(0, min(sliceMilliseconds, left))) { return true }
+            if try attempt(max(0, min(sliceMilliseconds, left))) { return true }
             if left <= 0 { return false }
             try check()
         }

@@ -189,7 +189,7 @@ public final class WorkerNode {
             let epochEnd = completed % trainer.stepsPerEpoch == 0
             let checkpointDue = epochEnd || last || (config.checkpointEvery > 0 && completed % config.checkpointEvery == 0)
             if isLead && epochEnd && validation.count > 0 {
-                let report = try ClassificationReport(probabilities: Self.predict(validation, with: trainer.network, between: control.heartbeatIfDue),
+                let report = try ClassificationReport(probabilities: Trainer.predict(validation, with: trainer.network, afterEachBatch: control.heartbeatIfDue),
                                                       labels: validation.labels)
                 let json = #"{"epoch":\#(epoch + 1),"val_loss":\#(report.logLoss),"val_accuracy":\#(report.accuracy),"val_f1":\#(report.f1),"val_auc":\#(report.rocAUC ?? 0.5)}"#
                 try control.send(.evaluationResult(EvaluationResult(step: completed, json: Array(json.utf8))), generation: generation)
@@ -273,20 +273,6 @@ public final class WorkerNode {
             default: return nil
             }
         }
-    }
-
-    /// P(FAKE) for `set` in slices, calling `between` after each (heartbeats during long scoring).
-    static func predict(_ set: ImageSet, with network: Network, between: () throws -> Void) throws -> [Float] {
-        var out: [Float] = []
-        out.reserveCapacity(set.count)
-        var start = 0
-        while start < set.count {
-            let end = min(set.count, start + 2_048)
-            out += Trainer.predict(set.subset(Array(start..<end)), with: network)
-            try between()
-            start = end
-        }
-        return out
     }
 
     /// The local IP address this host uses to reach `endpoint` (tcp://host:port), found by

@@ -142,6 +142,12 @@ public final class Trainer {
     }
 
     public static func predict(_ set: ImageSet, with network: Network, images: FloatBuffer? = nil) -> [Float] {
+        predict(set, with: network, images: images, afterEachBatch: {})
+    }
+
+    /// `afterEachBatch` runs between batches (a cluster process heartbeats there during long scoring).
+    public static func predict(_ set: ImageSet, with network: Network, images: FloatBuffer? = nil,
+                               afterEachBatch: () throws -> Void) rethrows -> [Float] {
         let batch = network.maxBatch
         let buffer = images ?? FloatBuffer(count: batch * ImageSet.bytesPerImage)
         let labels = FloatBuffer(count: batch)
@@ -154,6 +160,7 @@ public final class Trainer {
             let logits = network.forward(input: buffer.pointer, batch: n, dropout: nil)
             for i in 0..<n { probabilities[start + i] = BinaryCrossEntropy.sigmoid(logits[i]) }
             start += n
+            try afterEachBatch()
         }
         return probabilities
     }
