@@ -45,8 +45,10 @@ let package = Package(
             "Model", "Data", "Evaluation", "Storage", "Coordination", "Checkpoints", "Reporting", "Explanation", "ImageCodecs",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Non-temporal copies (SSE2 streaming stores), in C: Swift has no way to emit them.
+        .target(name: "CStreamingStores"),
         // Ring all-reduce schedule (pure) and its execution over an abstract link.
-        .target(name: "Collective"),
+        .target(name: "Collective", dependencies: ["CStreamingStores"]),
         // Pure state machines: rendezvous, membership, generations, heartbeats, checksum agreement.
         .target(name: "Coordination"),
         // Control-message frames and their codec (magic, version, kind, generation, length).

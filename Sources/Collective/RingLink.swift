@@ -9,10 +9,16 @@ public protocol RingLink: AnyObject {
     func send(header: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) throws
 
     /// Waits up to `timeoutMilliseconds` for the next frame from the predecessor and hands its two
-    /// parts to `body` (valid only during the call). Returns false, without calling `body`, when
+    /// parts to `body` (valid only during the call). The payload belongs to the received frame:
+    /// `body` may change it, for `forwardReceived`. Returns false, without calling `body`, when
     /// the deadline passes first.
     func receive(timeoutMilliseconds: Int,
-                 _ body: (_ header: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) throws -> Void) throws -> Bool
+                 _ body: (_ header: UnsafeRawBufferPointer, _ payload: UnsafeMutableRawBufferPointer) throws -> Void) throws -> Bool
+
+    /// Sends the payload of the frame `receive` handed over last (as `body` left it) on to the
+    /// successor, after a new `header`, without copying it. At most once per received frame, and
+    /// before the next `receive`.
+    func forwardReceived(header: UnsafeRawBufferPointer) throws
 
     /// Blocks until every payload passed to `send` may be modified or freed again. Returns false
     /// when that has not happened within `timeoutMilliseconds`.

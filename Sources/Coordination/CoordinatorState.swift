@@ -81,9 +81,11 @@ public struct CoordinatorState: Sendable {
 
     /// Current members in rank order.
     public var ring: [RingMember] {
-        members.enumerated().map { RingMember(rank: $0.offset, nodeID: $0.element.request.nodeID,
-                                               host: $0.element.request.host, endpoint: $0.element.request.ringEndpoint,
-                                               publicKey: $0.element.request.publicKey) }
+        members.enumerated().map {
+            let request = $0.element.request
+            return RingMember(rank: $0.offset, nodeID: request.nodeID, host: request.host, endpoint: request.ringEndpoint,
+                              publicKey: request.publicKey, localEndpoint: request.localRingEndpoint, locality: request.locality)
+        }
     }
     /// Current members' peers in rank order.
     public var memberPeers: [PeerID] { members.map(\.peer) }

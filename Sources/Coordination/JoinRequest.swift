@@ -28,6 +28,12 @@ public struct JoinRequest: Sendable, Equatable {
     /// ZeroMQ endpoint where this worker's ring receive socket is bound, e.g. `tcp://10.0.0.2:5601`.
     /// Empty for an evaluator.
     public var ringEndpoint: String
+    /// A second endpoint of the same ring socket for ring neighbours on this host: a Unix socket
+    /// in the abstract namespace (`ipc://@NAME`), which skips the TCP stack. Empty when there is none.
+    public var localRingEndpoint: String
+    /// Where `localRingEndpoint` can be reached from: the kernel boot and network namespace
+    /// (`RingMember.endpoint(from:)` compares them). Empty when unknown.
+    public var locality: String
     /// Threads this process computes with (informational).
     public var computeThreads: Int
     /// Stable name of the process across restarts (e.g. host plus slot).
@@ -44,6 +50,7 @@ public struct JoinRequest: Sendable, Equatable {
 
     public init(role: Role, version: String, configDigest: String, architectureDigest: String,
                 parameterCount: Int, dataDigest: String, host: String, ringEndpoint: String,
+                localRingEndpoint: String = "", locality: String = "",
                 computeThreads: Int, nodeID: String, incarnation: UInt64, requestedRank: Int? = nil, publicKey: String = "") {
         self.role = role
         self.version = version
@@ -53,6 +60,8 @@ public struct JoinRequest: Sendable, Equatable {
         self.dataDigest = dataDigest
         self.host = host
         self.ringEndpoint = ringEndpoint
+        self.localRingEndpoint = localRingEndpoint
+        self.locality = locality
         self.computeThreads = computeThreads
         self.nodeID = nodeID
         self.incarnation = incarnation

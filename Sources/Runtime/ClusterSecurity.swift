@@ -162,9 +162,14 @@ public struct ClusterSecurity: Sendable {
     /// Connects to the successor, trusting only its key. Call after the coordinator's `start`:
     /// every member has then trusted its predecessor (a connection its ZAP handler refused would
     /// not be retried in time, and frames queued on it would be lost).
-    func connectRing(_ link: ZeroMQRingLink, assignment: Assignment) throws {
+    /// Through the successor's Unix socket when it shares this worker's `locality`, else TCP;
+    /// returns the endpoint used.
+    @discardableResult
+    func connectRing(_ link: ZeroMQRingLink, assignment: Assignment, locality: String) throws -> String {
         let successor = assignment.successor
-        try link.replaceSuccessor(successor.endpoint, serverPublicKey: isCurve ? successor.publicKey : nil)
+        let endpoint = successor.endpoint(from: locality)
+        try link.replaceSuccessor(endpoint, serverPublicKey: isCurve ? successor.publicKey : nil)
+        return endpoint
     }
 }
 

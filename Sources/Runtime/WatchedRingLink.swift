@@ -21,8 +21,12 @@ final class WatchedRingLink: RingLink {
         try inner.send(header: header, payload: payload)
     }
 
-    func receive(timeoutMilliseconds: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+    func receive(timeoutMilliseconds: Int, _ body: (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) throws -> Void) throws -> Bool {
         try sliced(timeoutMilliseconds) { try inner.receive(timeoutMilliseconds: $0, body) }
+    }
+
+    func forwardReceived(header: UnsafeRawBufferPointer) throws {
+        try inner.forwardReceived(header: header)
     }
 
     func successorBusySeconds() -> Double? { inner.successorBusySeconds() }

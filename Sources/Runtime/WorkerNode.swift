@@ -30,6 +30,9 @@ public final class WorkerNode {
         public var nodeID = ProcessInfo.processInfo.hostName + "-\(getpid())"
         /// The rank a scheduler gave this process, asked for in the join (granted when free).
         public var requestedRank: Int?
+        /// Ring neighbours on the same host (same kernel and network namespace) talk through a
+        /// Unix socket instead of TCP; false: always TCP.
+        public var sameHostUnixSockets = true
 
         public init(coordinator: String) { self.coordinator = coordinator }
     }
@@ -80,11 +83,14 @@ public final class WorkerNode {
         defer { ringGuard?.stop() }
         let link = try ZeroMQRingLink(context: context, bind: "tcp://\(host):*", curve: security.keys, zap: ringGuard)
         defer { link.close() }
+        let locality = options.sameHostUnixSockets ? HostLocality.current() : ""
+        let localEndpoint = locality.isEmpty ? "" : try link.bindLocal(HostLocality.abstractEndpoint("ring"))
         let watched = WatchedRingLink(link)
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         var join = JoinRequest(role: .worker, version: identity.version, configDigest: identity.configDigest,
                                architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
                                dataDigest: identity.dataDigest, host: host, ringEndpoint: link.boundEndpoint,
+                               localRingEndpoint: localEndpoint, locality: locality,
                                computeThreads: options.threads, nodeID: options.nodeID,
                                incarnation: UInt64(Date().timeIntervalSince1970 * 1e6), requestedRank: options.requestedRank,
                                publicKey: security.keys?.publicKey ?? "")
@@ -132,7 +138,8 @@ public final class WorkerNode {
                     if case .start(let s) = $0, s.generation == assignment.generation { return s } else { return nil }
                 }
                 try transferState(start, rank: assignment.rank, trainer: replica, configuration: yaml)
-                try security.connectRing(link, assignment: assignment)
+                let successorEndpoint = try security.connectRing(link, assignment: assignment, locality: locality)
+                say("ring: sending to rank \(assignment.successor.rank) over \(successorEndpoint.hasPrefix("ipc://") ? "a Unix socket (same host)" : "TCP") at \(successorEndpoint)")
                 watched.check = { [unowned self] in try self.handleControl() }
                 defer { watched.check = {} }
                 try trainSteps(replica, from: start.startStep, lead: assignment.rank == 0, validation: validation, config: config, yaml: yaml)

@@ -280,6 +280,18 @@ public final class ZMQMessage {
         UnsafeRawBufferPointer(start: zmq_msg_data(pointer), count: zmq_msg_size(pointer))
     }
 
+    /// The bytes of a received message, to change in place (a received message owns its bytes:
+    /// nothing else reads them).
+    public var mutableBytes: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: zmq_msg_data(pointer), count: zmq_msg_size(pointer))
+    }
+
+    /// Releases the content; the message is then empty.
+    public func clear() {
+        zmq_msg_close(pointer)
+        zmq_msg_init(pointer)
+    }
+
     /// True when more parts of the same multipart message follow.
     public var hasMore: Bool { zmq_msg_more(pointer) != 0 }
 
@@ -464,6 +476,19 @@ public final class ZMQSocket: @unchecked Sendable {
             zmq_msg_close(message) // runs zeroCopyRelease
             zmq_msg_init(message)
             throw ZMQError(operation: "zero-copy send \(bytes.count) bytes", errno: code)
+        }
+    }
+
+    /// Sends `message` itself, without copying its bytes: libzmq takes its content (and frees it
+    /// once written), leaving `message` empty. On failure the content is released too.
+    public func send(_ message: ZMQMessage, more: Bool = false) throws(ZMQError) {
+        let handle = try open("send message")
+        let count = zmq_msg_size(message.pointer)
+        while zmq_msg_send(message.pointer, handle, more ? ZMQ_SNDMORE : 0) < 0 {
+            let code = zmq_errno()
+            if code == EINTR { continue }
+            message.clear()
+            throw ZMQError(operation: "send a message of \(count) bytes", errno: code)
         }
     }
 

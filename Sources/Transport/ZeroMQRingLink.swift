@@ -56,6 +56,13 @@ public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
         boundEndpoint = try inbound.lastEndpoint()
     }
 
+    /// Binds the inbound socket to a second endpoint, for a predecessor on this host: a Unix
+    /// socket in the abstract namespace (see `HostLocality`). Returns it as bound.
+    public func bindLocal(_ endpoint: String) throws(ZMQError) -> String {
+        try inbound.bind(endpoint)
+        return try inbound.lastEndpoint()
+    }
+
     private static func makeOutbound(context: ZMQContext, lingerMilliseconds: Int, kernelBufferBytes: Int?) throws(ZMQError) -> ZMQSocket {
         let socket = try ZMQSocket(context: context, type: .push)
         try socket.set(.sendHighWaterMark, 0)
@@ -132,7 +139,7 @@ public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
     }
 
     public func receive(timeoutMilliseconds: Int,
-                        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+                        _ body: (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) throws -> Void) throws -> Bool {
         guard try inbound.receive(into: headerPart, timeoutMilliseconds: timeoutMilliseconds) else { return false }
         if headerPart.hasMore {
             // Multipart messages arrive whole: the payload is already queued.
@@ -142,11 +149,19 @@ public final class ZeroMQRingLink: RingLink, @unchecked Sendable {
                 let extra = ZMQMessage()
                 repeat { _ = try inbound.receive(into: extra) } while extra.hasMore
             }
-            try body(headerPart.bytes, payloadPart.bytes)
+            try body(headerPart.bytes, payloadPart.mutableBytes)
         } else {
-            try body(headerPart.bytes, UnsafeRawBufferPointer(start: nil, count: 0))
+            payloadPart.clear()
+            try body(headerPart.bytes, UnsafeMutableRawBufferPointer(start: nil, count: 0))
         }
         return true
+    }
+
+    /// Moves the received payload message into the outbound socket: libzmq sends the very bytes it
+    /// received (and frees them when sent), so the payload is never copied in user space.
+    public func forwardReceived(header: UnsafeRawBufferPointer) throws {
+        try outbound.send(header, more: true)
+        try outbound.send(payloadPart)
     }
 
     public func waitUntilSendsReleased(timeoutMilliseconds: Int) throws -> Bool {

@@ -93,6 +93,8 @@ public enum WireCodec {
             try put("join.dataDigest", j.dataDigest, &w)
             try put("join.host", j.host, &w)
             try put("join.ringEndpoint", j.ringEndpoint, &w)
+            try put("join.localRingEndpoint", j.localRingEndpoint, &w)
+            try put("join.locality", j.locality, &w)
             try check("join.computeThreads", j.computeThreads, Int(UInt32.max))
             w.count(j.computeThreads)
             try put("join.nodeID", j.nodeID, &w)
@@ -122,6 +124,8 @@ public enum WireCodec {
                 try put("assignment.ring.host", m.host, &w)
                 try put("assignment.ring.endpoint", m.endpoint, &w)
                 try put("assignment.ring.publicKey", m.publicKey, &w)
+                try put("assignment.ring.localEndpoint", m.localEndpoint, &w)
+                try put("assignment.ring.locality", m.locality, &w)
             }
         case .ready(let completedSteps):
             w.i64(completedSteps)
@@ -230,6 +234,8 @@ public enum WireCodec {
                 dataDigest: try r.string("join.dataDigest"),
                 host: try r.string("join.host"),
                 ringEndpoint: try r.string("join.ringEndpoint"),
+                localRingEndpoint: try r.string("join.localRingEndpoint"),
+                locality: try r.string("join.locality"),
                 computeThreads: Int(try r.u32("join.computeThreads")),
                 nodeID: try r.string("join.nodeID"),
                 incarnation: try r.u64("join.incarnation"),
@@ -262,7 +268,9 @@ public enum WireCodec {
                 }
                 ring.append(RingMember(rank: memberRank, nodeID: try r.string("assignment.ring.nodeID"),
                                        host: try r.string("assignment.ring.host"), endpoint: try r.string("assignment.ring.endpoint"),
-                                       publicKey: try r.string("assignment.ring.publicKey")))
+                                       publicKey: try r.string("assignment.ring.publicKey"),
+                                       localEndpoint: try r.string("assignment.ring.localEndpoint"),
+                                       locality: try r.string("assignment.ring.locality")))
             }
             return .assignment(Assignment(rank: rank, worldSize: worldSize, generation: generation, ring: ring))
         case .ready:

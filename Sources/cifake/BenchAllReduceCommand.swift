@@ -23,8 +23,11 @@ struct AllReduceBenchOptions: ParsableArguments {
     @Option(name: .customLong("io-threads"), help: "ZeroMQ I/O threads per rank process.")
     var ioThreads: Int = 1
 
-    @Option(help: "Ring transport: tcp (127.0.0.1, ports chosen at run time) or ipc (Unix domain sockets).")
-    var transport: String = "tcp"
+    @Option(help: """
+        Ring transport: ipc (Unix sockets in the abstract namespace: what cluster workers on one host use) \
+        or tcp (127.0.0.1, ports chosen at run time: what workers on different hosts use).
+        """)
+    var transport: String = "ipc"
 
     @Option(name: .customLong("socket-buffer-kib"), help: "Kernel socket buffer size in KiB (0 = OS default).")
     var socketBufferKiB: Int = 0
@@ -83,7 +86,7 @@ struct BenchAllReduceCommand: ParsableCommand {
                                      timeoutMilliseconds: options.timeoutMilliseconds)
         try ranks.formRing()
 
-        print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.ioThreads) ZeroMQ I/O thread(s) per rank, \(options.transport)\(options.curve ? " with CURVE" : " plain"), \(options.warmup) warm-up + \(options.iters) timed per size, results checked by every rank")
+        print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.ioThreads) ZeroMQ I/O thread(s) per rank, \(options.transport == "ipc" ? "ipc (Unix sockets)" : "tcp (127.0.0.1)")\(options.curve ? " with CURVE" : " plain"), \(options.warmup) warm-up + \(options.iters) timed per size, results checked by every rank")
         print("   size MiB   median ms     min ms   algbw GB/s   busbw GB/s   busbw@min GB/s   CPU ms/rank")
         for (sizeIndex, mib) in options.mib.enumerated() {
             for _ in 0..<(options.warmup + options.iters) { try ranks.barrier() }

@@ -137,6 +137,10 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .long, help: "Address the other workers reach this one on (default: the local address facing the coordinator).")
     var advertise: String?
 
+    @Flag(name: .customLong("tcp-only"),
+          help: "Reach ring neighbours on this host over TCP too (default: a Unix socket when they share this kernel and network namespace).")
+    var tcpOnly = false
+
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let scheduler: SchedulerEnvironment
@@ -160,6 +164,7 @@ struct WorkerCommand: ParsableCommand {
         }
         if let cache = cache ?? environment["CIFAKE_CACHE"] { options.cacheFolder = cache }
         options.advertiseHost = advertise
+        options.sameHostUnixSockets = !tcpOnly
         options.requestedRank = rank ?? scheduler.rank
         if let rank = options.requestedRank {
             guard rank >= 0 else { throw ValidationError("--rank must be at least 0, found \(rank)") }

@@ -37,6 +37,12 @@ final class ClusterTests: XCTestCase {
             XCTAssertEqual(result.status, 0, result.stderr)
             XCTAssertTrue(result.stderr.contains("finished after step 62"), result.stderr)
             XCTAssertFalse(result.stderr.contains("checksums differ"), "replicas stayed bitwise identical")
+            if workers > 1 {
+                let links = result.stderr.split(separator: "\n").filter { $0.contains("ring: sending to rank") }
+                XCTAssertEqual(links.count, workers, result.stderr)
+                XCTAssertTrue(links.allSatisfy { $0.contains("over a Unix socket (same host) at ipc://@cifake-ring-") },
+                              "workers on one host use Unix sockets:\n\(links.joined(separator: "\n"))")
+            }
             let w = try weights("\(run)/model.safetensors")
             XCTAssertEqual(w.count, reference.count)
             if workers == 1 {

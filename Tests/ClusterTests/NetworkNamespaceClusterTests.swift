@@ -59,6 +59,8 @@ final class NetworkNamespaceClusterTests: XCTestCase {
             XCTAssertTrue(ring.contains("tcp://10.77.0.10:") && ring.contains("tcp://10.77.0.11:") && ring.contains("tcp://10.77.0.12:"),
                           "the ring is made of the namespaces' own addresses: \(ring)")
             XCTAssertFalse(ring.contains("127.0.0.1"), String(ring))
+            XCTAssertTrue(worker.log.contains("over TCP at tcp://10.77.0.1"),
+                          "hosts in other network namespaces are reached over TCP:\n\(worker.log)")
         }
         for host in hosts.dropFirst() {
             XCTAssertTrue(first.coordinator.log.contains("at \(host.address) "), "\(host.name) joined from \(host.address):\n\(first.coordinator.log)")

@@ -44,12 +44,22 @@ final class InMemoryRingLink: RingLink, @unchecked Sendable {
         ring.push(to: successor, header: Array(header), payload: Array(payload))
     }
 
-    func receive(timeoutMilliseconds: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        guard let frame = ring.pop(rank: rank, timeoutMilliseconds: timeoutMilliseconds) else { return false }
+    /// The payload of the last frame received, as `receive`'s body left it.
+    private var lastPayload: [UInt8]?
+
+    func receive(timeoutMilliseconds: Int, _ body: (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) throws -> Void) throws -> Bool {
+        guard var frame = ring.pop(rank: rank, timeoutMilliseconds: timeoutMilliseconds) else { return false }
         try frame.header.withUnsafeBytes { header in
-            try frame.payload.withUnsafeBytes { payload in try body(header, payload) }
+            try frame.payload.withUnsafeMutableBytes { payload in try body(header, payload) }
         }
+        lastPayload = frame.payload
         return true
+    }
+
+    func forwardReceived(header: UnsafeRawBufferPointer) throws {
+        guard let payload = lastPayload else { preconditionFailure("forwardReceived without a received frame") }
+        lastPayload = nil
+        ring.push(to: successor, header: Array(header), payload: payload)
     }
 
     func waitUntilSendsReleased(timeoutMilliseconds: Int) throws -> Bool { true }

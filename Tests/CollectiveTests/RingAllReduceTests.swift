@@ -49,6 +49,40 @@ final class RingAllReduceTests: XCTestCase {
         }
     }
 
+    /// With values whose sums round, every rank must still end with the same bits, and those bits
+    /// must be the naive sum taken in ring order: segment s starts at rank s and each following
+    /// rank adds its own value (the order the trainer's reproducibility rests on).
+    func testRoundedSumsAreBitwiseIdenticalAndInRingOrder() {
+        var generator = SystemRandomNumberGenerator()
+        for n in 2...5 {
+            let count = 1_003
+            let values = (0..<n).map { _ in (0..<count).map { _ in Float.random(in: -1e3...1e3, using: &generator) * Float.random(in: 1e-4...1, using: &generator) } }
+            let buffers = RankBuffers(worldSize: n, elementCount: count)
+            for r in 0..<n { for i in 0..<count { buffers.buffers[r][i] = values[r][i] } }
+            let ring = InMemoryRing(worldSize: n)
+            let errors = runOnThreads(n) { rank in
+                let schedule = RingSchedule(worldSize: n, rank: rank, elementCount: count, chunkElements: 64)
+                buffers.reports[rank] = try RingAllReduce.run(buffer: buffers.buffers[rank], schedule: schedule,
+                                                              link: ring.link(rank: rank), generation: 1, step: 1,
+                                                              timeoutMilliseconds: 5_000)
+            }
+            XCTAssertEqual(errors, Array(repeating: nil, count: n))
+            let plan = RingSchedule(worldSize: n, rank: 0, elementCount: count, chunkElements: 64)
+            var expected = [Float](repeating: 0, count: count)
+            for s in 0..<n {
+                for i in plan.segment(s) {
+                    var sum = values[s][i]
+                    for k in 1..<n { sum = sum + values[(s + k) % n][i] }
+                    expected[i] = sum
+                }
+            }
+            for r in 0..<n {
+                let wrong = (0..<count).filter { buffers.buffers[r][$0].bitPattern != expected[$0].bitPattern }
+                XCTAssertEqual(wrong.count, 0, "N=\(n) rank \(r): \(wrong.count) elements differ from the ring-order sum, first \(wrong.first.map { "element \($0): \(buffers.buffers[r][$0]) instead of \(expected[$0])" } ?? "")")
+            }
+        }
+    }
+
     func testStaleFramesAreDroppedNotSummed() throws {
         let n = 3, count = 300
         let ring = InMemoryRing(worldSize: n)

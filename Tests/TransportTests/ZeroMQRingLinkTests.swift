@@ -58,6 +58,45 @@ final class ZeroMQRingLinkTests: XCTestCase {
         links.forEach { $0.close() }
     }
 
+    /// Four ranks, two links over abstract Unix sockets and two over TCP (as workers on two hosts
+    /// would be): values whose sums round must come out bitwise identical on every rank, equal to
+    /// the ring-order sum, across several all-reduces (forwarded frames, reused buffers).
+    func testMixedUnixAndTCPLinksGiveBitwiseIdenticalRingOrderSums() throws {
+        let n = 4, count = 1_000_003
+        let context = try ZMQContext()
+        let links = try (0..<n).map { _ in try ZeroMQRingLink(context: context) }
+        let local = try links.map { try $0.bindLocal(HostLocality.abstractEndpoint("test")) }
+        XCTAssertTrue(local.allSatisfy { $0.hasPrefix("ipc://@cifake-test-") }, "\(local)")
+        for r in 0..<n {
+            let successor = (r + 1) % n
+            try links[r].connect(successor: r % 2 == 0 ? local[successor] : links[successor].boundEndpoint)
+        }
+        let ranks = Ranks(links: links, elementCount: count)
+        var generator = SystemRandomNumberGenerator()
+        for step in UInt32(1)...UInt32(3) {
+            let values = (0..<n).map { _ in (0..<count).map { _ in Float.random(in: -1...1, using: &generator) * 1e3 } }
+            for r in 0..<n { for i in 0..<count { ranks.buffers[r][i] = values[r][i] } }
+            let errors = runRanks(n) { rank in
+                let schedule = RingSchedule(worldSize: n, rank: rank, elementCount: count, chunkElements: 65_536)
+                ranks.reports[rank] = try RingAllReduce.run(buffer: ranks.buffers[rank], schedule: schedule,
+                                                            link: ranks.links[rank], generation: 1, step: step,
+                                                            timeoutMilliseconds: 10_000)
+            }
+            XCTAssertEqual(errors, Array(repeating: nil, count: n))
+            let plan = RingSchedule(worldSize: n, rank: 0, elementCount: count, chunkElements: 65_536)
+            for s in 0..<n {
+                for i in plan.segment(s) {
+                    var sum = values[s][i]
+                    for k in 1..<n { sum = sum + values[(s + k) % n][i] }
+                    for r in 0..<n where ranks.buffers[r][i].bitPattern != sum.bitPattern {
+                        return XCTFail("step \(step) rank \(r) element \(i): \(ranks.buffers[r][i]) instead of the ring-order sum \(sum)")
+                    }
+                }
+            }
+        }
+        links.forEach { $0.close() }
+    }
+
     func testSilentPredecessorTimesOutWithTypedError() throws {
         let context = try ZMQContext()
         let link = try ZeroMQRingLink(context: context)

@@ -6,11 +6,13 @@ let samples: [WireMessage] = {
     let ring = [RingMember(rank: 0, nodeID: "node-a", host: "höst-ä", endpoint: "tcp://10.0.0.1:5600"),
                 RingMember(rank: 1, nodeID: "node-b", host: "b", endpoint: "tcp://[::1]:5601",
                            publicKey: "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"),
-                RingMember(rank: 2, nodeID: "", host: "", endpoint: "ipc:///tmp/ring-2")]
+                RingMember(rank: 2, nodeID: "", host: "", endpoint: "tcp://10.0.0.3:5602",
+                           localEndpoint: "ipc://@cifake-ring-77-2a", locality: "6f1c0c8e-boot/net:[4026531840]")]
     return [
         .join(JoinRequest(role: .worker, version: "1.4.0", configDigest: "abc123", architectureDigest: "cnn2d-d4096",
                           parameterCount: 9_514_113, dataDigest: "sha256:0123", host: "node-b.example",
-                          ringEndpoint: "tcp://10.0.0.2:5601", computeThreads: 2, nodeID: "node-b#1", incarnation: .max, requestedRank: 1023,
+                          ringEndpoint: "tcp://10.0.0.2:5601", localRingEndpoint: "ipc://@cifake-ring-9-ß",
+                          locality: "boot/net:[1]", computeThreads: 2, nodeID: "node-b#1", incarnation: .max, requestedRank: 1023,
                           publicKey: "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7")),
         .join(JoinRequest(role: .evaluator, version: "", configDigest: "", architectureDigest: "", parameterCount: 0,
                           dataDigest: "", host: "🙂", ringEndpoint: "", computeThreads: 0, nodeID: "eval", incarnation: 0)),

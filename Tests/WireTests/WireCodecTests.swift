@@ -21,7 +21,7 @@ final class WireCodecTests: XCTestCase {
 
     func testHeaderLayoutIsLittleEndianAndFixed() throws {
         let frame = try WireCodec.encode(.heartbeat(sequence: 0x0102_0304_0506_0708), generation: 0x1122_3344_5566_7788)
-        XCTAssertEqual(frame, [0x43, 0x46, 0x4B, 0x57,  2, 0,  7, 0,
+        XCTAssertEqual(frame, [0x43, 0x46, 0x4B, 0x57,  3, 0,  7, 0,
                                0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,  8, 0, 0, 0,
                                8, 7, 6, 5, 4, 3, 2, 1])
         XCTAssertEqual(Array("CFKW".utf8), Array(frame[0 ..< 4]))
@@ -66,8 +66,8 @@ final class WireCodecTests: XCTestCase {
         }
         bad = frame; bad[4] = 1
         XCTAssertThrowsError(try WireCodec.decode(bad)) {
-            XCTAssertEqual($0 as? WireError, .unsupportedVersion(expected: 2, found: 1))
-            XCTAssertEqual(($0 as? WireError)?.description, "unsupported wire version: expected 2, found 1")
+            XCTAssertEqual($0 as? WireError, .unsupportedVersion(expected: 3, found: 1))
+            XCTAssertEqual(($0 as? WireError)?.description, "unsupported wire version: expected 3, found 1")
         }
         bad = frame; bad[6] = 0xFF; bad[7] = 0x7F
         XCTAssertThrowsError(try WireCodec.decode(bad)) { XCTAssertEqual($0 as? WireError, .unknownKind(found: 0x7FFF)) }
