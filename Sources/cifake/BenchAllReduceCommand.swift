@@ -11,11 +11,15 @@ struct AllReduceBenchOptions: ParsableArguments {
     @Option(parsing: .upToNextOption, help: "Buffer sizes in MiB of float32 (a list: --mib 4 16 64).")
     var mib: [Double] = [4, 16, 64]
 
-    @Option(help: "Timed all-reduces per size.")
+    @Option(help: "Timed repetitions per size (the median is reported).")
     var iters: Int = 10
 
-    @Option(help: "Untimed warm-up all-reduces per size.")
+    @Option(help: "Untimed warm-up repetitions per size.")
     var warmup: Int = 3
+
+    @Option(name: .customLong("per-rep"),
+            help: "Back-to-back all-reduces per repetition (0: enough to move about 64 MiB, at least 2, as the gloo anchor does).")
+    var perRepetition: Int = 0
 
     @Option(name: .customLong("chunk-kib"), help: "Chunk (frame payload) size in KiB.")
     var chunkKiB: Int = 1024
@@ -48,6 +52,7 @@ struct AllReduceBenchOptions: ParsableArguments {
         guard workers >= 1 else { throw ValidationError("--workers must be >= 1, found \(workers)") }
         guard !mib.isEmpty, mib.allSatisfy({ $0 > 0 }) else { throw ValidationError("--mib needs sizes > 0") }
         guard iters >= 1, warmup >= 0 else { throw ValidationError("--iters must be >= 1 and --warmup >= 0") }
+        guard perRepetition >= 0 else { throw ValidationError("--per-rep must be >= 0, found \(perRepetition)") }
         guard ["tcp", "ipc"].contains(transport) else { throw ValidationError("--transport must be tcp or ipc, found \(transport)") }
         guard chunkKiB >= 1 else { throw ValidationError("--chunk-kib must be >= 1, found \(chunkKiB)") }
     }
@@ -57,22 +62,27 @@ struct AllReduceBenchOptions: ParsableArguments {
 
     var chunkElements: Int { chunkKiB * 1024 / MemoryLayout<Float>.size }
 
+    /// All-reduces per timed repetition for a buffer of `mib` MiB.
+    func allReducesPerRepetition(mib: Double) -> Int { perRepetition > 0 ? perRepetition : max(2, Int(64 / mib)) }
+
     /// The same options as command-line arguments, for the rank processes.
     var arguments: [String] {
         ["--workers", "\(workers)", "--mib"] + mib.map { "\($0)" } +
-            ["--iters", "\(iters)", "--warmup", "\(warmup)", "--chunk-kib", "\(chunkKiB)",
+            ["--iters", "\(iters)", "--warmup", "\(warmup)", "--per-rep", "\(perRepetition)", "--chunk-kib", "\(chunkKiB)",
              "--timeout-ms", "\(timeoutMilliseconds)", "--io-threads", "\(ioThreads)",
              "--transport", transport, "--socket-buffer-kib", "\(socketBufferKiB)"]
             + (defaultMalloc ? ["--default-malloc"] : []) + (verbose ? ["--verbose"] : []) + (curve ? ["--curve"] : [])
     }
 }
 
-/// `cifake bench allreduce`: ring all-reduce bandwidth between real processes on 127.0.0.1.
+/// `cifake bench allreduce`: ring all-reduce bandwidth between real processes on one host.
 ///
 /// Starts `--workers` processes of this executable (`bench allreduce-rank`), which bind their ring
-/// endpoints on ports chosen at run time and report them to this process over a ROUTER socket;
-/// this process sends each rank its successor's endpoint, then runs a barrier before every
-/// all-reduce and collects every rank's timings. Ranks check the sums themselves.
+/// endpoints (ports or names chosen at run time) and report them to this process over a ROUTER
+/// socket; this process sends each rank its successor's endpoint, then runs a barrier before every
+/// repetition and collects every rank's timings. Measured as the gloo anchor and nccl-tests do: a
+/// repetition is several back-to-back all-reduces of one buffer, its time per all-reduce is the
+/// slowest rank's, and the median over repetitions is reported. Ranks check every sum bit for bit.
 struct BenchAllReduceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "allreduce",
@@ -86,8 +96,8 @@ struct BenchAllReduceCommand: ParsableCommand {
                                      timeoutMilliseconds: options.timeoutMilliseconds)
         try ranks.formRing()
 
-        print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.ioThreads) ZeroMQ I/O thread(s) per rank, \(options.transport == "ipc" ? "ipc (Unix sockets)" : "tcp (127.0.0.1)")\(options.curve ? " with CURVE" : " plain"), \(options.warmup) warm-up + \(options.iters) timed per size, results checked by every rank")
-        print("   size MiB   median ms     min ms   algbw GB/s   busbw GB/s   busbw@min GB/s   CPU ms/rank")
+        print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.ioThreads) ZeroMQ I/O thread(s) per rank, \(options.transport == "ipc" ? "ipc (Unix sockets)" : "tcp (127.0.0.1)")\(options.curve ? " with CURVE" : " plain"), \(options.warmup) warm-up + \(options.iters) timed repetitions of back-to-back all-reduces per size, results checked bit for bit by every rank")
+        print("   size MiB   per rep   median ms     min ms   algbw GB/s   busbw GB/s   busbw@min GB/s   CPU ms/rank")
         for (sizeIndex, mib) in options.mib.enumerated() {
             for _ in 0..<(options.warmup + options.iters) { try ranks.barrier() }
             // Timings: "times <rank> <size index> <cpu> <seconds>..." from every rank; an
@@ -108,7 +118,8 @@ struct BenchAllReduceCommand: ParsableCommand {
             let bytes = Double(AllReduceBenchOptions.elementCount(mib: mib) * MemoryLayout<Float>.size)
             let factor = n > 1 ? 2 * Double(n - 1) / Double(n) : 1
             let algbw = bytes / median / 1e9
-            print(String(format: "%11.2f %11.3f %10.3f %12.3f %12.3f %16.3f %13.3f", mib, median * 1e3, minimum * 1e3,
+            print(String(format: "%11.2f %9d %11.3f %10.3f %12.3f %12.3f %16.3f %13.3f", mib, options.allReducesPerRepetition(mib: mib),
+                         median * 1e3, minimum * 1e3,
                          algbw, algbw * factor, bytes / minimum / 1e9 * factor, cpuSeconds * 1e3))
         }
         try ranks.waitForExit()

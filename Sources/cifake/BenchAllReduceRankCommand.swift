@@ -4,9 +4,9 @@ import Foundation
 import Transport
 
 /// One rank of `bench allreduce` (hidden; started by it). Binds its ring endpoint on a port chosen
-/// at run time, reports it to the coordinator, runs the all-reduces between barriers and checks
-/// every result exactly: rank r's element i is (7 i + 13 r) mod 1000, an integer, so the sum is
-/// exact in float32.
+/// at run time, reports it to the coordinator, runs repetitions of back-to-back all-reduces between
+/// barriers and checks every result bit for bit: rank r's element i is (7 i + 13 r) mod 1000, an
+/// integer, so the first sum is exact in float32, and each further all-reduce adds N equal values.
 struct BenchAllReduceRankCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "allreduce-rank",
@@ -55,35 +55,46 @@ struct BenchAllReduceRankCommand: ParsableCommand {
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
             defer { initial.deallocate(); expected.deallocate(); buffer.deallocate() }
             let rank = self.rank
+            // After one all-reduce every rank holds the exact integer sum; each further one adds N
+            // equal values in ring order, computed here with the same float additions.
+            let perRepetition = options.allReducesPerRepetition(mib: mib)
             for i in 0..<count {
                 initial[i] = Self.value(element: i, rank: rank)
                 var sum: Float = 0
                 for r in 0..<n { sum += Self.value(element: i, rank: r) }
+                for _ in 1..<perRepetition {
+                    let each = sum
+                    for _ in 1..<n { sum = sum + each }
+                }
                 expected[i] = sum
             }
             var times: [Double] = []
             var cpuSeconds = 0.0
             var threadSeconds = 0.0
             let clock = ContinuousClock()
-            let warmup = options.warmup, iterations = options.warmup + options.iters
-            for iteration in 0..<iterations {
+            let warmup = options.warmup, repetitions = options.warmup + options.iters
+            var allReduces: UInt32 = 0
+            for repetition in 0..<repetitions {
                 _ = buffer.update(fromContentsOf: initial)
                 try channel.barrier()
                 let start = clock.now
                 let cpuStart = CPUClock.processSeconds()
                 let threadStart = CPUClock.threadSeconds()
-                _ = try RingAllReduce.run(buffer: buffer, schedule: schedule, link: link,
-                                          generation: UInt64(sizeIndex + 1), step: UInt32(iteration),
-                                          timeoutMilliseconds: timeout)
+                for _ in 0..<perRepetition {
+                    _ = try RingAllReduce.run(buffer: buffer, schedule: schedule, link: link,
+                                              generation: UInt64(sizeIndex + 1), step: allReduces,
+                                              timeoutMilliseconds: timeout)
+                    allReduces &+= 1
+                }
                 let elapsed = clock.now - start
-                if iteration >= warmup {
-                    cpuSeconds += CPUClock.processSeconds() - cpuStart
-                    threadSeconds += CPUClock.threadSeconds() - threadStart
-                    times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                if repetition >= warmup {
+                    cpuSeconds += (CPUClock.processSeconds() - cpuStart) / Double(perRepetition)
+                    threadSeconds += (CPUClock.threadSeconds() - threadStart) / Double(perRepetition)
+                    times.append((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18) / Double(perRepetition))
                 }
                 if memcmp(buffer.baseAddress!, expected.baseAddress!, count * MemoryLayout<Float>.size) != 0 {
-                    let bad = (0..<count).first { buffer[$0] != expected[$0] }!
-                    throw ValidationError("rank \(rank): size \(mib) MiB iteration \(iteration): element \(bad) expected \(expected[bad]), found \(buffer[bad])")
+                    let bad = (0..<count).first { buffer[$0].bitPattern != expected[$0].bitPattern }!
+                    throw ValidationError("rank \(rank): size \(mib) MiB repetition \(repetition): element \(bad) expected \(expected[bad]), found \(buffer[bad])")
                 }
             }
             if options.verbose {

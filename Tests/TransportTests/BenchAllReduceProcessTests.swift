@@ -34,13 +34,15 @@ final class BenchAllReduceProcessTests: XCTestCase {
         let (status, output) = try runBench(["--workers", "2", "--mib", "3", "--iters", "2", "--warmup", "1",
                                              "--chunk-kib", "256", "--timeout-ms", "20000"])
         XCTAssertEqual(status, 0, output)
-        XCTAssertTrue(output.contains("busbw"), output)
+        XCTAssertTrue(output.contains("busbw") && output.contains("ipc (Unix sockets)"), output)
     }
 
-    func testThreeRankProcessesWithUnevenSegments() throws {
-        // 2.5 MiB = 655,360 elements: segments of 218,454 / 218,453 / 218,453, chunks of 100 KiB.
-        let (status, output) = try runBench(["--workers", "3", "--mib", "2.5", "--iters", "2", "--warmup", "1",
-                                             "--chunk-kib", "100", "--timeout-ms", "20000"])
+    func testThreeRankProcessesWithUnevenSegmentsOverTCP() throws {
+        // 2.5 MiB = 655,360 elements: segments of 218,454 / 218,453 / 218,453, chunks of 100 KiB;
+        // 3 back-to-back all-reduces per repetition, each checked bit for bit.
+        let (status, output) = try runBench(["--workers", "3", "--mib", "2.5", "--iters", "2", "--warmup", "1", "--per-rep", "3",
+                                             "--chunk-kib", "100", "--transport", "tcp", "--timeout-ms", "20000"])
         XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("tcp (127.0.0.1)"), output)
     }
 }
