@@ -10,6 +10,10 @@
 /// segment (r + 1). Steps N-1 ..< 2(N-1) are the all-gather: in all-gather step g rank r sends
 /// segment (r + 1 - g) and copies the received segment (r - g). The segment received in step k is
 /// always the one sent in step k+1, which lets chunks flow through the ring as soon as they arrive.
+///
+/// A `window` restricts the plan to part of the buffer while keeping the whole buffer's segments
+/// (each clamped to the window): all-reducing a buffer in windows that cover it, one after the
+/// other, sums every element in the same ring order, so to the same bits, as one all-reduce.
 public struct RingSchedule: Sendable, Equatable {
     /// Number of ranks N in the ring, >= 1.
     public let worldSize: Int
@@ -19,17 +23,22 @@ public struct RingSchedule: Sendable, Equatable {
     public let elementCount: Int
     /// Largest number of elements in one chunk (one frame), >= 1.
     public let chunkElements: Int
+    /// The elements this plan reduces (the whole buffer unless given).
+    public let window: Range<Int>
 
     /// Creates the plan. Traps on arguments outside the documented ranges (programming errors).
-    public init(worldSize: Int, rank: Int, elementCount: Int, chunkElements: Int) {
+    public init(worldSize: Int, rank: Int, elementCount: Int, chunkElements: Int, window: Range<Int>? = nil) {
         precondition(worldSize >= 1, "worldSize must be >= 1, found \(worldSize)")
         precondition((0..<worldSize).contains(rank), "rank must be in 0..<\(worldSize), found \(rank)")
         precondition(elementCount >= 0, "elementCount must be >= 0, found \(elementCount)")
         precondition(chunkElements >= 1, "chunkElements must be >= 1, found \(chunkElements)")
+        let window = window ?? 0..<elementCount
+        precondition(window.lowerBound >= 0 && window.upperBound <= elementCount, "window \(window) must lie in 0..<\(elementCount)")
         self.worldSize = worldSize
         self.rank = rank
         self.elementCount = elementCount
         self.chunkElements = chunkElements
+        self.window = window
     }
 
     /// The rank this one sends to.
@@ -41,13 +50,13 @@ public struct RingSchedule: Sendable, Equatable {
     /// The segment this rank holds fully reduced after the reduce-scatter.
     public var ownedSegment: Int { (rank + 1) % worldSize }
 
-    /// Element range of segment `index` in the flat buffer.
+    /// Element range of segment `index` in the flat buffer (within the window).
     public func segment(_ index: Int) -> Range<Int> {
         precondition((0..<worldSize).contains(index), "segment must be in 0..<\(worldSize), found \(index)")
         let base = elementCount / worldSize
         let extra = elementCount % worldSize
         let start = index * base + min(index, extra)
-        return start ..< start + base + (index < extra ? 1 : 0)
+        return (start ..< start + base + (index < extra ? 1 : 0)).clamped(to: window)
     }
 
     /// Number of chunks in segment `index` (0 for an empty segment).

@@ -193,11 +193,21 @@ public final class Network {
         return UnsafePointer(dropOut.pointer)
     }
 
+    /// The dense and output layers' parameters: the end of the flat buffer (99.8% of it for
+    /// D=4096), whose gradients `backward` finishes first.
+    public var headParameterRange: Range<Int> { oDenseW..<layout.count }
+
     /// Back-propagates `dLogits` `[batch]` through the last `forward`, accumulating into
     /// `gradients`. With `keepActivationGradient`, `lastConvActivationGradient` afterwards holds
     /// dLoss/dA for conv2's (post-ReLU) output, which Grad-CAM needs; without it the ReLU's
     /// backward is fused into the pooling's and that buffer is not filled.
-    public func backward(dLogits dOut: UnsafePointer<Float>, keepActivationGradient: Bool = false) {
+    ///
+    /// `headGradientsReady` is called once, as soon as the gradients in `headParameterRange` are
+    /// final (with one lane: before the convolutions' backward, which then runs while the caller
+    /// may already be summing those gradients across replicas; with several lanes, after them).
+    /// It must not touch the rest of `gradients`.
+    public func backward(dLogits dOut: UnsafePointer<Float>, keepActivationGradient: Bool = false,
+                         headGradientsReady: (() -> Void)? = nil) {
         let n = lastBatch, w = parameters.pointer, g = gradients.pointer
         precondition(n > 0, "backward needs a forward first")
         let headIn: UnsafePointer<Float> = isExtended ? UnsafePointer(lastForwardHadDropout ? dropOut.pointer : gap.pointer) : UnsafePointer(p2.pointer)
@@ -218,6 +228,7 @@ public final class Network {
                                           batch: n, inFeatures: headInputs, outFeatures: hidden,
                                           columns: (lane * hidden / lanes)..<((lane + 1) * hidden / lanes))
                 }
+                if lanes == 1 { headGradientsReady?() }
                 // Everything else, cut by images.
                 let images = (lane * n / lanes)..<((lane + 1) * n / lanes)
                 let o = images.lowerBound, m = images.count
@@ -266,6 +277,7 @@ public final class Network {
                 }
             }
         }
+        if lanes > 1 { headGradientsReady?() }
         for lane in 1..<lanes {
             let private_ = laneConvGradients[lane - 1].pointer
             for i in 0..<convParameterCount { g[i] += private_[i] }

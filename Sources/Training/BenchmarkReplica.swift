@@ -54,7 +54,9 @@ public final class BenchmarkReplica {
         let logits = network.forward(input: images.pointer, batch: batch,
                                      dropout: .init(seed: 1, step: steps, firstSample: reducer.rank * batch))
         BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: batch)
-        network.backward(dLogits: dLogits.pointer)
+        network.backward(dLogits: dLogits.pointer) { [network, reducer, steps] in
+            reducer.gradientsReady(network.gradients, range: network.headParameterRange, step: steps)
+        }
         let computed = DispatchTime.now().uptimeNanoseconds
         try reducer.allReduce(network.gradients, step: steps)
         let reduced = DispatchTime.now().uptimeNanoseconds

@@ -11,7 +11,16 @@ import Randomness
 public protocol GradientReducer: AnyObject {
     var rank: Int { get }
     var worldSize: Int { get }
+    /// Called during backward, once per step and before `allReduce`, when `range` (the end of
+    /// the buffer) holds final gradients: a reducer may start summing it while the rest is
+    /// computed. Every replica calls it with the same range.
+    func gradientsReady(_ gradients: FloatBuffer, range: Range<Int>, step: Int)
+    /// Sums the whole buffer across replicas (finishing what `gradientsReady` started).
     func allReduce(_ gradients: FloatBuffer, step: Int) throws
+}
+
+extension GradientReducer {
+    public func gradientsReady(_ gradients: FloatBuffer, range: Range<Int>, step: Int) {}
 }
 
 /// The single-process reducer: one replica, nothing to sum.
@@ -102,7 +111,12 @@ public final class Trainer {
             stats.loss = Double(BinaryCrossEntropy.forward(logits: logits, labels: labels.pointer, count: n)) * Double(n)
             for i in 0..<n where (logits[i] > 0) == (labels.pointer[i] > 0.5) { stats.correct += 1 }
             BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: n, meanOver: globalCount)
-            network.backward(dLogits: dLogits.pointer)
+            network.backward(dLogits: dLogits.pointer) { [network, reducer, globalStep] in
+                reducer.gradientsReady(network.gradients, range: network.headParameterRange, step: globalStep)
+            }
+        } else {
+            // No samples on this rank this step: its (zero) gradients are final already.
+            reducer.gradientsReady(network.gradients, range: network.headParameterRange, step: globalStep)
         }
         stats.samples = n
         let computed = DispatchTime.now().uptimeNanoseconds

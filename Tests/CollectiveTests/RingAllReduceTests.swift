@@ -83,6 +83,37 @@ final class RingAllReduceTests: XCTestCase {
         }
     }
 
+    /// The cluster overlaps backward with an all-reduce of the dense layers' window, then reduces
+    /// the rest: two windows, one after the other on the same links, must give the very bits of
+    /// one all-reduce of the whole buffer.
+    func testWindowsCoveringTheBufferGiveTheBitsOfOneAllReduce() {
+        var generator = SystemRandomNumberGenerator()
+        for n in 2...5 {
+            let count = 2_011, split = 317
+            let values = (0..<n).map { _ in (0..<count).map { _ in Float.random(in: -1...1, using: &generator) * 1e3 } }
+            let whole = RankBuffers(worldSize: n, elementCount: count), windowed = RankBuffers(worldSize: n, elementCount: count)
+            for r in 0..<n { for i in 0..<count { whole.buffers[r][i] = values[r][i]; windowed.buffers[r][i] = values[r][i] } }
+            let ring = InMemoryRing(worldSize: n)
+            let errors = runOnThreads(n) { rank in
+                let link = ring.link(rank: rank)
+                _ = try RingAllReduce.run(buffer: whole.buffers[rank],
+                                          schedule: RingSchedule(worldSize: n, rank: rank, elementCount: count, chunkElements: 50),
+                                          link: link, generation: 1, step: 1, timeoutMilliseconds: 5_000)
+                for window in [split..<count, 0..<split] {
+                    _ = try RingAllReduce.run(buffer: windowed.buffers[rank],
+                                              schedule: RingSchedule(worldSize: n, rank: rank, elementCount: count, chunkElements: 50, window: window),
+                                              link: link, generation: 1, step: 2, timeoutMilliseconds: 5_000)
+                }
+            }
+            XCTAssertEqual(errors, Array(repeating: nil, count: n))
+            for r in 0..<n {
+                let wrong = (0..<count).filter { whole.buffers[r][$0].bitPattern != windowed.buffers[r][$0].bitPattern }
+                XCTAssertEqual(wrong.count, 0, "N=\(n) rank \(r): \(wrong.count) elements differ, first \(wrong.first.map(String.init) ?? "")")
+                XCTAssertNotEqual(Array(whole.buffers[r]), values[r], "the all-reduce summed something")
+            }
+        }
+    }
+
     func testStaleFramesAreDroppedNotSummed() throws {
         let n = 3, count = 300
         let ring = InMemoryRing(worldSize: n)
