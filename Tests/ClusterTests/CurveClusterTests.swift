@@ -57,7 +57,9 @@ final class CurveClusterTests: XCTestCase {
         defer { unknown.stop(); keyless.stop() }
         XCTAssertNotNil(coordinator.waitForLog("with public key \(intruderKey): unknown public key", seconds: 60),
                         "the unknown key's refusal is logged with the key:\n\(coordinator.log)")
-        XCTAssertNotNil(coordinator.waitForLog("with no CURVE key: the client does not use CURVE", seconds: 60),
+        // libzmq reports a keyless client either as a mechanism mismatch or, depending on when
+        // the client gives up, as a handshake failure without detail: both are refusals.
+        XCTAssertNotNil(coordinator.waitForLog("refused a connection from 127.0.0.1 with no CURVE key: ", seconds: 60),
                         "the keyless client's refusal is logged:\n\(coordinator.log)")
         XCTAssertTrue(coordinator.log.contains("refused a connection from 127.0.0.1 with public key \(intruderKey)"), coordinator.log)
 
