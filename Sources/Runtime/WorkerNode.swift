@@ -139,7 +139,8 @@ public final class WorkerNode {
                 }
                 try transferState(start, rank: assignment.rank, trainer: replica, configuration: yaml)
                 let successorEndpoint = try security.connectRing(link, assignment: assignment, locality: locality)
-                say("ring: sending to rank \(assignment.successor.rank) over \(successorEndpoint.hasPrefix("ipc://") ? "a Unix socket (same host)" : "TCP") at \(successorEndpoint)")
+                let sameHost = assignment.successor.usesLocalEndpoint(from: locality)
+                say("ring: sending to rank \(assignment.successor.rank) over \(sameHost ? "a Unix socket (same host)" : "TCP") at \(successorEndpoint)")
                 watched.check = { [unowned self] in try self.handleControl() }
                 defer { watched.check = {} }
                 try trainSteps(replica, from: start.startStep, lead: assignment.rank == 0, validation: validation, config: config, yaml: yaml)

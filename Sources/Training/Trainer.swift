@@ -96,6 +96,9 @@ public final class Trainer {
         let part = ShardPlan.slice(globalBatch: globalCount, worldSize: reducer.worldSize, rank: reducer.rank)
         let n = part.count
         var stats = StepStats()
+        let headGradientsReady = { [network, reducer, globalStep] in
+            reducer.gradientsReady(network.gradients, range: network.headParameterRange, step: globalStep)
+        }
         let began = DispatchTime.now().uptimeNanoseconds
         network.zeroGradients()
         if n > 0 {
@@ -111,12 +114,10 @@ public final class Trainer {
             stats.loss = Double(BinaryCrossEntropy.forward(logits: logits, labels: labels.pointer, count: n)) * Double(n)
             for i in 0..<n where (logits[i] > 0) == (labels.pointer[i] > 0.5) { stats.correct += 1 }
             BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: n, meanOver: globalCount)
-            network.backward(dLogits: dLogits.pointer) { [network, reducer, globalStep] in
-                reducer.gradientsReady(network.gradients, range: network.headParameterRange, step: globalStep)
-            }
+            network.backward(dLogits: dLogits.pointer, headGradientsReady: headGradientsReady)
         } else {
             // No samples on this rank this step: its (zero) gradients are final already.
-            reducer.gradientsReady(network.gradients, range: network.headParameterRange, step: globalStep)
+            headGradientsReady()
         }
         stats.samples = n
         let computed = DispatchTime.now().uptimeNanoseconds

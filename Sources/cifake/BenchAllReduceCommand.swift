@@ -31,7 +31,7 @@ struct AllReduceBenchOptions: ParsableArguments {
         Ring transport: ipc (Unix sockets in the abstract namespace: what cluster workers on one host use) \
         or tcp (127.0.0.1, ports chosen at run time: what workers on different hosts use).
         """)
-    var transport: String = "ipc"
+    var transport: BenchRingTransport = .ipc
 
     @Option(name: .customLong("socket-buffer-kib"), help: "Kernel socket buffer size in KiB (0 = OS default).")
     var socketBufferKiB: Int = 0
@@ -53,7 +53,6 @@ struct AllReduceBenchOptions: ParsableArguments {
         guard !mib.isEmpty, mib.allSatisfy({ $0 > 0 }) else { throw ValidationError("--mib needs sizes > 0") }
         guard iters >= 1, warmup >= 0 else { throw ValidationError("--iters must be >= 1 and --warmup >= 0") }
         guard perRepetition >= 0 else { throw ValidationError("--per-rep must be >= 0, found \(perRepetition)") }
-        guard ["tcp", "ipc"].contains(transport) else { throw ValidationError("--transport must be tcp or ipc, found \(transport)") }
         guard chunkKiB >= 1 else { throw ValidationError("--chunk-kib must be >= 1, found \(chunkKiB)") }
     }
 
@@ -70,7 +69,7 @@ struct AllReduceBenchOptions: ParsableArguments {
         ["--workers", "\(workers)", "--mib"] + mib.map { "\($0)" } +
             ["--iters", "\(iters)", "--warmup", "\(warmup)", "--per-rep", "\(perRepetition)", "--chunk-kib", "\(chunkKiB)",
              "--timeout-ms", "\(timeoutMilliseconds)", "--io-threads", "\(ioThreads)",
-             "--transport", transport, "--socket-buffer-kib", "\(socketBufferKiB)"]
+             "--transport", transport.rawValue, "--socket-buffer-kib", "\(socketBufferKiB)"]
             + (defaultMalloc ? ["--default-malloc"] : []) + (verbose ? ["--verbose"] : []) + (curve ? ["--curve"] : [])
     }
 }
@@ -96,7 +95,7 @@ struct BenchAllReduceCommand: ParsableCommand {
                                      timeoutMilliseconds: options.timeoutMilliseconds)
         try ranks.formRing()
 
-        print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.ioThreads) ZeroMQ I/O thread(s) per rank, \(options.transport == "ipc" ? "ipc (Unix sockets)" : "tcp (127.0.0.1)")\(options.curve ? " with CURVE" : " plain"), \(options.warmup) warm-up + \(options.iters) timed repetitions of back-to-back all-reduces per size, results checked bit for bit by every rank")
+        print("allreduce: \(n) processes, float32 sum, chunk \(options.chunkKiB) KiB, \(options.ioThreads) ZeroMQ I/O thread(s) per rank, \(options.transport.label)\(options.curve ? " with CURVE" : " plain"), \(options.warmup) warm-up + \(options.iters) timed repetitions of back-to-back all-reduces per size, results checked bit for bit by every rank")
         print("   size MiB   per rep   median ms     min ms   algbw GB/s   busbw GB/s   busbw@min GB/s   CPU ms/rank")
         for (sizeIndex, mib) in options.mib.enumerated() {
             for _ in 0..<(options.warmup + options.iters) { try ranks.barrier() }

@@ -34,7 +34,7 @@ struct BenchAllReduceRankCommand: ParsableCommand {
     private func runRank(_ channel: RankChannel) throws {
         let n = options.workers
         let timeout = options.timeoutMilliseconds
-        let bind = options.transport == "ipc" ? HostLocality.abstractEndpoint("bench-\(rank)") : "tcp://127.0.0.1:*"
+        let bind = options.transport.bindEndpoint(rank: rank)
         let curve = options.curve ? try ZMQCurveKeyPair.generate() : nil
         let zap = curve == nil ? nil : try ZAPHandler(context: channel.context, authorized: []) { [rank] in
             FileHandle.standardError.write(Data("rank \(rank): \($0)\n".utf8))

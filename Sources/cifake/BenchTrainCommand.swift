@@ -28,7 +28,7 @@ struct TrainBenchOptions: ParsableArguments {
     var workers = 1
 
     @Option(help: "Ring transport with --workers: ipc (Unix sockets, as cluster workers on one host use) or tcp (127.0.0.1).")
-    var transport = "ipc"
+    var transport = BenchRingTransport.ipc
 
     @Option(name: .customLong("timeout-ms"), help: ArgumentHelp("Deadline of every ring receive, milliseconds.", visibility: .hidden))
     var timeoutMilliseconds = 60_000
@@ -37,7 +37,6 @@ struct TrainBenchOptions: ParsableArguments {
         guard workers >= 1 else { throw ValidationError("--workers must be >= 1, found \(workers)") }
         guard batch >= 1 else { throw ValidationError("--batch must be >= 1, found \(batch)") }
         guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be >= 1, found \(threads ?? 0)") }
-        guard ["tcp", "ipc"].contains(transport) else { throw ValidationError("--transport must be tcp or ipc, found \(transport)") }
         guard windows >= 1, seconds > 0 else { throw ValidationError("--windows must be >= 1 and --seconds > 0, found \(windows) and \(seconds)") }
     }
 
@@ -50,7 +49,7 @@ struct TrainBenchOptions: ParsableArguments {
     /// The same options as command-line arguments, for the rank processes.
     var arguments: [String] {
         ["--model", model, "--dense", "\(dense)", "--batch", "\(batch)", "--threads", "\(computeThreads)",
-         "--windows", "\(windows)", "--seconds", "\(seconds)", "--workers", "\(workers)", "--transport", transport,
+         "--windows", "\(windows)", "--seconds", "\(seconds)", "--workers", "\(workers)", "--transport", transport.rawValue,
          "--timeout-ms", "\(timeoutMilliseconds)"]
     }
 }
@@ -101,7 +100,7 @@ struct BenchTrainCommand: ParsableCommand {
     /// check that their weights agree.
     private func runCluster(_ architecture: Architecture) throws {
         let n = options.workers, batch = options.batch, threads = options.computeThreads
-        print("model: \(architecture.displayName), \(architecture.parameterCount) parameters, batch \(batch) per process, \(threads) thread(s) per process, ring over \(options.transport == "ipc" ? "Unix sockets" : "TCP")")
+        print("model: \(architecture.displayName), \(architecture.parameterCount) parameters, batch \(batch) per process, \(threads) thread(s) per process, ring over \(options.transport.label)")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(Self.loadAverage()) (1, 5, 15 min) before")
         var solo = TrainingBenchmark(architecture: architecture, batch: batch, threads: threads)
         solo.windows = options.windows

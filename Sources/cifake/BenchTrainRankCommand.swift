@@ -30,8 +30,7 @@ struct BenchTrainRankCommand: ParsableCommand {
 
     private func runRank(_ channel: RankChannel) throws {
         let architecture = try options.architecture()
-        let link = try ZeroMQRingLink(context: channel.context,
-                                      bind: options.transport == "ipc" ? HostLocality.abstractEndpoint("bench-\(rank)") : "tcp://127.0.0.1:*")
+        let link = try ZeroMQRingLink(context: channel.context, bind: options.transport.bindEndpoint(rank: rank))
         defer { link.close() }
         try channel.joinRing(link)
         let reducer = RingReducer(link: link, rank: rank, worldSize: options.workers, elementCount: architecture.parameterCount,

@@ -77,15 +77,24 @@ final class ChaosTests: XCTestCase {
 
     private func seconds(since start: Date) -> String { String(format: "%.2f s", Date().timeIntervalSince(start)) }
 
+    /// Once the run reaches `epoch`, sends `signal` to rank `rank`'s worker and waits for the
+    /// coordinator to declare it dead (printing how long that took). Returns the worker's pid, the
+    /// death line and when the signal was sent.
+    private func disturb(_ cluster: Cluster, rank: Int, with signal: Int32, named name: String,
+                         at epoch: String) throws -> (pid: pid_t, dead: String, sent: Date) {
+        XCTAssertNotNil(cluster.coordinator.waitForLog(epoch, seconds: 240), cluster.coordinator.log)
+        let victim = try XCTUnwrap(pid(ofRank: rank, in: cluster.coordinator.log), cluster.coordinator.log)
+        let sent = Date()
+        kill(victim, signal)
+        let dead = try XCTUnwrap(cluster.coordinator.waitForLog("is dead: no heartbeat", seconds: 30), cluster.coordinator.log)
+        print("chaos: \(name) of rank \(rank) detected in \(seconds(since: sent)): \(dead)")
+        return (victim, dead, sent)
+    }
+
     func testAKilledWorkerIsNamedWithinSecondsAndTheSurvivorsFinish() throws {
         let cluster = try start("kill", workers: 3, minWorkers: 2)
         defer { cluster.coordinator.stop(); cluster.workers.forEach { $0.stop() } }
-        XCTAssertNotNil(cluster.coordinator.waitForLog("epoch 2/4", seconds: 240), cluster.coordinator.log)
-        let victim = try XCTUnwrap(pid(ofRank: 1, in: cluster.coordinator.log), cluster.coordinator.log)
-        let killed = Date()
-        kill(victim, SIGKILL)
-        let dead = try XCTUnwrap(cluster.coordinator.waitForLog("is dead: no heartbeat", seconds: 30), cluster.coordinator.log)
-        print("chaos: SIGKILL of rank 1 detected in \(seconds(since: killed)): \(dead)")
+        let (_, dead, killed) = try disturb(cluster, rank: 1, with: SIGKILL, named: "SIGKILL", at: "epoch 2/4")
         XCTAssertLessThan(Date().timeIntervalSince(killed), 5.5, "declared dead within the 4 s deadline (plus a tick)")
         XCTAssertTrue(dead.contains("rank 1") && dead.contains("on 127.0.0.1"), "names the rank and host: \(dead)")
         // The survivors' generation: the first start after the death, and the step it starts at.
@@ -105,12 +114,7 @@ final class ChaosTests: XCTestCase {
         // Longer, so that the thawed worker is back well before the end.
         let cluster = try start("freeze", workers: 3, minWorkers: 2, epochs: 8)
         defer { cluster.coordinator.stop(); cluster.workers.forEach { $0.stop() } }
-        XCTAssertNotNil(cluster.coordinator.waitForLog("epoch 2/8", seconds: 240), cluster.coordinator.log)
-        let victim = try XCTUnwrap(pid(ofRank: 2, in: cluster.coordinator.log), cluster.coordinator.log)
-        let frozen = Date()
-        kill(victim, SIGSTOP)
-        let dead = try XCTUnwrap(cluster.coordinator.waitForLog("is dead: no heartbeat", seconds: 30), cluster.coordinator.log)
-        print("chaos: SIGSTOP of rank 2 detected in \(seconds(since: frozen)): \(dead)")
+        let victim = try disturb(cluster, rank: 2, with: SIGSTOP, named: "SIGSTOP", at: "epoch 2/8").pid
         sleep(2)
         kill(victim, SIGCONT)
         // Thawed, it learns it was fenced out, joins again and gets the survivors' state.
