@@ -30,6 +30,9 @@ final class ClusterTests: XCTestCase {
         XCTAssertEqual(solo.status, 0, solo.stderr)
         let reference = try weights("\(folder)/solo/model.safetensors")
         let referenceAccuracy = try accuracy("\(folder)/solo")
+        let start = Network(architecture: try Architecture(model: "cnn2d", dense: 32), maxBatch: 1)
+        start.initialize(seed: 7)
+        let initial = start.parameters.array
         for workers in [1, 2, 3] {
             let run = "\(folder)/workers-\(workers)"
             let result = try runProcess(cifake, ["train", "--config", config, "--workers", "\(workers)", "--worker-threads", "1", "--out", run],
@@ -49,19 +52,22 @@ final class ClusterTests: XCTestCase {
                 XCTAssertEqual(w, reference, "one worker is the single process, bit for bit")
                 continue
             }
-            var maxDiff: Float = 0, sumDiff: Double = 0, apart = 0
+            // Sums associated in another order round differently, and over 63 Adam steps the
+            // trajectories part where a rounding difference flips a tiny gradient's sign; how far
+            // depends on the CPU's kernels, so the bound is relative to what training itself did:
+            // the distance from the initial weights. A real fault (a shard lost or counted twice,
+            // a wrong average, a segment not summed) moves the weights as far as training does.
+            var sumDiff = 0.0, sumTravel = 0.0, strayed = 0
             for i in 0..<w.count {
-                let d = abs(w[i] - reference[i])
-                maxDiff = max(maxDiff, d)
-                sumDiff += Double(d)
-                if d > 1e-3 { apart += 1 }
+                let d = Double(abs(w[i] - reference[i])), travel = Double(abs(reference[i] - initial[i]))
+                sumDiff += d
+                sumTravel += travel
+                if d > travel { strayed += 1 }
             }
-            let meanDiff = sumDiff / Double(w.count)
-            // Adam normalises each step to about the learning rate (1e-3): where a rounding
-            // difference flips a tiny gradient's sign, weights part by a step or two, no more.
-            XCTAssertLessThan(meanDiff, 5e-5, "\(workers) workers: mean |w - w_solo| = \(meanDiff)")
-            XCTAssertLessThan(maxDiff, 1e-2, "\(workers) workers: max |w - w_solo| = \(maxDiff)")
-            XCTAssertLessThan(Double(apart) / Double(w.count), 0.01, "\(workers) workers: \(apart) weights apart by more than 1e-3")
+            let relative = sumDiff / sumTravel
+            print("\(workers) workers: mean |w - w_solo| / mean |w_solo - w_0| = \(relative); \(strayed) of \(w.count) weights moved further from w_solo than w_solo from w_0")
+            XCTAssertLessThan(relative, 0.1, "\(workers) workers: the weights part from the single process's by \(relative) of how far training moved them")
+            XCTAssertLessThan(Double(strayed) / Double(w.count), 0.05, "\(workers) workers: \(strayed) weights differ from the single process's by more than training moved them")
             XCTAssertEqual(try accuracy(run), referenceAccuracy, accuracy: 0.03, "\(workers) workers reach the same test accuracy (500 test images: 0.03 is 15 of them)")
         }
     }
