@@ -40,9 +40,12 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Model", "Kernels", "Data", "Storage"]),
         // A run's report (pure): the HTML page and its figures from metrics, history and Grad-CAM.
         .target(name: "Reporting", dependencies: ["Evaluation", "Imaging", "Randomness"]),
+        // Gradient compression for the ring (pure but for BLAS): the methods, bf16 is in Collective's
+        // wire format; PowerSGD's low-rank factors with error feedback; auto's choice.
+        .target(name: "Compression", dependencies: ["Model", "Kernels", "Randomness"]),
         // The single-process training loop and its configuration; a run folder's report.
         .target(name: "Training", dependencies: [
-            "Model", "Data", "Evaluation", "Storage", "Coordination", "Checkpoints", "Reporting", "Explanation", "ImageCodecs",
+            "Compression", "Model", "Data", "Evaluation", "Storage", "Coordination", "Checkpoints", "Reporting", "Explanation", "ImageCodecs",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Non-temporal copies (SSE2 streaming stores), in C: Swift has no way to emit them.
@@ -63,7 +66,7 @@ let package = Package(
         .target(name: "Explanation", dependencies: ["Model", "Kernels", "Imaging"]),
         // The process shells: coordinator, worker, local launcher. The only code that combines
         // sockets, files and the training loop.
-        .target(name: "Runtime", dependencies: ["Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Observability"]),
+        .target(name: "Runtime", dependencies: ["Compression", "Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Observability"]),
 
         .executableTarget(name: "cifake", dependencies: [
             "Runtime", "Explanation", "ImageCodecs", "Imaging", "Observability",
@@ -84,6 +87,7 @@ let package = Package(
         .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Data", "Model", "Kernels"]),
         .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "Collective", "Model", "Kernels"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),

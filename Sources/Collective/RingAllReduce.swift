@@ -30,6 +30,10 @@ public enum RingAllReduce {
     ///   - generation: membership generation; frames of other generations are dropped.
     ///   - step: training step; frames of other steps are dropped.
     ///   - timeoutMilliseconds: deadline for each receive (and for the final send release).
+    ///   - format: the elements' encoding on the wire. With `.bfloat16` step 0 encodes this rank's
+    ///     send segment in place (its Float32 values are not needed again: the all-gather
+    ///     overwrites them), partial sums are rounded at each hop, and the final values are the
+    ///     rounded ones on every rank.
     /// - Returns: counts of frames used and dropped.
     /// - Throws: `RingAllReduceError` (timeout naming the predecessor, bad or misplaced frame) or
     ///   the link's own errors. After a throw some segments of the buffer may hold final sums and
@@ -37,7 +41,8 @@ public enum RingAllReduce {
     ///   call `link.waitUntilSendsReleased` (closing the link first if the successor is gone)
     ///   before freeing it.
     public static func run(buffer: UnsafeMutableBufferPointer<Float>, schedule: RingSchedule, link: some RingLink,
-                           generation: UInt64, step: UInt32, timeoutMilliseconds: Int = 30_000) throws -> RingAllReduceReport {
+                           generation: UInt64, step: UInt32, timeoutMilliseconds: Int = 30_000,
+                           format: RingWireFormat = .float32) throws -> RingAllReduceReport {
         guard buffer.count == schedule.elementCount else {
             throw RingAllReduceError.bufferSizeMismatch(expected: schedule.elementCount, found: buffer.count)
         }
@@ -56,17 +61,19 @@ public enum RingAllReduce {
             let range = schedule.chunk(chunk, ofSegment: ringStep.sendSegment)
             RingFrameHeader(generation: generation, step: step, phase: ringStep.phase, ringStep: UInt32(stepIndex),
                             chunk: UInt32(chunk), elementOffset: UInt64(range.lowerBound),
-                            elementCount: UInt32(range.count)).encode(into: headerBytes)
+                            elementCount: UInt32(range.count), format: format).encode(into: headerBytes)
             return range
         }
 
-        // Step 0 sends this rank's own values, borrowed from the buffer (zero-copy).
+        // Step 0 sends this rank's own values, borrowed from the buffer (zero-copy; bfloat16 is
+        // encoded in place first).
         let first = schedule.step(0)
         for chunk in 0..<schedule.chunkCount(segment: first.sendSegment) {
             let range = header(chunk, ofStep: 0)
+            let start = UnsafeMutableRawPointer(base + range.lowerBound)
+            if format == .bfloat16 { BFloat16.encodeInPlace(start, count: range.count) }
             try link.send(header: UnsafeRawBufferPointer(headerBytes),
-                          payload: UnsafeRawBufferPointer(start: base + range.lowerBound,
-                                                          count: range.count * MemoryLayout<Float>.size))
+                          payload: UnsafeRawBufferPointer(start: start, count: range.count * format.elementBytes))
         }
         for stepIndex in 0..<schedule.stepCount {
             let ringStep = schedule.step(stepIndex)
@@ -95,17 +102,22 @@ public enum RingAllReduce {
                             report.droppedFrames += 1
                             return
                         }
-                        guard header.ringStep == UInt32(stepIndex), header.phase == ringStep.phase,
+                        guard header.ringStep == UInt32(stepIndex), header.phase == ringStep.phase, header.format == format,
                               header.chunk == UInt32(chunk), header.elementOffset == UInt64(range.lowerBound),
                               header.elementCount == UInt32(range.count) else {
                             throw RingAllReduceError.unexpectedFrame(
                                 peerRank: peer,
-                                expected: "ring step \(stepIndex) chunk \(chunk) elements \(range)",
-                                found: "ring step \(header.ringStep) chunk \(header.chunk) elements \(header.elementOffset)..<\(header.elementOffset + UInt64(header.elementCount))")
+                                expected: "ring step \(stepIndex) chunk \(chunk) elements \(range) as \(format)",
+                                found: "ring step \(header.ringStep) chunk \(header.chunk) elements \(header.elementOffset)..<\(header.elementOffset + UInt64(header.elementCount)) as \(header.format)")
                         }
                         let values = base + range.lowerBound
-                        if ringStep.sums { accumulate(values, into: payload, count: range.count) }
-                        if stores { store(payload, into: values, count: range.count) }
+                        switch format {
+                        case .float32:
+                            if ringStep.sums { accumulate(values, into: payload, count: range.count) }
+                            if stores { store(payload, into: values, count: range.count) }
+                        case .bfloat16:
+                            BFloat16.combine(payload, values, count: range.count, sums: ringStep.sums, stores: stores)
+                        }
                         report.receivedFrames += 1
                         done = true
                     }

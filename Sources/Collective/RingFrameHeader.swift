@@ -1,9 +1,9 @@
 /// The header that precedes every chunk of a ring all-reduce on the wire.
 ///
 /// Layout (40 bytes, little-endian): magic `RNG1` as UInt32 0x31474E52, version UInt16, phase UInt8,
-/// reserved UInt8 (0), generation UInt64, step UInt32, ring step UInt32, chunk UInt32, element
-/// count UInt32, element offset UInt64. The payload (element count x 4 bytes of little-endian
-/// Float32) travels in the next message part.
+/// wire format UInt8 (0 Float32, 1 bfloat16: `RingWireFormat`), generation UInt64, step UInt32,
+/// ring step UInt32, chunk UInt32, element count UInt32, element offset UInt64. The payload
+/// (element count x the format's element bytes, little-endian) travels in the next message part.
 public struct RingFrameHeader: Sendable, Equatable {
     public static let magic: UInt32 = 0x3147_4E52
     public static let version: UInt16 = 1
@@ -22,11 +22,14 @@ public struct RingFrameHeader: Sendable, Equatable {
     public var chunk: UInt32
     /// First element of the chunk in the flat buffer.
     public var elementOffset: UInt64
-    /// Number of Float32 elements in the payload.
+    /// Number of elements in the payload.
     public var elementCount: UInt32
+    /// How the payload's elements are encoded.
+    public var format: RingWireFormat
 
     public init(generation: UInt64, step: UInt32, phase: RingPhase, ringStep: UInt32, chunk: UInt32,
-                elementOffset: UInt64, elementCount: UInt32) {
+                elementOffset: UInt64, elementCount: UInt32, format: RingWireFormat = .float32) {
+        self.format = format
         self.generation = generation
         self.step = step
         self.phase = phase
@@ -42,7 +45,7 @@ public struct RingFrameHeader: Sendable, Equatable {
         bytes.storeBytes(of: Self.magic.littleEndian, toByteOffset: 0, as: UInt32.self)
         bytes.storeBytes(of: Self.version.littleEndian, toByteOffset: 4, as: UInt16.self)
         bytes.storeBytes(of: phase.rawValue, toByteOffset: 6, as: UInt8.self)
-        bytes.storeBytes(of: UInt8(0), toByteOffset: 7, as: UInt8.self)
+        bytes.storeBytes(of: format.rawValue, toByteOffset: 7, as: UInt8.self)
         bytes.storeBytes(of: generation.littleEndian, toByteOffset: 8, as: UInt64.self)
         bytes.storeBytes(of: step.littleEndian, toByteOffset: 16, as: UInt32.self)
         bytes.storeBytes(of: ringStep.littleEndian, toByteOffset: 20, as: UInt32.self)
@@ -72,6 +75,8 @@ public struct RingFrameHeader: Sendable, Equatable {
         guard version == Self.version else { throw .unsupportedVersion(expected: Self.version, found: version) }
         let phaseByte = bytes[6]
         guard let phase = RingPhase(rawValue: phaseByte) else { throw .badPhase(found: phaseByte) }
+        let formatByte = bytes[7]
+        guard let format = RingWireFormat(rawValue: formatByte) else { throw .badFormat(found: formatByte) }
         let header = RingFrameHeader(
             generation: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
             step: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self)),
@@ -79,8 +84,9 @@ public struct RingFrameHeader: Sendable, Equatable {
             ringStep: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 20, as: UInt32.self)),
             chunk: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 24, as: UInt32.self)),
             elementOffset: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 32, as: UInt64.self)),
-            elementCount: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 28, as: UInt32.self)))
-        let expectedPayload = Int(header.elementCount) * MemoryLayout<Float>.size
+            elementCount: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 28, as: UInt32.self)),
+            format: format)
+        let expectedPayload = Int(header.elementCount) * format.elementBytes
         guard payloadByteCount == expectedPayload else {
             throw .badLength(field: "payload", expected: expectedPayload, found: payloadByteCount)
         }
@@ -105,6 +111,7 @@ public enum RingFrameError: Error, Equatable, CustomStringConvertible {
     case badMagic(expected: UInt32, found: UInt32)
     case unsupportedVersion(expected: UInt16, found: UInt16)
     case badPhase(found: UInt8)
+    case badFormat(found: UInt8)
 
     public var description: String {
         switch self {
@@ -116,6 +123,8 @@ public enum RingFrameError: Error, Equatable, CustomStringConvertible {
             return "ring frame: version expected \(expected), found \(found)"
         case let .badPhase(found):
             return "ring frame: phase expected 0 (reduce-scatter) or 1 (all-gather), found \(found)"
+        case let .badFormat(found):
+            return "ring frame: wire format expected 0 (float32) or 1 (bfloat16), found \(found)"
         }
     }
 }

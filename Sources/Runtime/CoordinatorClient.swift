@@ -43,15 +43,31 @@ final class CoordinatorClient {
         try channel.send(message, generation: generation)
     }
 
+    /// The next message from the coordinator. The coordinator's requests for ranges of this
+    /// worker's upload are answered here, whatever the caller waits for, and not returned.
     func receive(timeoutMilliseconds: Int) throws -> WireMessage? {
-        guard let message = try channel.receive(timeoutMilliseconds: timeoutMilliseconds)?.message else { return nil }
-        lastHeard = now()
-        if silenceWarned {
-            silenceWarned = false
-            say("the coordinator at \(endpoint) is back")
+        var wait = timeoutMilliseconds
+        while let message = try channel.receive(timeoutMilliseconds: wait)?.message {
+            lastHeard = now()
+            if silenceWarned {
+                silenceWarned = false
+                say("the coordinator at \(endpoint) is back")
+            }
+            guard case .checkpointRequest(let range) = message, let outgoing, range.step == outgoing.step else { return message }
+            let chunk = ByteChunk(of: outgoing.bytes, step: outgoing.step, offset: range.offset, length: min(range.length, Self.maximumChunkBytes))
+            try channel.send(.checkpointChunk(chunk), generation: outgoing.generation)
+            if chunk.offset + UInt64(chunk.bytes.count) == chunk.total { uploadPending = false }
+            wait = 0
         }
-        return message
+        return nil
     }
+
+    /// The upload the coordinator pulls (rank 0's newest checkpoint, or this replica's state).
+    private var outgoing: (step: Int, generation: UInt64, bytes: [UInt8])?
+    /// Whether the coordinator has yet to ask for the end of the upload.
+    private(set) var uploadPending = false
+    /// The largest range served in one message.
+    static let maximumChunkBytes = 4 << 20
 
     /// Logs once when the coordinator has been silent for longer than `silenceLimit`.
     func warnIfSilent() {
@@ -154,16 +170,14 @@ final class CoordinatorClient {
         return bytes
     }
 
-    /// Sends bytes to the coordinator as an offer and its chunks (rank 0's checkpoints).
+    /// Offers bytes to the coordinator (rank 0's checkpoints, a state source's state), which
+    /// pulls them in ranges (`receive` answers), a few at a time: heartbeats and step reports
+    /// never queue behind more than those few, however slow the link, and a lost range is simply
+    /// asked for again. A newer upload replaces an older one still in flight.
     func upload(_ bytes: [UInt8], step: Int, generation: UInt64) throws {
+        outgoing = (step, generation, bytes)
+        uploadPending = true
         try channel.send(.checkpointOffer(CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes))),
                          generation: generation)
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(offset + (4 << 20), bytes.count)
-            try channel.send(.checkpointChunk(ByteChunk(step: step, offset: UInt64(offset), total: UInt64(bytes.count), bytes: Array(bytes[offset..<end]))),
-                             generation: generation)
-            offset = end
-        }
     }
 }

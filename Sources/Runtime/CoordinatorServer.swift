@@ -48,8 +48,12 @@ public final class CoordinatorServer {
     private var dataBytes: [UInt8] = []
     /// Uploads in progress, one per sender (rank 0's checkpoints, a state source's state), and
     /// complete ones by step (completed steps).
-    private var inProgress: [PeerID: (offer: CheckpointOffer, bytes: [UInt8])] = [:]
+    private var inProgress: [PeerID: (offer: CheckpointOffer, bytes: [UInt8], pull: UploadPull, loggedAt: Double)] = [:]
     private var uploads: [Int: [UInt8]] = [:]
+    /// Steps the ranks agreed on whose upload was still being pulled: their agreed checksum.
+    private var agreed: [Int: UInt64] = [:]
+    /// The run finished, but rank 0's last checkpoint is still being pulled: the stop waits.
+    private var finishing: (reason: StopReason, peers: [PeerID])?
     /// The newest consolidated checkpoint: what evaluators and resuming workers fetch.
     private var served: (offer: CheckpointOffer, bytes: [UInt8])?
     private var store: CheckpointStore!
@@ -129,7 +133,7 @@ public final class CoordinatorServer {
                 case .runInfoRequest:
                     try channel.send(.runInfo(info), to: peer)
                 case .dataRequest(let range):
-                    try channel.send(.dataChunk(Self.chunk(of: dataBytes, step: 0, offset: range.offset, length: range.length)), to: peer)
+                    try channel.send(.dataChunk(ByteChunk(of: dataBytes, step: 0, offset: range.offset, length: range.length)), to: peer)
                 case .join(var request):
                     request.publicKey = channel.lastSenderKey ?? "" // the authenticated key, not the claimed one
                     progress.log("join from \(request.nodeID) at \(request.host) (\(request.computeThreads) threads)")
@@ -152,9 +156,10 @@ public final class CoordinatorServer {
                     }
                 case .checkpointOffer(let offer):
                     guard state.rank(of: id) != nil else { continue }  // only members upload
-                    inProgress[id] = (offer, [])
+                    inProgress[id] = (offer, [], UploadPull(step: offer.step, total: Int(min(offer.totalBytes, UInt64(Int.max))), now: now()), now())
+                    pullUploads()
                 case .checkpointChunk(let chunk):
-                    receiveUpload(chunk, from: id)
+                    try receiveUpload(chunk, from: id)
                 case .checkpointRequest(let range):
                     serveCheckpoint(range, to: peer)
                 default:
@@ -168,6 +173,11 @@ public final class CoordinatorServer {
                 for p in state.memberPeers + state.pendingPeers + state.evaluatorPeers {
                     try? channel.send(.heartbeat(sequence: heartbeatSequence), to: p.bytes)
                 }
+            }
+            pullUploads()
+            if let (reason, peers) = finishing, case .finished(let step) = reason, !awaitsUpload(completedSteps: step + 1) {
+                for p in peers { try channel.send(.stop(reason), to: p.bytes) }
+                return try finish(reason, folder: folder, dataset: dataset)
             }
             if let done = try carryOut(state.onTick(now: now())) {
                 return try finish(done, folder: folder, dataset: dataset)
@@ -217,6 +227,12 @@ public final class CoordinatorServer {
             case .waitingForWorkers(let have, let need):
                 progress.log("waiting for workers: \(have) of \(need)")
             case .stop(let reason, let peers):
+                if case .finished(let step) = reason, awaitsUpload(completedSteps: step + 1) {
+                    // Rank 0 must stay until the coordinator has pulled its last checkpoint.
+                    finishing = (reason, peers)
+                    progress.log("finishing: waiting for rank 0's checkpoint of step \(step + 1)")
+                    continue
+                }
                 for p in peers { try channel.send(.stop(reason), to: p.bytes) }
                 stop = reason
             }
@@ -282,13 +298,39 @@ public final class CoordinatorServer {
         progress.log("resuming from \(path): step \(state.step) (epoch \(state.epoch + 1), step \(state.stepInEpoch + 1)); best so far: \(tracker.summary)")
     }
 
-    private func receiveUpload(_ chunk: ByteChunk, from peer: PeerID) {
-        guard var u = inProgress[peer], chunk.step == u.offer.step, chunk.offset == UInt64(u.bytes.count) else {
-            progress.log("control: checkpoint chunk for step \(chunk.step) at offset \(chunk.offset) out of order; ignored")
-            return
+    /// Asks each uploading member for its next ranges (and again for ranges that never came),
+    /// and says how far each upload has got every few seconds.
+    private func pullUploads() {
+        let t = now()
+        for (peer, var u) in inProgress {
+            for ask in u.pull.requests(now: t) {
+                try? channel.send(.checkpointRequest(ByteRangeRequest(step: u.offer.step, offset: UInt64(ask.offset), length: ask.length)),
+                                  to: peer.bytes)
+            }
+            if t - u.loggedAt >= 5 {
+                u.loggedAt = t
+                let rate = Double(u.pull.received) / max(t - u.pull.started, 1e-3) / 1e6
+                progress.log(String(format: "upload of step %d from rank %@: %.1f of %.1f MB (%.1f MB/s)", u.offer.step,
+                                    state.rank(of: peer).map(String.init) ?? "?", Double(u.pull.received) / 1e6, Double(u.pull.total) / 1e6, rate))
+            }
+            inProgress[peer] = u
+        }
+    }
+
+    /// Whether the checkpoint after `completedSteps` is still to be written and on its way:
+    /// being pulled, or complete and waiting for the ranks' agreement (or the other way round).
+    private func awaitsUpload(completedSteps: Int) -> Bool {
+        store.pointer("latest") != completedSteps
+            && (inProgress.values.contains { $0.offer.step == completedSteps } || uploads[completedSteps] != nil || agreed[completedSteps] != nil)
+    }
+
+    private func receiveUpload(_ chunk: ByteChunk, from peer: PeerID) throws {
+        guard var u = inProgress[peer], chunk.step == u.offer.step,
+              u.pull.accept(offset: Int(clamping: chunk.offset), count: chunk.bytes.count, now: now()) else {
+            return  // a range asked for twice, or of an upload that was replaced: asked for again in order
         }
         u.bytes += chunk.bytes
-        if UInt64(u.bytes.count) == u.offer.totalBytes {
+        if u.pull.isComplete {
             inProgress[peer] = nil
             if WireChecksum.fnv1a64(u.bytes) == u.offer.checksum {
                 if var t = transfer, t.step == u.offer.step, t.offer == nil {
@@ -301,6 +343,9 @@ public final class CoordinatorServer {
                 uploads[u.offer.step] = u.bytes
                 // Each waits for its step's agreement; only the newest two can still get it.
                 while uploads.count > 2, let oldest = uploads.keys.min() { uploads[oldest] = nil }
+                if let checksum = agreed.removeValue(forKey: u.offer.step) {
+                    try consolidate(completedSteps: u.offer.step, agreedChecksum: checksum)
+                }
             } else {
                 progress.log("error: rank 0's checkpoint upload for step \(u.offer.step) arrived damaged (checksum differs); not written")
             }
@@ -312,7 +357,14 @@ public final class CoordinatorServer {
     /// Every rank agreed on the weights after `completedSteps`: if rank 0 uploaded that state,
     /// verify it holds the agreed weights and write it as the run's checkpoint.
     private func consolidate(completedSteps: Int, agreedChecksum: UInt64) throws {
-        guard let bytes = uploads.removeValue(forKey: completedSteps) else { return }
+        guard let bytes = uploads.removeValue(forKey: completedSteps) else {
+            // Agreement came first: the upload is consolidated when it completes.
+            if inProgress.values.contains(where: { $0.offer.step == completedSteps }) {
+                agreed[completedSteps] = agreedChecksum
+                while agreed.count > 2, let oldest = agreed.keys.min() { agreed[oldest] = nil }
+            }
+            return
+        }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.decode(bytes, source: "rank 0's checkpoint for step \(completedSteps)") } catch {
             progress.log("error: \(error); not written")
@@ -334,20 +386,14 @@ public final class CoordinatorServer {
     private func serveCheckpoint(_ range: ByteRangeRequest, to peer: [UInt8]) {
         let chunk: ByteChunk
         if let t = transfer, let offer = t.offer, offer.step == range.step {
-            chunk = Self.chunk(of: t.bytes, step: offer.step, offset: range.offset, length: range.length)
+            chunk = ByteChunk(of: t.bytes, step: offer.step, offset: range.offset, length: range.length)
         } else if let served {
-            chunk = Self.chunk(of: served.bytes, step: served.offer.step, offset: range.step == served.offer.step ? range.offset : 0,
+            chunk = ByteChunk(of: served.bytes, step: served.offer.step, offset: range.step == served.offer.step ? range.offset : 0,
                                length: range.length)
         } else {
             return
         }
         try? channel.send(.checkpointChunk(chunk), to: peer)
-    }
-
-    /// `length` bytes of `bytes` from `offset` (clamped to the end).
-    private static func chunk(of bytes: [UInt8], step: Int, offset: UInt64, length: Int) -> ByteChunk {
-        let begin = Int(min(offset, UInt64(bytes.count))), end = min(begin + length, bytes.count)
-        return ByteChunk(step: step, offset: UInt64(begin), total: UInt64(bytes.count), bytes: Array(bytes[begin..<end]))
     }
 
     /// An evaluation of a checkpoint (rank 0's validation at an epoch end, or an evaluator's):

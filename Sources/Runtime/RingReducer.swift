@@ -1,5 +1,8 @@
 import Collective
+import Compression
+import Dispatch
 import Kernels
+import Model
 import Training
 import Transport
 
@@ -14,6 +17,14 @@ import Transport
 /// the same order (the link is used by one thread at a time, and frames arrive in the order they
 /// were sent).
 ///
+/// Compressed (`gradient_compression`): `bf16` sends every element as bfloat16 (Float32 sums);
+/// `powersgd` replaces each large weight matrix's gradient by a low-rank approximation whose
+/// factors are summed exactly (`PowerSGD`, error feedback per rank), the rest exactly; `auto`
+/// picks one of the three in `negotiate` from a probe of the ring. Every rank applies the same
+/// bits whatever the method. The PowerSGD state (error feedback, warm-start factor) belongs to
+/// this reducer: a new generation (a re-formed ring) or a resumed run restarts it from zero error
+/// and the seed's factor, on every rank alike.
+///
 /// Used by `WorkerNode` and by `cifake bench train --workers N`, so the benchmark times the very
 /// reduction the cluster runs. One thread at a time (the training thread) may call it.
 public final class RingReducer: GradientReducer {
@@ -26,6 +37,15 @@ public final class RingReducer: GradientReducer {
     public let timeoutMilliseconds: Int
     /// Stale frames (other generation or step) dropped so far, over all all-reduces.
     public private(set) var droppedFrames = 0
+    /// The method asked for; `auto` until `negotiate` resolves it.
+    public let requested: GradientCompression
+    /// The method in use (`none` for `auto` before `negotiate`).
+    public private(set) var method: GradientCompression
+    private let plan: CompressionPlan
+    private let seed: UInt64
+    private var compressors: [Int: PowerSGD] = [:]
+    /// Bytes this rank sent on the ring so far (payload; every method).
+    public private(set) var sentBytes = 0
 
     /// The overlapped part of the step under way: its step and element range.
     private var early: (step: Int, range: Range<Int>)?
@@ -36,8 +56,16 @@ public final class RingReducer: GradientReducer {
     ///   - elementCount: floats in the gradient buffer (the model's parameter count).
     ///   - chunkBytes: payload bytes per ring frame (1 MiB: see PLATFORM-NOTES on receive pages).
     ///   - timeoutMilliseconds: deadline of every receive inside one all-reduce.
+    ///   - compression: the method; `layout` names the weight matrices PowerSGD approximates at
+    ///     `compressionRank`, `seed` fixes its starting factor.
     public init(link: any RingLink, rank: Int, worldSize: Int, elementCount: Int, generation: UInt64,
-         chunkBytes: Int = 1 << 20, timeoutMilliseconds: Int) {
+         chunkBytes: Int = 1 << 20, timeoutMilliseconds: Int,
+         compression: GradientCompression = .none, layout: ParameterLayout? = nil, compressionRank: Int = 4, seed: UInt64 = 0) {
+        precondition(layout == nil || layout!.count == elementCount, "layout of \(layout!.count) elements for a buffer of \(elementCount)")
+        self.requested = compression
+        self.method = worldSize > 1 && compression != .auto ? compression : .none
+        self.plan = layout.map { CompressionPlan(layout: $0, rank: compressionRank) } ?? CompressionPlan(elementCount: elementCount)
+        self.seed = seed
         self.link = link
         self.rank = rank
         self.worldSize = worldSize
@@ -80,14 +108,79 @@ public final class RingReducer: GradientReducer {
         try reduce(gradients.buffer, window: rest, step: step)
     }
 
-    /// All-reduces `window` of the buffer with the whole buffer's segments, so splitting changes
-    /// no bit of the result.
+    /// Reduces `window` of the gradient buffer by the method in use. Exact parts keep the whole
+    /// buffer's segments, so splitting changes no bit of their result.
     private func reduce(_ buffer: UnsafeMutableBufferPointer<Float>, window: Range<Int>, step: Int) throws {
+        switch method {
+        case .none, .auto:
+            try ring(buffer, window: window, step: step, format: .float32)
+        case .bf16:
+            try ring(buffer, window: window, step: step, format: .bfloat16)
+        case .powersgd:
+            var exactFrom = window.lowerBound
+            for (index, matrix) in plan.matrices.enumerated() where matrix.range.overlaps(window) {
+                precondition(window.lowerBound <= matrix.range.lowerBound && matrix.range.upperBound <= window.upperBound,
+                             "\(matrix.name) \(matrix.range) is split by the window \(window)")
+                try ring(buffer, window: exactFrom..<matrix.range.lowerBound, step: step, format: .float32)
+                try lowRank(buffer.baseAddress! + matrix.range.lowerBound, matrix: matrix, index: index, step: step)
+                exactFrom = matrix.range.upperBound
+            }
+            try ring(buffer, window: exactFrom..<window.upperBound, step: step, format: .float32)
+        }
+    }
+
+    /// PowerSGD on one weight matrix: its factors are summed exactly on the ring.
+    private func lowRank(_ gradient: UnsafeMutablePointer<Float>, matrix: CompressionPlan.Matrix, index: Int, step: Int) throws {
+        let compressor = compressors[index] ?? PowerSGD(rows: matrix.rows, columns: matrix.columns, rank: plan.rank, seed: seed)
+        compressors[index] = compressor
+        compressor.project(gradient)
+        try ring(compressor.p.buffer, window: 0..<compressor.p.count, step: step, format: .float32)
+        compressor.orthonormalize()
+        compressor.backProject()
+        try ring(compressor.q.buffer, window: 0..<compressor.q.count, step: step, format: .float32)
+        compressor.decompress(into: gradient, worldSize: worldSize)
+    }
+
+    /// One ring all-reduce of `window` of `buffer`, with the whole buffer's segments.
+    private func ring(_ buffer: UnsafeMutableBufferPointer<Float>, window: Range<Int>, step: Int, format: RingWireFormat) throws {
         guard !window.isEmpty else { return }
-        let schedule = RingSchedule(worldSize: worldSize, rank: rank, elementCount: elementCount, chunkElements: chunkElements,
+        let schedule = RingSchedule(worldSize: worldSize, rank: rank, elementCount: buffer.count, chunkElements: chunkElements,
                                     window: window)
         let report = try RingAllReduce.run(buffer: buffer, schedule: schedule, link: link, generation: generation,
-                                           step: UInt32(truncatingIfNeeded: step), timeoutMilliseconds: timeoutMilliseconds)
+                                           step: UInt32(truncatingIfNeeded: step), timeoutMilliseconds: timeoutMilliseconds,
+                                           format: format)
         droppedFrames += report.droppedFrames
+        sentBytes += window.count * format.elementBytes * 2 * (worldSize - 1) / worldSize
     }
+
+    /// Resolves `auto`: all-reduces a probe buffer to measure the ring (its slowest link sets the
+    /// pace), agrees with every rank on the probe's time and `computeSeconds` (their sums over
+    /// the ring: the same bits everywhere), and picks the cheapest method whose communication
+    /// stays below compute (`computeSeconds` is asked only for `auto`). Every rank must call it at the same point, before the first step.
+    /// Returns nil when nothing was negotiated (another method, or a ring of one).
+    public func negotiate(computeSeconds: () throws -> Double) throws -> CompressionChoice? {
+        guard requested == .auto, worldSize > 1 else { return nil }
+        let compute = try computeSeconds()
+        // Frames of the probe carry steps no training reaches.
+        let warmUp = UnsafeMutableBufferPointer<Float>.allocate(capacity: 1)
+        defer { warmUp.deallocate() }
+        warmUp[0] = 0
+        try ring(warmUp, window: 0..<1, step: Self.probeStep, format: .float32)  // connections up
+        let probe = FloatBuffer(count: Self.probeElements)
+        let began = DispatchTime.now().uptimeNanoseconds
+        try ring(probe.buffer, window: 0..<probe.count, step: Self.probeStep + 1, format: .float32)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        let figures = FloatBuffer([Float(seconds), Float(compute)])
+        try ring(figures.buffer, window: 0..<2, step: Self.probeStep + 2, format: .float32)
+        let n = Double(worldSize)
+        let choice = CompressionChoice(plan: plan, worldSize: worldSize, probeElements: probe.count,
+                                       probeSeconds: Double(figures.pointer[0]) / n, computeSeconds: Double(figures.pointer[1]) / n)
+        method = choice.method
+        sentBytes = 0
+        return choice
+    }
+
+    /// Float32 elements in `negotiate`'s probe (8 MiB).
+    static let probeElements = 1 << 21
+    static let probeStep = Int(UInt32.max - 3)
 }

@@ -118,7 +118,9 @@ public final class WorkerNode {
             try security.trustPredecessor(ringGuard, assignment: assignment)
             let reducer = RingReducer(link: watched, rank: assignment.rank, worldSize: assignment.worldSize,
                                       elementCount: config.architecture.parameterCount, generation: assignment.generation,
-                                      timeoutMilliseconds: Int(options.ringTimeoutSeconds * 1000))
+                                      timeoutMilliseconds: Int(options.ringTimeoutSeconds * 1000),
+                                      compression: config.compression, layout: config.architecture.layout,
+                                      compressionRank: config.compressionRank, seed: config.seed)
             let replica: Trainer
             if let trainer {
                 replica = trainer
@@ -143,19 +145,24 @@ public final class WorkerNode {
                 say("ring: sending to rank \(assignment.successor.rank) over \(sameHost ? "a Unix socket (same host)" : "TCP") at \(successorEndpoint)")
                 watched.check = { [unowned self] in try self.handleControl() }
                 defer { watched.check = {} }
+                try negotiateCompression(reducer, trainer: replica, rank: assignment.rank)
                 try trainSteps(replica, from: start.startStep, lead: assignment.rank == 0, validation: validation, config: config, yaml: yaml)
                 watched.check = {}
                 // 4. Wait to be released. A stop for the last step may already have come with
-                // the last step's answers; then a second one is only waited for briefly.
-                do {
-                    let reason: StopReason = try awaitControl(what: "the coordinator's stop", seconds: finishAfter == nil ? options.coordinatorWaitSeconds : 5) {
-                        if case .stop(let r) = $0 { return r } else { return nil }
+                // the last step's answers; then a second one is only waited for briefly, as long
+                // as the coordinator has asked for all of this worker's upload.
+                while true {
+                    do {
+                        let reason: StopReason = try awaitControl(what: "the coordinator's stop", seconds: finishAfter == nil ? options.coordinatorWaitSeconds : 5) {
+                            if case .stop(let r) = $0 { return r } else { return nil }
+                        }
+                        say("done: \(reason)")
+                    } catch RuntimeError.timeout(_) where finishAfter != nil {
+                        if control.uploadPending { continue }
+                        say("done: finished after step \(finishAfter!)")
                     }
-                    say("done: \(reason)")
-                } catch RuntimeError.timeout(_) where finishAfter != nil {
-                    say("done: finished after step \(finishAfter!)")
+                    return
                 }
-                return
             } catch Interruption.reassigned(let a) {
                 say("membership changed: generation \(a.generation) (\(a.worldSize) workers); continuing from step \(replica.globalStep)")
                 next = a
@@ -203,7 +210,8 @@ public final class WorkerNode {
                 try control.send(.evaluationResult(EvaluationResult(step: completed, json: Array(json.utf8))), generation: generation)
             }
             if isLead && checkpointDue {
-                try control.upload(trainer.checkpoint(configuration: yaml).encode(), step: completed, generation: generation)
+                try control.upload(trainer.checkpoint(configuration: yaml, progress: ["gradient_compression": compressionNote]).encode(),
+                                   step: completed, generation: generation)
             }
             let checksum: UInt64? = completed % Self.checksumEvery == 0 || checkpointDue ? trainer.network.parameters.checksum() : nil
             let report = StepReport(generation: generation, step: step, epoch: epoch,
@@ -218,6 +226,32 @@ public final class WorkerNode {
         }
         if let finishAfter, finishAfter < total - 1 { say("early stopping: finished after step \(finishAfter)") }
     }
+
+    /// What `gradient_compression` resolved to in this generation, recorded in every checkpoint.
+    private var compressionNote = ""
+
+    /// Resolves `gradient_compression: auto` on the new ring (every rank at this same point) and
+    /// says which method the ring uses and why.
+    private func negotiateCompression(_ reducer: RingReducer, trainer: Trainer, rank: Int) throws {
+        let note: String
+        let measure = { [self] in
+            let seconds = measuredCompute ?? trainer.measureComputeSeconds()
+            measuredCompute = seconds
+            return seconds
+        }
+        if let choice = try reducer.negotiate(computeSeconds: measure) {
+            note = choice.description
+        } else if reducer.worldSize == 1 {
+            note = "gradient_compression \(reducer.requested): a ring of one sends nothing"
+        } else {
+            note = "gradient_compression \(reducer.method) (configured)"
+        }
+        if note != compressionNote || rank == 0 { say(note) }
+        compressionNote = note
+    }
+
+    /// One step's compute on this machine, measured once (for `auto`).
+    private var measuredCompute: Double?
 
     /// After a membership change, ranks that fell behind load the state of the rank furthest
     /// along: it uploads its checkpoint to the coordinator, which offers it to them.

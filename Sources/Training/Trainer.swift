@@ -132,6 +132,26 @@ public final class Trainer {
         return stats
     }
 
+    /// Seconds of one step's forward and backward on this replica's share of a global batch,
+    /// the second of two runs (the first warms caches and pages). Weights and the step are left
+    /// as they were; the gradients are overwritten (every step zeroes them first).
+    public func measureComputeSeconds() -> Double {
+        let n = max(1, ShardPlan.slice(globalBatch: config.batchSize, worldSize: reducer.worldSize, rank: reducer.rank).count)
+        var rng = SplitMix64(seed: config.seed)
+        fillBatch(images: images.pointer, labels: labels.pointer, from: train, indices: (0..<n).map { $0 % train.count },
+                  augmentation: .none, rng: &rng)
+        var seconds = 0.0
+        for _ in 0..<2 {
+            let began = DispatchTime.now().uptimeNanoseconds
+            network.zeroGradients()
+            let logits = network.forward(input: images.pointer, batch: n, dropout: nil)
+            BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: n, meanOver: n)
+            network.backward(dLogits: dLogits.pointer)
+            seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        }
+        return seconds
+    }
+
     /// This replica's state after `globalStep` steps, with the loop's own bookkeeping.
     public func checkpoint(configuration: String, progress: [String: String] = [:]) -> Checkpoint {
         Checkpoint(network: network, adam: adam,

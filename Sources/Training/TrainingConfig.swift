@@ -1,3 +1,4 @@
+import Compression
 import Data
 import Model
 
@@ -69,6 +70,11 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// The worker public keys the coordinator accepts: a folder of `*.key` files, or one file of
     /// Z85 keys, one a line (`#` starts a comment). Coordinator only.
     public var authorizedKeys = ""
+    /// How gradients travel between workers: `none` (exact Float32), `bf16`, `powersgd` or
+    /// `auto` (chosen when the ring forms from its measured speed; see `GradientCompression`).
+    public var gradientCompression = GradientCompression.auto.rawValue
+    /// PowerSGD's rank: the approximation's number of factors per weight matrix.
+    public var compressionRank = 4
 
     // Scheduled retraining (`cifake retrain`; `cifake train` ignores these).
     /// The model registry folder: every candidate, the promotion history, the `promoted` pointer
@@ -114,6 +120,8 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case workerPublicKey = "worker_public_key"
         case workerSecretKey = "worker_secret_key"
         case authorizedKeys = "authorized_keys"
+        case gradientCompression = "gradient_compression"
+        case compressionRank = "compression_rank"
         case registry
         case promotionMetric = "promotion_metric"
         case promotionMargin = "promotion_margin"
@@ -155,6 +163,8 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         workerPublicKey = try c.decodeIfPresent(String.self, forKey: .workerPublicKey) ?? d.workerPublicKey
         workerSecretKey = try c.decodeIfPresent(String.self, forKey: .workerSecretKey) ?? d.workerSecretKey
         authorizedKeys = try c.decodeIfPresent(String.self, forKey: .authorizedKeys) ?? d.authorizedKeys
+        gradientCompression = try c.decodeIfPresent(String.self, forKey: .gradientCompression) ?? d.gradientCompression
+        compressionRank = try c.decodeIfPresent(Int.self, forKey: .compressionRank) ?? d.compressionRank
         registry = try c.decodeIfPresent(String.self, forKey: .registry) ?? d.registry
         promotionMetric = try c.decodeIfPresent(String.self, forKey: .promotionMetric) ?? d.promotionMetric
         promotionMargin = try c.decodeIfPresent(Double.self, forKey: .promotionMargin) ?? d.promotionMargin
@@ -187,6 +197,10 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if !["curve", "plain"].contains(transportSecurity) {
             p.append("transport_security: found '\(transportSecurity)', expected 'curve' (authenticated, encrypted) or 'plain' (explicitly unprotected TCP)")
         }
+        if GradientCompression(rawValue: gradientCompression) == nil {
+            p.append("gradient_compression: found '\(gradientCompression)', expected one of \(GradientCompression.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
+        }
+        if compressionRank < 1 || compressionRank > 256 { p.append("compression_rank: found \(compressionRank), expected 1...256") }
         if PromotionRule.Metric(rawValue: promotionMetric) == nil {
             p.append("promotion_metric: found '\(promotionMetric)', expected one of \(PromotionRule.Metric.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
         }
@@ -195,6 +209,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         }
         return p
     }
+
+    /// `gradient_compression` as a value (valid after `validated()`).
+    public var compression: GradientCompression { GradientCompression(rawValue: gradientCompression) ?? .auto }
 
     public func validated() throws(ConfigError) -> TrainingConfig {
         let p = problems()

@@ -22,3 +22,11 @@ public struct ByteChunk: Sendable, Equatable {
         self.bytes = bytes
     }
 }
+
+extension ByteChunk {
+    /// `length` bytes of `bytes` from `offset`, both clamped to the end.
+    public init(of bytes: [UInt8], step: Int, offset: UInt64, length: Int) {
+        let begin = Int(min(offset, UInt64(bytes.count))), end = begin + min(max(length, 0), bytes.count - begin)
+        self.init(step: step, offset: UInt64(begin), total: UInt64(bytes.count), bytes: Array(bytes[begin..<end]))
+    }
+}

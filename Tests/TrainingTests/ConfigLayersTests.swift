@@ -26,7 +26,7 @@ final class ConfigLayersTests: XCTestCase {
             "transport_security": "plain", "coordinator_public_key": "/k/c.key", "coordinator_secret_key": "/k/c.key_secret",
             "worker_public_key": "/k/w.key", "worker_secret_key": "/k/w.key_secret", "authorized_keys": "/k/authorized",
             "registry": "/var/lib/cifake/registry", "promotion_metric": "log_loss", "promotion_margin": "0.005",
-            "evaluation_data": "/data/fixed-eval",
+            "evaluation_data": "/data/fixed-eval", "gradient_compression": "powersgd", "compression_rank": "8",
         ]
         XCTAssertEqual(Set(values.keys), Set(TrainingConfig.keys), "a value for every key")
         let env = Dictionary(uniqueKeysWithValues: values.map { (ConfigLayers.environmentVariable(for: $0.key), $0.value) })
@@ -38,6 +38,8 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertEqual(config.batchSize, 256)
         XCTAssertEqual(config.learningRate, 0.0005)
         XCTAssertEqual(config.schedule, "constant")
+        XCTAssertEqual(config.gradientCompression, "powersgd")
+        XCTAssertEqual(config.compressionRank, 8)
         XCTAssertEqual(config.warmupEpochs, 1.5)
         XCTAssertEqual(config.minLearningRateFraction, 0.1)
         XCTAssertEqual(config.seed, .max)

@@ -1,0 +1,84 @@
+import Model
+
+/// Which parts of the flat gradient buffer a method sends how: the weight matrices PowerSGD
+/// approximates, and the rest, sent exactly.
+public struct CompressionPlan: Sendable, Equatable {
+    public struct Matrix: Sendable, Equatable {
+        public var name: String
+        public var range: Range<Int>
+        public var rows: Int
+        public var columns: Int
+    }
+
+    /// Matrices approximated at `rank`: two-dimensional tensors of at least `minimumElements`
+    /// whose factors are at most a quarter of their size. Empty for other methods.
+    public let matrices: [Matrix]
+    public let rank: Int
+    public let elementCount: Int
+
+    public static let minimumElements = 1 << 16
+
+    public init(layout: ParameterLayout, rank: Int) {
+        self.rank = rank
+        elementCount = layout.count
+        matrices = layout.tensors.compactMap { spec in
+            guard spec.shape.count == 2, spec.count >= Self.minimumElements else { return nil }
+            let rows = spec.shape[0], columns = spec.shape[1]
+            guard (rows + columns) * rank * 4 <= rows * columns else { return nil }
+            return Matrix(name: spec.name, range: spec.range, rows: rows, columns: columns)
+        }
+    }
+
+    /// Floats on the wire per step with PowerSGD: the factors, and every other element exactly.
+    public var powerSGDWireElements: Int {
+        elementCount - matrices.reduce(0) { $0 + $1.range.count } + matrices.reduce(0) { $0 + ($1.rows + $1.columns) * min(rank, $1.rows, $1.columns) }
+    }
+}
+
+/// `auto`'s decision, from figures every rank agrees on (sums over the ring, so the same bits
+/// everywhere): the cheapest method whose communication stays below the compute time.
+public struct CompressionChoice: Sendable, Equatable, CustomStringConvertible {
+    public let method: GradientCompression
+    /// Estimated seconds of communication per step for none, bf16 and powersgd.
+    public let estimates: [GradientCompression: Double]
+    public let computeSeconds: Double
+    /// Bytes per second the ring carried in the probe (payload of the slowest rank's all-reduce).
+    public let ringBytesPerSecond: Double
+
+    /// - Parameters:
+    ///   - probeElements: Float32 elements all-reduced in the probe.
+    ///   - probeSeconds: how long that took (the ranks' mean).
+    ///   - computeSeconds: one step's compute (the ranks' mean).
+    public init(plan: CompressionPlan, worldSize: Int, probeElements: Int, probeSeconds: Double, computeSeconds: Double) {
+        // A ring all-reduce moves 2(N-1)/N of the buffer over each link; time scales with bytes.
+        let perElement = probeSeconds / Double(max(probeElements, 1))
+        let none = perElement * Double(plan.elementCount)
+        let estimates: [GradientCompression: Double] = [
+            .none: none,
+            .bf16: none / 2,
+            // Three all-reduces (P, Q, the exact rest) instead of one: count the probe's fixed cost thrice.
+            .powersgd: plan.matrices.isEmpty ? none : perElement * Double(plan.powerSGDWireElements) * 3,
+        ]
+        self.estimates = estimates
+        self.computeSeconds = computeSeconds
+        ringBytesPerSecond = probeSeconds > 0 ? Double(probeElements * 4) * 2 * Double(worldSize - 1) / Double(worldSize) / probeSeconds : .infinity
+        let affordable = [GradientCompression.none, .bf16, .powersgd].first { estimates[$0]! <= computeSeconds }
+        method = affordable ?? (plan.matrices.isEmpty ? .bf16 : .powersgd)
+    }
+
+    public var description: String {
+        func ms(_ s: Double) -> String { String(Int((s * 1000).rounded())) }
+        return "gradient_compression auto -> \(method): the ring carries \(Int(ringBytesPerSecond / 1e6)) MB/s per link; "
+            + "communication per step: none \(ms(estimates[.none]!)) ms, bf16 \(ms(estimates[.bf16]!)) ms, powersgd \(ms(estimates[.powersgd]!)) ms; "
+            + "compute \(ms(computeSeconds)) ms"
+    }
+}
+
+extension CompressionPlan {
+    /// A buffer with no layout: nothing to approximate.
+    public init(elementCount: Int) {
+        matrices = []
+        rank = 1
+        self.elementCount = elementCount
+    }
+}

@@ -1,0 +1,124 @@
+import Compression
+import Kernels
+import Model
+import XCTest
+
+final class PowerSGDTests: XCTestCase {
+    /// N replicas, their factor sums taken as the ring takes them (one fixed order), as the
+    /// reducer runs them.
+    private func step(_ replicas: [PowerSGD], gradients: [[Float]]) -> [[Float]] {
+        let n = replicas.count
+        for (r, replica) in replicas.enumerated() { gradients[r].withUnsafeBufferPointer { replica.project($0.baseAddress!) } }
+        sum(replicas.map(\.p))
+        replicas.forEach { $0.orthonormalize() }
+        replicas.forEach { $0.backProject() }
+        sum(replicas.map(\.q))
+        return replicas.map { replica in
+            var out = [Float](repeating: 0, count: replica.rows * replica.columns)
+            out.withUnsafeMutableBufferPointer { replica.decompress(into: $0.baseAddress!, worldSize: n) }
+            return out
+        }
+    }
+
+    private func sum(_ buffers: [FloatBuffer]) {
+        for i in 0..<buffers[0].count {
+            var total = buffers[0].pointer[i]
+            for b in buffers.dropFirst() { total = total + b.pointer[i] }
+            for b in buffers { b.pointer[i] = total }
+        }
+    }
+
+    private func random(_ count: Int, _ g: inout some RandomNumberGenerator) -> [Float] {
+        (0..<count).map { _ in Float.random(in: -1...1, using: &g) }
+    }
+
+    /// A summed gradient of rank <= the compression rank is reproduced (one power iteration from
+    /// a generic start spans its column space), up to Float32 rounding of products of length
+    /// rows + columns.
+    func testLowRankGradientIsReproducedExactly() {
+        var g = SystemRandomNumberGenerator()
+        let rows = 48, columns = 36, n = 3
+        let replicas = (0..<n).map { _ in PowerSGD(rows: rows, columns: columns, rank: 4, seed: 5) }
+        // Each replica's gradient is a rank-1 matrix; the sum has rank 3.
+        let gradients = (0..<n).map { _ -> [Float] in
+            let u = random(rows, &g), v = random(columns, &g)
+            return (0..<(rows * columns)).map { u[$0 / columns] * v[$0 % columns] }
+        }
+        let out = step(replicas, gradients: gradients)
+        let exact = (0..<(rows * columns)).map { i in gradients.reduce(0) { $0 + $1[i] } }
+        let norm = exact.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
+        let error = zip(out[0], exact).reduce(0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot()
+        XCTAssertLessThan(error, 1e-4 * norm, "relative error \(error / norm)")
+        for r in 1..<n { XCTAssertEqual(out[r], out[0], "every replica applies the same bits") }
+    }
+
+    /// Error feedback loses nothing: after T steps, what was applied plus what the replicas
+    /// still hold back equals what they computed, sum over steps and replicas, up to rounding.
+    func testErrorFeedbackConservesTheGradient() {
+        var g = SystemRandomNumberGenerator()
+        let rows = 40, columns = 30, n = 2, steps = 12
+        let replicas = (0..<n).map { _ in PowerSGD(rows: rows, columns: columns, rank: 2, seed: 1) }
+        var computed = [Double](repeating: 0, count: rows * columns), applied = computed
+        var lastError = 0.0
+        for t in 0..<steps {
+            let gradients = (0..<n).map { _ in random(rows * columns, &g) }
+            for r in 0..<n { for i in 0..<computed.count { computed[i] += Double(gradients[r][i]) } }
+            let out = step(replicas, gradients: gradients)
+            for r in 1..<n { XCTAssertEqual(out[r], out[0], "step \(t): every replica applies the same bits") }
+            for i in 0..<applied.count { applied[i] += Double(out[0][i]) }
+            // A rank-2 approximation of a full-rank random matrix leaves a large error: it is fed back.
+            lastError = (0..<n).reduce(0.0) { total, r in total + (0..<computed.count).reduce(0.0) { $0 + abs(Double(replicas[r].error.pointer[$1])) } }
+        }
+        XCTAssertGreaterThan(lastError, 1, "the approximation really drops something each step")
+        var worst = 0.0
+        for i in 0..<computed.count {
+            let held = (0..<n).reduce(0.0) { $0 + Double(replicas[$1].error.pointer[i]) }
+            worst = max(worst, abs(applied[i] + held - computed[i]))
+        }
+        // Each step rounds a few Float32 values of magnitude below ~10: 12 steps stay far below 1e-3.
+        XCTAssertLessThan(worst, 1e-3)
+    }
+
+    func testOrthonormalizedColumnsAndAZeroGradient() {
+        let replica = PowerSGD(rows: 20, columns: 10, rank: 3, seed: 2)
+        let zero = [Float](repeating: 0, count: 200)
+        let out = step([replica], gradients: [zero])
+        XCTAssertEqual(out[0], zero, "a zero gradient gives a zero update, no NaN")
+        // Q is now zero; the next gradient must still get through (Q restarts).
+        var g = SystemRandomNumberGenerator()
+        let gradient = random(200, &g)
+        _ = step([replica], gradients: [gradient])
+        for a in 0..<3 {
+            for b in 0..<3 {
+                var dot = 0.0
+                for i in 0..<20 { dot += Double(replica.p.pointer[i * 3 + a]) * Double(replica.p.pointer[i * 3 + b]) }
+                XCTAssertEqual(dot, a == b ? 1 : 0, accuracy: 1e-5, "P's columns \(a), \(b)")
+            }
+        }
+    }
+
+    func testPlanCompressesTheDenseKernelOnly() throws {
+        let wide = try Architecture(model: "cnn2d", dense: 4096)
+        let plan = CompressionPlan(layout: wide.layout, rank: 4)
+        XCTAssertEqual(plan.matrices.map(\.name), ["dense.kernel"])
+        XCTAssertEqual(plan.matrices.first.map { [$0.rows, $0.columns] }, [2304, 4096])
+        XCTAssertLessThan(Double(plan.powerSGDWireElements), 0.01 * Double(wide.parameterCount))
+        XCTAssertEqual(CompressionPlan(layout: try Architecture(model: "cnn2d-ext", dense: 32).layout, rank: 4).matrices, [])
+    }
+
+    func testAutoPicksTheCheapestMethodThatKeepsCommunicationBelowCompute() throws {
+        let plan = CompressionPlan(layout: try Architecture(model: "cnn2d", dense: 4096).layout, rank: 4)
+        let probe = 1 << 21
+        // Probe time for 8 MiB at 2 ranks over a link of B bytes/s: 8 MiB * 2(N-1)/N / B.
+        func choice(linkBytesPerSecond: Double, compute: Double) -> CompressionChoice {
+            CompressionChoice(plan: plan, worldSize: 2, probeElements: probe, probeSeconds: Double(probe * 4) / linkBytesPerSecond, computeSeconds: compute)
+        }
+        XCTAssertEqual(choice(linkBytesPerSecond: 1.2e9, compute: 0.11).method, .none, "10 Gbit/s: 38 MB in 32 ms")
+        XCTAssertEqual(choice(linkBytesPerSecond: 0.5e9, compute: 0.11).method, .none, "4 Gbit/s: 76 ms exact")
+        XCTAssertEqual(choice(linkBytesPerSecond: 0.3e9, compute: 0.11).method, .bf16, "2.4 Gbit/s: 126 ms exact, 63 ms bf16")
+        XCTAssertEqual(choice(linkBytesPerSecond: 0.125e9, compute: 0.11).method, .powersgd, "1 Gbit/s: 300 ms exact")
+        XCTAssertEqual(choice(linkBytesPerSecond: 1e6, compute: 0.11).method, .powersgd, "too slow for anything: the cheapest")
+        let text = choice(linkBytesPerSecond: 0.125e9, compute: 0.11).description
+        XCTAssertTrue(text.contains("auto -> powersgd") && text.contains("compute 110 ms"), text)
+    }
+}
