@@ -70,7 +70,7 @@ let package = Package(
 
         .executableTarget(name: "cifake", dependencies: [
             "Runtime", "Explanation", "ImageCodecs", "Imaging", "Observability",
-            "Training", "Data", "Evaluation", "Model", "Kernels", "Collective", "Transport",
+            "Training", "Data", "Evaluation", "Model", "Kernels", "Collective", "Compression", "Transport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

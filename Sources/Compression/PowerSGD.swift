@@ -67,11 +67,21 @@ public final class PowerSGD {
     /// is restarted from the seed, alike on every replica.
     public func project(_ gradient: UnsafePointer<Float>) {
         let m = error.pointer
-        for i in 0..<(rows * columns) { m[i] += gradient[i] }
         if Self.hasDeadColumn(q.pointer, rows: columns, columns: rank) { restartQ() }
-        Gemm.sgemm(transA: false, transB: false, m: rows, n: rank, k: columns, a: m, lda: columns,
-                   b: q.pointer, ldb: rank, beta: 0, c: p.pointer, ldc: rank)
+        // In blocks of rows that stay in cache between the sum and the product: one pass over memory.
+        let block = max(1, Self.blockBytes / (columns * 4))
+        var first = 0
+        while first < rows {
+            let count = min(block, rows - first), start = first * columns
+            for i in start..<(start + count * columns) { m[i] += gradient[i] }
+            Gemm.sgemm(transA: false, transB: false, m: count, n: rank, k: columns, a: m + start, lda: columns,
+                       b: q.pointer, ldb: rank, beta: 0, c: p.pointer + first * rank, ldc: rank)
+            first += count
+        }
     }
+
+    /// Bytes of `M` per block of `project` (well inside a core's L2 cache).
+    static let blockBytes = 256 << 10
 
     /// Step 2, after `P` was summed: modified Gram-Schmidt on `P`'s columns, in Double, in a fixed
     /// order. A column with no length left (a zero gradient, or rank above the gradient's) becomes

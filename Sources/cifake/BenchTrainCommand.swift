@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compression
 import Foundation
 import Kernels
 import Model
@@ -30,6 +31,12 @@ struct TrainBenchOptions: ParsableArguments {
     @Option(help: "Ring transport with --workers: ipc (Unix sockets, as cluster workers on one host use) or tcp (127.0.0.1).")
     var transport = BenchRingTransport.ipc
 
+    @Option(help: "Gradient compression with --workers: none, bf16 or powersgd (auto needs a cluster's rendezvous).")
+    var compression = GradientCompression.none
+
+    @Option(name: .customLong("compression-rank"), help: "PowerSGD's rank with --compression powersgd.")
+    var compressionRank = 4
+
     @Option(name: .customLong("timeout-ms"), help: ArgumentHelp("Deadline of every ring receive, milliseconds.", visibility: .hidden))
     var timeoutMilliseconds = 60_000
 
@@ -37,6 +44,8 @@ struct TrainBenchOptions: ParsableArguments {
         guard workers >= 1 else { throw ValidationError("--workers must be >= 1, found \(workers)") }
         guard batch >= 1 else { throw ValidationError("--batch must be >= 1, found \(batch)") }
         guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be >= 1, found \(threads ?? 0)") }
+        guard compression != .auto else { throw ValidationError("--compression auto needs a cluster (cifake bench cluster); choose none, bf16 or powersgd") }
+        guard (1...256).contains(compressionRank) else { throw ValidationError("--compression-rank must be 1...256, found \(compressionRank)") }
         guard windows >= 1, seconds > 0 else { throw ValidationError("--windows must be >= 1 and --seconds > 0, found \(windows) and \(seconds)") }
     }
 
@@ -50,6 +59,7 @@ struct TrainBenchOptions: ParsableArguments {
     var arguments: [String] {
         ["--model", model, "--dense", "\(dense)", "--batch", "\(batch)", "--threads", "\(computeThreads)",
          "--windows", "\(windows)", "--seconds", "\(seconds)", "--workers", "\(workers)", "--transport", transport.rawValue,
+         "--compression", compression.rawValue, "--compression-rank", "\(compressionRank)",
          "--timeout-ms", "\(timeoutMilliseconds)"]
     }
 }
@@ -179,3 +189,5 @@ struct BenchTrainCommand: ParsableCommand {
         return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 }
+
+extension GradientCompression: ExpressibleByArgument {}

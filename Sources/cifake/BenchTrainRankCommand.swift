@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compression
 import Foundation
 import Runtime
 import Training
@@ -34,7 +35,8 @@ struct BenchTrainRankCommand: ParsableCommand {
         defer { link.close() }
         try channel.joinRing(link)
         let reducer = RingReducer(link: link, rank: rank, worldSize: options.workers, elementCount: architecture.parameterCount,
-                                  generation: 1, timeoutMilliseconds: options.timeoutMilliseconds)
+                                  generation: 1, timeoutMilliseconds: options.timeoutMilliseconds,
+                                  compression: options.compression, layout: architecture.layout, compressionRank: options.compressionRank)
         let replica = BenchmarkReplica(architecture: architecture, batch: options.batch, threads: options.computeThreads, reducer: reducer)
         var last = TrainingBenchmark.Window()
         for _ in 0..<Self.warmupSteps { last = try TrainingBenchmark.measureWindow(replica, until: .steps(1)) }
