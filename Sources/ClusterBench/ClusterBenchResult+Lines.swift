@@ -22,6 +22,11 @@ extension ClusterBenchResult {
         out.append("bytes on the wire per step: \(Self.mb(wire.totalBytes)) MB sent by the workers (each sent \(tx) MB, received \(rx) MB; "
                    + "fp32 ring all-reduce: \(Self.mb(wire.ringFP32BytesPerWorker)) MB each), coordinator \(Self.mb(wire.coordinatorBytes)) MB; "
                    + "over \(wire.steps) steps")
+        out.append("worker CPU: " + workerCPUShare.map { String(format: "%.0f%%", $0 * 100) }.joined(separator: ", ")
+                   + String(format: " of a core (single process: %.0f%%); below 100%% x threads, the machine's other work took the rest", 100 * singleCPUShare))
+        out.append(String(format: "per CPU-second (all threads: compute, ring, encryption): cluster %.0f images, single process %.0f (%.0f%%)",
+                          clusterImagesPerCPUSecond, singleImagesPerCPUSecond,
+                          singleImagesPerCPUSecond > 0 ? 100 * clusterImagesPerCPUSecond / singleImagesPerCPUSecond : 0))
         if generations > 1 {
             out.append("warning: the ring re-formed during the timed steps (\(generations) generations): a worker was lost or joined, the figures mix memberships")
         }

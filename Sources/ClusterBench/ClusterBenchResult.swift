@@ -63,6 +63,15 @@ public struct ClusterBenchResult: Sendable, Equatable, Codable {
     public var otherSeconds: Double
     public var perRank: [RankTimes]
     public var wire: Wire
+    /// Each worker's CPU time over wall time between the counter readings (1: a whole core;
+    /// below that on a machine whose other work took the rest).
+    public var workerCPUShare: [Double]
+    /// The single process's CPU time over its wall time.
+    public var singleCPUShare: Double
+    /// Images per CPU-second, every thread counted: what a step costs whatever share of the
+    /// cores the machine's other work left (the workers' between the counter readings).
+    public var clusterImagesPerCPUSecond: Double
+    public var singleImagesPerCPUSecond: Double
     /// Ring generations seen in the window (more than one: a worker was lost or joined).
     public var generations: Int
     /// Epochs the window touches (more than one: an epoch's end, with its checkpoint upload, was timed).
@@ -71,8 +80,8 @@ public struct ClusterBenchResult: Sendable, Equatable, Codable {
     /// - Parameters:
     ///   - entries: the step log, in any order; a step logged twice counts with its last line.
     ///   - gradientBytes: the fp32 gradient's size (parameters x 4).
-    public init(entries: [StepLogEntry], window: StepWindow, trafficStart: TrafficSample, trafficEnd: TrafficSample,
-                singleImagesPerSecond: Double, workers: Int, gradientBytes: Int) throws(ClusterBenchError) {
+    public init(entries: [StepLogEntry], window: StepWindow, start: CounterSample, end: CounterSample,
+                singleImagesPerSecond: Double, singleCPUShare: Double, workers: Int, gradientBytes: Int) throws(ClusterBenchError) {
         var byStep: [Int: StepLogEntry] = [:]
         for e in entries { byStep[e.step] = e }
         let missing = (window.reference...window.last).filter { byStep[$0] == nil }
@@ -85,10 +94,11 @@ public struct ClusterBenchResult: Sendable, Equatable, Codable {
         guard seconds > 0 else {
             throw .missingSteps(expected: "step times that grow", found: "\(seconds) s from step \(window.reference) to \(window.last)")
         }
-        let spanned = trafficEnd.step - trafficStart.step
-        guard spanned > 0, trafficStart.workers.count == workers, trafficEnd.workers.count == workers else {
-            throw .missingSteps(expected: "link counters of \(workers) workers read at two different steps",
-                                found: "steps \(trafficStart.step) and \(trafficEnd.step), \(trafficStart.workers.count) and \(trafficEnd.workers.count) workers")
+        let spanned = end.step - start.step
+        guard spanned > 0, end.time > start.time, [start.workers.count, end.workers.count, start.workerCPUSeconds.count,
+                                                     end.workerCPUSeconds.count].allSatisfy({ $0 == workers }) else {
+            throw .missingSteps(expected: "link counters and CPU times of \(workers) workers read at two different steps",
+                                found: "steps \(start.step) and \(end.step), \(start.workers.count) and \(end.workers.count) workers")
         }
 
         self.workers = workers
@@ -119,14 +129,19 @@ public struct ClusterBenchResult: Sendable, Equatable, Codable {
         otherSeconds = stepSeconds - computeSeconds - allReduceWaitSeconds
 
         let steps = Double(spanned)
-        let deltas = zip(trafficEnd.workers, trafficStart.workers).map { $0.since($1) }
-        let coordinator = trafficEnd.coordinator.since(trafficStart.coordinator)
+        let deltas = zip(end.workers, start.workers).map { $0.since($1) }
+        let coordinator = end.coordinator.since(start.coordinator)
         wire = Wire(steps: spanned,
                     workerTxBytes: deltas.map { Double($0.txBytes) / steps },
                     workerRxBytes: deltas.map { Double($0.rxBytes) / steps },
                     totalBytes: Double(deltas.reduce(0) { $0 + $1.txBytes }) / steps,
                     coordinatorBytes: Double(coordinator.txBytes + coordinator.rxBytes) / steps,
                     ringFP32BytesPerWorker: 2 * Double(workers - 1) / Double(workers) * Double(gradientBytes))
+        workerCPUShare = zip(end.workerCPUSeconds, start.workerCPUSeconds).map { ($0 - $1) / (end.time - start.time) }
+        let workerCPU = zip(end.workerCPUSeconds, start.workerCPUSeconds).reduce(0) { $0 + $1.0 - $1.1 }
+        clusterImagesPerCPUSecond = workerCPU > 0 ? imagesPerStep * steps / workerCPU : 0
+        self.singleCPUShare = singleCPUShare
+        singleImagesPerCPUSecond = singleCPUShare > 0 ? singleImagesPerSecond / singleCPUShare : 0
     }
 
     private static func mean(_ values: [Double]) -> Double {
@@ -148,6 +163,11 @@ public struct ClusterBenchResult: Sendable, Equatable, Codable {
         case linkBusySeconds = "link_busy_seconds"
         case otherSeconds = "other_seconds"
         case perRank = "per_rank"
-        case wire, generations, epochs
+        case wire
+        case workerCPUShare = "worker_cpu_share"
+        case singleCPUShare = "single_cpu_share"
+        case clusterImagesPerCPUSecond = "cluster_images_per_cpu_second"
+        case singleImagesPerCPUSecond = "single_images_per_cpu_second"
+        case generations, epochs
     }
 }

@@ -79,7 +79,8 @@ final class ClusterBenchRun {
 
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(Self.loadAverage()) (1, 5, 15 min) before")
         let single = try measureSingleProcess()
-        print(String(format: "single process (cifake bench train, batch %d, %d thread(s)): %.0f images/s", plan.batchPerWorker, plan.threads, single))
+        print(String(format: "single process (cifake bench train, batch %d, %d thread(s)): %.0f images/s, CPU %.0f%% of a core",
+                     plan.batchPerWorker, plan.threads, single.imagesPerSecond, 100 * single.cpuShare))
         let data = try prepareData()
         let configs = try writeConfigurations()
         let shaping = try hosts.build(rate: plan.rate)
@@ -95,8 +96,8 @@ final class ClusterBenchRun {
         let (entries, start, end) = try watch(coordinator: coordinator, workers: workers)
         finish(coordinator: coordinator, workers: workers, endsByItself: plan.data == nil)
 
-        let result = try ClusterBenchResult(entries: entries, window: plan.window, trafficStart: start, trafficEnd: end,
-                                            singleImagesPerSecond: single, workers: n, gradientBytes: plan.gradientBytes)
+        let result = try ClusterBenchResult(entries: entries, window: plan.window, start: start, end: end,
+                                            singleImagesPerSecond: single.imagesPerSecond, singleCPUShare: single.cpuShare, workers: n, gradientBytes: plan.gradientBytes)
         for line in result.lines { print(line) }
         print("machine: load average \(Self.loadAverage()) (1, 5, 15 min) after")
         return ClusterBenchRecord(workers: n, rate: plan.rate, shaping: shaping.description, transportSecurity: plan.curve ? "curve" : "plain",
@@ -107,13 +108,16 @@ final class ClusterBenchRun {
 
     // MARK: Before the cluster
 
-    /// `cifake bench train` with the workers' model, batch and threads, alone on this machine.
-    private func measureSingleProcess() throws -> Double {
+    /// `cifake bench train` with the workers' model, batch and threads, alone on this machine:
+    /// its images/s, and the share of a core it got (its CPU time over its wall time).
+    private func measureSingleProcess() throws -> (imagesPerSecond: Double, cpuShare: Double) {
         note("measuring the single process (cifake bench train)...")
+        let (cpuBefore, began) = (CPUClock.waitedChildrenSeconds(), Date())
         let output = try Tool.check(executable, ["bench", "train", "--model", plan.architecture.modelName,
                                                  "--dense", "\(plan.architecture.hiddenWidth)", "--batch", "\(plan.batchPerWorker)",
                                                  "--threads", "\(plan.threads)", "--seconds", "\(plan.singleSeconds)"], teardown: teardown)
-        return try SingleProcessRate.parse(benchTrainOutput: output)
+        let share = (CPUClock.waitedChildrenSeconds() - cpuBefore) / Date().timeIntervalSince(began)
+        return (try SingleProcessRate.parse(benchTrainOutput: output), share)
     }
 
     /// The coordinator's data: `--data`, else a synthetic set of exactly the steps the run makes.
@@ -213,12 +217,12 @@ final class ClusterBenchRun {
                                   "--threads", "\(plan.threads)", "--rank", "\(i)", "--cache", "\(folder)/cache-\(i)"], name: "worker-\(i)")
     }
 
-    /// Follows the step log until the window's last step; reads the link counters when the last
-    /// warm-up step and the last timed step are logged.
-    private func watch(coordinator: Process, workers: [Process]) throws -> ([StepLogEntry], TrafficSample, TrafficSample) {
+    /// Follows the step log until the window's last step; reads the link counters and the
+    /// workers' CPU times when the last warm-up step and the last timed step are logged.
+    private func watch(coordinator: Process, workers: [Process]) throws -> ([StepLogEntry], CounterSample, CounterSample) {
         var log = StepLogTail(), entries: [StepLogEntry] = [], newest = -1
         var reader: FileHandle?
-        var start: TrafficSample?
+        var start: CounterSample?
         var lastProgress = Date()
         let window = plan.window
         note("waiting for \(plan.workers) worker(s) to join and fetch the data...")
@@ -234,11 +238,11 @@ final class ClusterBenchRun {
                 }
             }
             if start == nil, newest >= window.reference {
-                start = try sample(at: newest)
+                start = try sample(at: newest, workers: workers)
                 note("warm-up done (step \(newest)); timing steps \(window.first)-\(window.last)...")
             }
             if let start, newest >= window.last {
-                return (entries, start, try sample(at: newest))
+                return (entries, start, try sample(at: newest, workers: workers))
             }
             guard coordinator.isRunning else {
                 throw fail("the coordinator exited (status \(coordinator.terminationStatus)) at step \(newest), before step \(window.last):\n\(tail("coordinator"))")
@@ -253,9 +257,15 @@ final class ClusterBenchRun {
         }
     }
 
-    private func sample(at step: Int) throws -> TrafficSample {
+    private func sample(at step: Int, workers: [Process]) throws -> CounterSample {
+        let time = Date().timeIntervalSince1970
         let counters = try hosts.counters()
-        return TrafficSample(step: step, workers: Array(counters.dropFirst()), coordinator: counters[0])
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        // `ip netns exec` execs the program: each process is the worker itself.
+        let cpu = try workers.map { w in
+            try CounterSample.cpuSeconds(procStat: String(contentsOfFile: "/proc/\(w.processIdentifier)/stat", encoding: .utf8), ticksPerSecond: ticks)
+        }
+        return CounterSample(step: step, time: time, workers: Array(counters.dropFirst()), coordinator: counters[0], workerCPUSeconds: cpu)
     }
 
     /// A synthetic run ends by itself right after the window; a run on --data is stopped by the teardown.

@@ -17,18 +17,19 @@ final class ClusterBenchResultTests: XCTestCase {
         }
     }
 
-    private let start = TrafficSample(step: 1, workers: [.init(rxBytes: 100, txBytes: 200), .init(rxBytes: 1000, txBytes: 2000)],
-                                      coordinator: .init(rxBytes: 0, txBytes: 0))
-    /// Five steps later: each worker sent 40 MB and received 40 MB a step; the coordinator 1 kB a step.
-    private var end: TrafficSample {
-        TrafficSample(step: 6, workers: [.init(rxBytes: 100 + 200_000_000, txBytes: 200 + 200_000_000),
-                                         .init(rxBytes: 1000 + 200_000_000, txBytes: 2000 + 200_000_000)],
-                      coordinator: .init(rxBytes: 3000, txBytes: 2000))
+    private let start = CounterSample(step: 1, time: 2000, workers: [.init(rxBytes: 100, txBytes: 200), .init(rxBytes: 1000, txBytes: 2000)],
+                                      coordinator: .init(rxBytes: 0, txBytes: 0), workerCPUSeconds: [10, 20])
+    /// Five steps (2.5 s) later: each worker sent 40 MB and received 40 MB a step; the coordinator
+    /// 1 kB a step; the workers used 2.5 and 2 CPU seconds.
+    private var end: CounterSample {
+        CounterSample(step: 6, time: 2002.5, workers: [.init(rxBytes: 100 + 200_000_000, txBytes: 200 + 200_000_000),
+                                                      .init(rxBytes: 1000 + 200_000_000, txBytes: 2000 + 200_000_000)],
+                      coordinator: .init(rxBytes: 3000, txBytes: 2000), workerCPUSeconds: [12.5, 22])
     }
 
     private func result(_ log: [StepLogEntry]) throws -> ClusterBenchResult {
-        try ClusterBenchResult(entries: log.shuffled(), window: StepWindow(warmup: 2, steps: 5), trafficStart: start, trafficEnd: end,
-                               singleImagesPerSecond: 300, workers: 2, gradientBytes: 40_000_000)
+        try ClusterBenchResult(entries: log.shuffled(), window: StepWindow(warmup: 2, steps: 5), start: start, end: end,
+                               singleImagesPerSecond: 300, singleCPUShare: 0.75, workers: 2, gradientBytes: 40_000_000)
     }
 
     func testTheWindowIsTimedFromTheLastWarmUpStepsEnd() throws {
@@ -62,6 +63,9 @@ final class ClusterBenchResultTests: XCTestCase {
         XCTAssertEqual(r.wire.totalBytes, 80_000_000, "every byte counted once, where it was sent")
         XCTAssertEqual(r.wire.coordinatorBytes, 1000)
         XCTAssertEqual(r.wire.ringFP32BytesPerWorker, 40_000_000, "2 (N-1)/N of the gradient for N = 2")
+        XCTAssertEqual(r.workerCPUShare, [1.0, 0.8], "CPU seconds over the wall time between the readings")
+        XCTAssertEqual(r.clusterImagesPerCPUSecond, 5 * 256 / 4.5, accuracy: 1e-9, "5 steps' images over both workers' 4.5 CPU seconds")
+        XCTAssertEqual(r.singleImagesPerCPUSecond, 400, accuracy: 1e-9, "300 images/s on 75% of a core")
     }
 
     func testAMissingStepInTheWindowIsAnErrorThatNamesIt() {
@@ -92,6 +96,8 @@ final class ClusterBenchResultTests: XCTestCase {
         XCTAssertTrue(text.contains("scaling efficiency: 85% (512 / (2 x 300 = 600))"), text)
         XCTAssertTrue(text.contains("compute 250 ms, all-reduce wait 100 ms, other 150 ms; ring links busy 400 ms"), text)
         XCTAssertTrue(text.contains("bytes on the wire per step: 80.00 MB sent by the workers"), text)
+        XCTAssertTrue(text.contains("worker CPU: 100%, 80% of a core (single process: 75%)"), text)
+        XCTAssertTrue(text.contains("cluster 284 images, single process 400 (71%)"), text)
         let record = ClusterBenchRecord(workers: 2, rate: "1gbit", shaping: "tbf rate 1gbit burst 1mb latency 100ms", transportSecurity: "curve",
                                         gradientCompression: nil, model: "CNN2D", parameters: 10_000_000, batchPerWorker: 128,
                                         threadsPerWorker: 1, warmupSteps: 2, result: r)

@@ -48,6 +48,13 @@ final class ToolOutputTests: XCTestCase {
         XCTAssertThrowsError(try HostLayout(owner: 1, hosts: 1), "a coordinator alone is no cluster")
     }
 
+    func testCPUSecondsAreUserPlusSystemTimeAfterTheCommandName() throws {
+        // A command name with spaces and a parenthesis: fields are counted after the last ')'.
+        let line = "4242 (cifake (w 1)) S 1 4242 4242 0 -1 4194560 2345 0 0 0 1234 566 0 0 20 0 9 0 1000 1000000 500 18446744073709551615\n"
+        XCTAssertEqual(try CounterSample.cpuSeconds(procStat: line, ticksPerSecond: 100), 18.0, accuracy: 1e-12)
+        XCTAssertThrowsError(try CounterSample.cpuSeconds(procStat: "4242 (cifake) S 1", ticksPerSecond: 100))
+    }
+
     func testTheSingleProcessRateIsBenchTrainsMedian() throws {
         let output = """
             model: CNN2D (D=4096), 9447681 parameters, batch 128, 1 threads
