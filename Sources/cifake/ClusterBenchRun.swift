@@ -144,35 +144,28 @@ final class ClusterBenchRun {
             ("status_port", "0"), ("transport_security", plan.curve ? "curve" : "plain"),
         ]
         if let compression = plan.compression { common.append(("gradient_compression", compression)) }
-        let names = ["coordinator"] + (0..<plan.workers).map { "worker-\($0)" }
-        var keys: [String: (key: String, value: String)] = [:]
-        let none = ["coordinator_secret_key", "coordinator_public_key", "worker_secret_key", "worker_public_key", "authorized_keys"]
-            .map { (key: $0, value: "") }
-        if plan.curve {
-            let keyFolder = "\(folder)/keys", authorized = "\(folder)/authorized"
-            try FileManager.default.createDirectory(atPath: authorized, withIntermediateDirectories: true)
-            for name in names {
-                try Tool.check(executable, ["keygen", "--out", keyFolder, "--name", name], teardown: teardown)
-                if name != "coordinator" { try FileManager.default.copyItem(atPath: "\(keyFolder)/\(name).key", toPath: "\(authorized)/\(name).key") }
-            }
-            keys = ["coordinator_secret_key": ("coordinator_secret_key", "\(keyFolder)/coordinator.key_secret"),
-                    "coordinator_public_key": ("coordinator_public_key", "\(keyFolder)/coordinator.key"),
-                    "authorized_keys": ("authorized_keys", authorized)]
-        }
-        func write(_ name: String, _ own: [String: (key: String, value: String)]) throws -> String {
+        // Every role's key settings are written, empty where the role has none, so that none
+        // comes from the base configuration.
+        let keySettings = ["coordinator_secret_key", "coordinator_public_key", "worker_secret_key", "worker_public_key", "authorized_keys"]
+        func write(_ name: String, keys: [String: String]) throws -> String {
             let path = "\(folder)/\(name).yaml"
-            let overrides = common + none.map { own[$0.key] ?? $0 }
+            let overrides = common + keySettings.map { (key: $0, value: keys[$0] ?? "") }
             try DerivedConfig.yaml(base: plan.baseConfig, overrides: overrides).write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
-        let coordinator = try write("coordinator", keys)
-        let workers = try (0..<plan.workers).map { i in
-            let name = "worker-\(i)", keyFolder = "\(folder)/keys"
-            return try write(name, plan.curve ? [
-                "worker_secret_key": ("worker_secret_key", "\(keyFolder)/\(name).key_secret"),
-                "worker_public_key": ("worker_public_key", "\(keyFolder)/\(name).key"),
-                "coordinator_public_key": ("coordinator_public_key", "\(keyFolder)/coordinator.key"),
-            ] : [:])
+        let workerNames = (0..<plan.workers).map { "worker-\($0)" }
+        guard plan.curve else { return (try write("coordinator", keys: [:]), try workerNames.map { try write($0, keys: [:]) }) }
+        let keyFolder = "\(folder)/keys", authorized = "\(folder)/authorized"
+        try FileManager.default.createDirectory(atPath: authorized, withIntermediateDirectories: true)
+        for name in ["coordinator"] + workerNames {
+            try Tool.check(executable, ["keygen", "--out", keyFolder, "--name", name], teardown: teardown)
+        }
+        for name in workerNames { try FileManager.default.copyItem(atPath: "\(keyFolder)/\(name).key", toPath: "\(authorized)/\(name).key") }
+        let coordinator = try write("coordinator", keys: ["coordinator_secret_key": "\(keyFolder)/coordinator.key_secret",
+                                                          "coordinator_public_key": "\(keyFolder)/coordinator.key", "authorized_keys": authorized])
+        let workers = try workerNames.map { name in
+            try write(name, keys: ["worker_secret_key": "\(keyFolder)/\(name).key_secret", "worker_public_key": "\(keyFolder)/\(name).key",
+                                   "coordinator_public_key": "\(keyFolder)/coordinator.key"])
         }
         return (coordinator, workers)
     }
