@@ -64,13 +64,15 @@ let package = Package(
 
         // Grad-CAM: why the detector calls an image FAKE or REAL.
         .target(name: "Explanation", dependencies: ["Model", "Kernels", "Imaging"]),
+        // `cifake bench cluster`'s pure parts: host names, link counters, derived configuration, the figures.
+        .target(name: "ClusterBench", dependencies: ["Coordination"]),
         // The process shells: coordinator, worker, local launcher. The only code that combines
         // sockets, files and the training loop.
         .target(name: "Runtime", dependencies: ["Compression", "Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Observability"]),
 
         .executableTarget(name: "cifake", dependencies: [
             "Runtime", "Explanation", "ImageCodecs", "Imaging", "Observability",
-            "Training", "Data", "Evaluation", "Model", "Kernels", "Collective", "Compression", "Transport",
+            "Training", "Data", "Evaluation", "Model", "Kernels", "Collective", "Compression", "Transport", "Coordination", "ClusterBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -93,5 +95,6 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "ClusterBenchTests", dependencies: ["ClusterBench", "Coordination"]),
     ]
 )

@@ -30,6 +30,8 @@ public final class CoordinatorServer {
         public var resume = false
         /// Where `/status` and `/metrics` read from (nil: nobody is looking); updated every step.
         public var status: StatusBoard?
+        /// A file to write one JSON line per completed step into (`StepLogEntry`); nil: none.
+        public var stepLog: String?
         public init() {}
     }
 
@@ -74,6 +76,7 @@ public final class CoordinatorServer {
     private var stepsPerEpoch = 1
     private var lastStepTime: Double?
     private var runFolder: String?
+    private var stepLog: StepLogFile?
 
     /// Runs until training finishes (returns) or fails (throws).
     public func run() throws {
@@ -88,6 +91,7 @@ public final class CoordinatorServer {
             (folder, yaml) = try TrainingRun.prepareFolder(config, defaultFolder: "runs/cluster-\(Int(Date().timeIntervalSince1970))")
         }
         progress.log("run folder: \(folder)")
+        if let path = options.stepLog { stepLog = try StepLogFile(path: path) }
         runFolder = folder
         store = CheckpointStore(runFolder: folder, keep: config.keepCheckpoints)
         tracker = BestTracker(metric: BestMetric(rawValue: config.bestMetric) ?? .valAccuracy, patience: config.earlyStoppingPatience)
@@ -242,6 +246,10 @@ public final class CoordinatorServer {
 
     private func record(_ s: StepSummary) {
         options.status?.update { $0.take(summary: s) }
+        if let stepLog, let problem = stepLog.append(StepLogEntry(summary: s, time: Date().timeIntervalSince1970)) {
+            progress.log("warning: step log: \(problem); no more lines are written")
+            self.stepLog = nil
+        }
         let t = now()
         let seconds = lastStepTime.map { t - $0 } ?? 0
         lastStepTime = t

@@ -5,6 +5,13 @@ enum CPUClock {
     /// This process, all threads (ZeroMQ's I/O threads included).
     static func processSeconds() -> Double { seconds(CLOCK_PROCESS_CPUTIME_ID) }
 
+    /// The children this process has waited for, all threads of each.
+    static func waitedChildrenSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+    }
+
     /// The calling thread only.
     static func threadSeconds() -> Double { seconds(CLOCK_THREAD_CPUTIME_ID) }
 

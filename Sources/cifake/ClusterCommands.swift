@@ -49,6 +49,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .customLong("status-listen"), help: "HOST:PORT of the HTTP status server (default: $CIFAKE_STATUS_LISTEN, else 0.0.0.0:status_port; port 0: any free port).")
     var statusListen: String?
 
+    @Option(name: .customLong("step-log"), help: ArgumentHelp("Append one JSON line per completed step to this file: time, samples, loss, each rank's compute, all-reduce wait and ring link busy seconds.", valueName: "FILE"))
+    var stepLog: String?
+
     func run() throws {
         let settings: TrainingConfig
         let scheduler: SchedulerEnvironment
@@ -82,6 +85,7 @@ struct CoordinatorCommand: ParsableCommand {
             options.heartbeatTimeout = heartbeatTimeout
             options.belowMinimumTimeout = waitTimeout
             options.resume = resume != nil
+            options.stepLog = stepLog
             let progress = ProgressReporter()
             progress.plainInterval = 1
             var server: StatusServer?
