@@ -26,9 +26,21 @@ public struct CheckpointStore: Sendable {
     /// removes checkpoints that are neither among the last `keep` nor the best. Returns its path.
     @discardableResult
     public func save(_ bytes: [UInt8], step: Int, isBest: Bool) throws(StorageError) -> String {
+        try writeFile(bytes, step: step)
+        return try commit(step: step, isBest: isBest)
+    }
+
+    /// The slow half of `save`: the checkpoint's file, written atomically (no pointer names it
+    /// yet). Touches nothing else, so it may run on another thread while `markBest` runs.
+    public func writeFile(_ bytes: [UInt8], step: Int) throws(StorageError) {
         try AtomicFile.makeFolder(folder)
+        try AtomicFile.write(bytes, to: "\(folder)/\(Self.fileName(step: step))")
+    }
+
+    /// The quick half of `save`: points `latest` (and `best`) at a written file, then prunes.
+    @discardableResult
+    public func commit(step: Int, isBest: Bool) throws(StorageError) -> String {
         let name = Self.fileName(step: step)
-        try AtomicFile.write(bytes, to: "\(folder)/\(name)")
         try AtomicFile.write(name + "\n", to: "\(folder)/latest")
         if isBest { try AtomicFile.write(name + "\n", to: "\(folder)/best") }
         prune()

@@ -179,6 +179,7 @@ public final class CoordinatorServer {
                 }
             }
             pullUploads()
+            try finishWrite(blocking: false)
             if let (reason, peers) = finishing, case .finished(let step) = reason, !awaitsUpload(completedSteps: step + 1) {
                 for p in peers { try channel.send(.stop(reason), to: p.bytes) }
                 return try finish(reason, folder: folder, dataset: dataset)
@@ -329,7 +330,8 @@ public final class CoordinatorServer {
     /// being pulled, or complete and waiting for the ranks' agreement (or the other way round).
     private func awaitsUpload(completedSteps: Int) -> Bool {
         store.pointer("latest") != completedSteps
-            && (inProgress.values.contains { $0.offer.step == completedSteps } || uploads[completedSteps] != nil || agreed[completedSteps] != nil)
+            && (inProgress.values.contains { $0.offer.step == completedSteps } || uploads[completedSteps] != nil || agreed[completedSteps] != nil
+                || writing?.step == completedSteps)
     }
 
     private func receiveUpload(_ chunk: ByteChunk, from peer: PeerID) throws {
@@ -382,10 +384,27 @@ public final class CoordinatorServer {
             progress.log("error: rank 0's checkpoint for step \(completedSteps) has weights \(Hex.string(checkpoint.weightsChecksum)), the ranks agreed on \(Hex.string(agreedChecksum)); not written")
             return
         }
-        let path = try store.save(bytes, step: completedSteps, isBest: tracker.bestStep == completedSteps)
-        served = (CheckpointOffer(step: completedSteps, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes)), bytes)
-        if completedSteps % stepsPerEpoch == 0 || completedSteps == config.epochs * stepsPerEpoch { progress.log("checkpoint: \(path) (all ranks agree)") }
-        try carryOut(state.onCheckpointWritten(step: completedSteps, now: now()).filter { if case .log = $0 { false } else { true } })
+        // Writing and syncing 100 MB takes seconds on a busy disk: a thread does it while this
+        // loop goes on heartbeating; `finishWrite` completes it.
+        try finishWrite(blocking: true)
+        writing = (completedSteps, bytes)
+        writer.start { [store] in try store!.writeFile(bytes, step: completedSteps) }
+    }
+
+    /// The checkpoint being written on `writer`: its step and bytes.
+    private var writing: (step: Int, bytes: [UInt8])?
+    private let writer = DedicatedThread(name: "cifake checkpoint writer")
+
+    /// Once the writer is done (or, `blocking`, after waiting for it): points `latest` (and
+    /// `best`, by the evaluations known now) at the file, serves it, offers it to evaluators.
+    private func finishWrite(blocking: Bool) throws {
+        guard let (step, bytes) = writing else { return }
+        if blocking { try writer.wait() } else if !(try writer.poll()) { return }
+        writing = nil
+        let path = try store.commit(step: step, isBest: tracker.bestStep == step)
+        served = (CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes)), bytes)
+        if step % stepsPerEpoch == 0 || step == config.epochs * stepsPerEpoch { progress.log("checkpoint: \(path) (all ranks agree)") }
+        try carryOut(state.onCheckpointWritten(step: step, now: now()).filter { if case .log = $0 { false } else { true } })
         for p in state.evaluatorPeers { try channel.send(.checkpointOffer(served!.offer), to: p.bytes) }
     }
 
@@ -470,6 +489,7 @@ public final class CoordinatorServer {
 
     private func finish(_ reason: StopReason, folder: String, dataset: CIFAKEDataset) throws {
         guard case .finished = reason else { throw RuntimeError.stopped(reason.description) }
+        try finishWrite(blocking: true)
         try writeEpochRecords(folder: folder, final: true)
         // The kept model: the best evaluated checkpoint, else the last one.
         let keptStep = store.pointer("best") ?? store.pointer("latest")

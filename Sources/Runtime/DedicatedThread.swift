@@ -47,6 +47,19 @@ final class DedicatedThread: @unchecked Sendable {
         slot.begin.signal()
     }
 
+    /// Whether the running job has finished (true when none runs), without blocking; rethrows
+    /// its error once.
+    func poll() throws -> Bool {
+        guard running else { return true }
+        guard slot.end.wait(timeout: .now()) == .success else { return false }
+        running = false
+        if let error = slot.error {
+            slot.error = nil
+            throw error
+        }
+        return true
+    }
+
     /// Waits for the running job (if any) and rethrows its error.
     func wait() throws {
         guard running else { return }

@@ -27,13 +27,6 @@ final class ClusterBenchRun {
 
         var globalBatch: Int { workers * batchPerWorker }
         var gradientBytes: Int { architecture.parameterCount * MemoryLayout<Float>.size }
-        /// Seconds the coordinator waits for a worker's heartbeat. Rank 0's heartbeats queue
-        /// behind its checkpoint upload (weights and Adam's two moments) on the control socket, so
-        /// on a slow link the default 4 s would declare it dead at the run's final checkpoint.
-        var heartbeatTimeout: Double {
-            guard let rate, let bits = LinkShaping.bitsPerSecond(rate) else { return 4 }
-            return max(4, (2 * Double(3 * gradientBytes) * 8 / bits + 4).rounded(.up))
-        }
         /// Steps after the window: the run's last step waits for rank 0's final checkpoint upload
         /// before it is reported, which must not be timed.
         static let tailSteps = 2
@@ -87,10 +80,6 @@ final class ClusterBenchRun {
         print(shaping == .unshaped ? "links: unshaped (veth, as fast as the CPU moves bytes)"
               : "links: \(shaping.description) on both ends of every link" + (shaping == .tokenBucket(rate: plan.rate ?? "") ? " (this kernel has no netem)" : ""))
 
-        if plan.heartbeatTimeout > 4 {
-            print(String(format: "heartbeat timeout: %.0f s, not 4 (rank 0's heartbeats wait behind its checkpoint upload, %.0f MB)",
-                         plan.heartbeatTimeout, Double(3 * plan.gradientBytes) / 1e6))
-        }
         let coordinator = try startCoordinator(config: configs.coordinator, data: data)
         let workers = try (0..<n).map { try startWorker($0, config: configs.workers[$0]) }
         let (entries, start, end) = try watch(coordinator: coordinator, workers: workers)
@@ -99,6 +88,7 @@ final class ClusterBenchRun {
         let result = try ClusterBenchResult(entries: entries, window: plan.window, start: start, end: end,
                                             singleImagesPerSecond: single.imagesPerSecond, singleCPUShare: single.cpuShare, workers: n, gradientBytes: plan.gradientBytes)
         for line in result.lines { print(line) }
+        print("ring: " + compressionUsed())
         print("machine: load average \(Self.loadAverage()) (1, 5, 15 min) after")
         return ClusterBenchRecord(workers: n, rate: plan.rate, shaping: shaping.description, transportSecurity: plan.curve ? "curve" : "plain",
                                   gradientCompression: plan.compression, model: a.displayName, parameters: a.parameterCount,
@@ -193,7 +183,6 @@ final class ClusterBenchRun {
         let address = "\(hosts.layout.address(ofHost: 0)):5555"
         let process = try start(onHost: 0, ["coordinator", "--config", config, "--listen", address, "--data", data,
                                             "--min-workers", "\(plan.workers)", "--max-workers", "\(plan.workers)",
-                                            "--heartbeat-timeout", "\(plan.heartbeatTimeout)",
                                             "--out", "\(folder)/run", "--step-log", stepLog], name: "coordinator")
         note("coordinator on \(address): loading the data...")
         let deadline = Date().addingTimeInterval(600)
@@ -287,6 +276,12 @@ final class ClusterBenchRun {
         let path = "\(folder)/\(name)"
         guard FileManager.default.createFile(atPath: path, contents: nil) else { throw fail("cannot create \(path)") }
         return try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    }
+
+    /// What rank 0 said its ring used (`gradient_compression ...`, with auto's reasons).
+    private func compressionUsed() -> String {
+        let text = (try? String(contentsOfFile: "\(folder)/worker-0.log", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").last { $0.contains("gradient_compression") }.map(String.init) ?? "gradient_compression: not reported"
     }
 
     /// The last lines of a process's log.
