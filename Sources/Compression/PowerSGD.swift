@@ -59,9 +59,6 @@ public final class PowerSGD {
         restarts += 1
     }
 
-    /// Floats that cross the wire per step: `P` and `Q`.
-    public var wireElements: Int { (rows + columns) * rank }
-
     /// Step 1: `M = G + E` (kept in `error`) and `P = M Q`. A warm-start `Q` with a column that
     /// lost all length (after a zero gradient, `Mᵀ P` is zero) would keep `P` at zero forever: it
     /// is restarted from the seed, alike on every replica.

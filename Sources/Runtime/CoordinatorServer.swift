@@ -497,7 +497,12 @@ public final class CoordinatorServer {
             throw RuntimeError.protocolViolation("training finished but no consolidated checkpoint was written in \(store.folder)")
         }
         let kept = try Checkpoint.decode(bytes, source: store.path(step: keptStep))
-        let modelBytes = kept.modelFileBytes(metadata: ["epochs_run": String(kept.state.epoch)])
+        var metadata = ["epochs_run": String(kept.state.epoch)]
+        if let method = kept.state.progress["gradient_compression"] {
+            metadata["gradient_compression"] = method
+            progress.log("the kept checkpoint was trained with \(method)")
+        }
+        let modelBytes = kept.modelFileBytes(metadata: metadata)
         try AtomicFile.write(modelBytes, to: "\(folder)/model.safetensors")
         let network = Network(architecture: kept.architecture, maxBatch: 256, threads: max(1, config.threads))
         try network.loadModelFile(modelBytes, source: "kept model")

@@ -44,8 +44,6 @@ public final class RingReducer: GradientReducer {
     private let plan: CompressionPlan
     private let seed: UInt64
     private var compressors: [Int: PowerSGD] = [:]
-    /// Bytes this rank sent on the ring so far (payload; every method).
-    public private(set) var sentBytes = 0
 
     /// The overlapped part of the step under way: its step and element range.
     private var early: (step: Int, range: Range<Int>)?
@@ -150,7 +148,6 @@ public final class RingReducer: GradientReducer {
                                            step: UInt32(truncatingIfNeeded: step), timeoutMilliseconds: timeoutMilliseconds,
                                            format: format)
         droppedFrames += report.droppedFrames
-        sentBytes += window.count * format.elementBytes * 2 * (worldSize - 1) / worldSize
     }
 
     /// Resolves `auto`: all-reduces a probe buffer to measure the ring (its slowest link sets the
@@ -176,7 +173,6 @@ public final class RingReducer: GradientReducer {
         let choice = CompressionChoice(plan: plan, worldSize: worldSize, probeElements: probe.count,
                                        probeSeconds: Double(figures.pointer[0]) / n, computeSeconds: Double(figures.pointer[1]) / n)
         method = choice.method
-        sentBytes = 0
         return choice
     }
 

@@ -103,6 +103,9 @@ final class ClusterTests: XCTestCase {
                 XCTAssertTrue(said.allSatisfy { $0.contains("gradient_compression \(method)") }, said.joined(separator: "\n"))
             }
             XCTAssertEqual(try accuracy(run), soloAccuracy, accuracy: 0.03, "\(method) learns what the single process learns (500 test images)")
+            let header = String(decoding: try AtomicFile.read("\(run)/model.safetensors").prefix(4096), as: UTF8.self)
+            XCTAssertTrue(header.contains("\"gradient_compression\":\"gradient_compression \(method == "auto" ? "auto -> " : method)"),
+                          "the model file records how it was trained: \(header)")
         }
     }
 
