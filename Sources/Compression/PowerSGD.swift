@@ -95,26 +95,42 @@ public final class PowerSGD {
 
     /// Step 4, after `Q` was summed: writes `P Qᵀ` into `gradient` and keeps `E = M - P Qᵀ / N`.
     public func decompress(into gradient: UnsafeMutablePointer<Float>, worldSize: Int) {
-        let r = rank, n = columns
-        let qt = qTransposed.pointer, qp = q.pointer
+        prepareDecompression()
+        decompress(elements: 0..<(rows * columns), into: gradient, worldSize: worldSize)
+    }
+
+    /// Step 4 in parts: after `prepareDecompression`, `decompress(elements:)` for ranges that
+    /// cover the matrix once, from any threads (each range writes only its own elements).
+    public func prepareDecompression() {
+        let r = rank, n = columns, qt = qTransposed.pointer, qp = q.pointer
         for j in 0..<n { for k in 0..<r { qt[k * n + j] = qp[j * r + k] } }
-        let share = 1 / Float(worldSize)
-        let m = error.pointer
-        for i in 0..<rows {
-            let row = gradient + i * n, mRow = m + i * n, pRow = p.pointer + i * r
-            Self.reconstructRow(row, p: pRow, qTransposed: qt, rank: r, columns: n)
-            for j in 0..<n { mRow[j] -= row[j] * share }
+    }
+
+    /// Writes `P Qᵀ` for `elements` (row-major indices of the matrix) to `out` (`elements.count`
+    /// floats) and keeps `E = M - P Qᵀ / N` there. Each element's value is the same whatever the
+    /// ranges: a fixed-order sum over the rank.
+    public func decompress(elements: Range<Int>, into out: UnsafeMutablePointer<Float>, worldSize: Int) {
+        let n = columns, share = 1 / Float(worldSize), m = error.pointer
+        var index = elements.lowerBound
+        while index < elements.upperBound {
+            let row = index / n, first = index - row * n, last = min(n, first + elements.upperBound - index)
+            let destination = out + (index - elements.lowerBound)
+            Self.reconstructRow(destination, p: p.pointer + row * rank, qTransposed: qTransposed.pointer + first,
+                                stride: n, rank: rank, columns: last - first)
+            let mRow = m + row * n + first
+            for j in 0..<(last - first) { mRow[j] -= destination[j] * share }
+            index += last - first
         }
     }
 
     /// `row[j] = Σ_k p[k] · qᵀ[k][j]`, summed in k order, each product rounded before the sum.
     @inline(__always)
     static func reconstructRow(_ row: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, qTransposed qt: UnsafePointer<Float>,
-                               rank: Int, columns n: Int) {
+                               stride: Int, rank: Int, columns n: Int) {
         let p0 = p[0]
         for j in 0..<n { row[j] = p0 * qt[j] }
         for k in 1..<max(rank, 1) {
-            let pk = p[k], q = qt + k * n
+            let pk = p[k], q = qt + k * stride
             for j in 0..<n { row[j] = row[j] + pk * q[j] }
         }
     }

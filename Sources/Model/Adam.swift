@@ -26,7 +26,18 @@ public final class Adam {
     }
 
     /// Applies one update with the given learning rate (a schedule may vary it per step).
-    public func update(parameters: FloatBuffer, gradients: FloatBuffer, learningRate: Float, threads: Int) {
+    /// Writes the gradients of `range` into `block` (`range.count` floats) and returns true, or
+    /// returns false when the gradient buffer holds them.
+    public typealias BlockGradients = (_ range: Range<Int>, _ block: UnsafeMutablePointer<Float>) -> Bool
+
+    /// Elements per block when a `BlockGradients` supplies them (64 KiB: the block stays in L1/L2
+    /// between being written and being read).
+    static let blockElements = 1 << 14
+
+    /// One Adam step. `supply`, when given, provides gradients block by block just before they
+    /// are used (a compressed reducer reconstructs them there, so they never travel to memory).
+    public func update(parameters: FloatBuffer, gradients: FloatBuffer, learningRate: Float, threads: Int,
+                       supply: BlockGradients? = nil) {
         precondition(parameters.count == m.count && gradients.count == m.count, "Adam: buffer sizes differ")
         step += 1
         let t = Double(step)
@@ -34,8 +45,23 @@ public final class Adam {
         let b1 = 1 - hyper.beta1, b2 = 1 - hyper.beta2, eps = hyper.epsilon
         let w = parameters.pointer, g = gradients.pointer, mp = m.pointer, vp = v.pointer
         parallelRanges(m.count, threads: threads) { range in
-            AdamUpdate.apply(weights: w, gradients: g, m: mp, v: vp, range: range,
-                             alpha: alpha, oneMinusBeta1: b1, oneMinusBeta2: b2, epsilon: eps)
+            guard let supply else {
+                AdamUpdate.apply(weights: w, gradients: g, m: mp, v: vp, range: range,
+                                 alpha: alpha, oneMinusBeta1: b1, oneMinusBeta2: b2, epsilon: eps)
+                return
+            }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.blockElements) { scratch in
+                let block = scratch.baseAddress!
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let part = start..<min(start + Self.blockElements, range.upperBound)
+                    // Indexed by absolute element: the block's pointer is shifted back by its start.
+                    let source: UnsafePointer<Float> = supply(part, block) ? UnsafePointer(block - part.lowerBound) : UnsafePointer(g)
+                    AdamUpdate.apply(weights: w, gradients: source, m: mp, v: vp, range: part,
+                                     alpha: alpha, oneMinusBeta1: b1, oneMinusBeta2: b2, epsilon: eps)
+                    start = part.upperBound
+                }
+            }
         }
     }
 }

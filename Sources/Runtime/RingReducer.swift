@@ -89,6 +89,7 @@ public final class RingReducer: GradientReducer {
     public func gradientsReady(_ gradients: FloatBuffer, range: Range<Int>, step: Int) {
         guard worldSize > 1, early == nil, !range.isEmpty, range.upperBound == elementCount else { return }
         early = (step, range)
+        pending = []
         let buffer = gradients.buffer
         background.start { [self] in try reduce(buffer, window: range, step: step) }
     }
@@ -96,6 +97,7 @@ public final class RingReducer: GradientReducer {
     /// Sums `gradients` (exactly `elementCount` floats) over the ring, in place; every rank ends
     /// with the same bits.
     public func allReduce(_ gradients: FloatBuffer, step: Int) throws {
+        if early == nil { pending = [] }
         var rest = 0..<elementCount
         if let started = early {
             early = nil
@@ -136,7 +138,32 @@ public final class RingReducer: GradientReducer {
         compressor.orthonormalize()
         compressor.backProject()
         try ring(compressor.q.buffer, window: 0..<compressor.q.count, step: step, format: .float32)
-        compressor.decompress(into: gradient, worldSize: worldSize)
+        compressor.prepareDecompression()
+        pending.append((matrix.range, compressor, gradient - matrix.range.lowerBound))
+    }
+
+    /// PowerSGD matrices of this step whose approximation the optimizer reconstructs block by
+    /// block (`deferredGradients`): it never travels to memory, and Adam reads it from cache.
+    private var pending: [(range: Range<Int>, compressor: PowerSGD, buffer: UnsafeMutablePointer<Float>)] = []
+
+    public var deferredGradients: Adam.BlockGradients? {
+        guard !pending.isEmpty else { return nil }
+        let pending = self.pending, worldSize = self.worldSize
+        return { range, block in
+            guard pending.contains(where: { $0.range.overlaps(range) }) else { return false }
+            var next = range.lowerBound
+            for matrix in pending where matrix.range.overlaps(range) {
+                let part = matrix.range.clamped(to: range)
+                if next < part.lowerBound { (block + (next - range.lowerBound)).update(from: matrix.buffer + next, count: part.lowerBound - next) }
+                matrix.compressor.decompress(elements: (part.lowerBound - matrix.range.lowerBound)..<(part.upperBound - matrix.range.lowerBound),
+                                             into: block + (part.lowerBound - range.lowerBound), worldSize: worldSize)
+                next = part.upperBound
+            }
+            if next < range.upperBound, let buffer = pending.first?.buffer {
+                (block + (next - range.lowerBound)).update(from: buffer + next, count: range.upperBound - next)
+            }
+            return true
+        }
     }
 
     /// One ring all-reduce of `window` of `buffer`, with the whole buffer's segments.

@@ -60,7 +60,8 @@ public final class BenchmarkReplica {
         let computed = DispatchTime.now().uptimeNanoseconds
         try reducer.allReduce(network.gradients, step: steps)
         let reduced = DispatchTime.now().uptimeNanoseconds
-        adam.update(parameters: network.parameters, gradients: network.gradients, learningRate: 1e-3, threads: threads)
+        adam.update(parameters: network.parameters, gradients: network.gradients, learningRate: 1e-3, threads: threads,
+                    supply: reducer.deferredGradients)
         let finished = DispatchTime.now().uptimeNanoseconds
         network.profile?.add("adam", nanoseconds: finished - reduced)
         steps += 1

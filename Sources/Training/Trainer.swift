@@ -17,10 +17,15 @@ public protocol GradientReducer: AnyObject {
     func gradientsReady(_ gradients: FloatBuffer, range: Range<Int>, step: Int)
     /// Sums the whole buffer across replicas (finishing what `gradientsReady` started).
     func allReduce(_ gradients: FloatBuffer, step: Int) throws
+    /// After `allReduce`: gradients the reducer supplies block by block to the optimizer instead
+    /// of writing them into the buffer (PowerSGD reconstructs its approximation there); nil when
+    /// the buffer holds them all.
+    var deferredGradients: Adam.BlockGradients? { get }
 }
 
 extension GradientReducer {
     public func gradientsReady(_ gradients: FloatBuffer, range: Range<Int>, step: Int) {}
+    public var deferredGradients: Adam.BlockGradients? { nil }
 }
 
 /// The single-process reducer: one replica, nothing to sum.
@@ -124,7 +129,8 @@ public final class Trainer {
         try reducer.allReduce(network.gradients, step: globalStep)
         let reduced = DispatchTime.now().uptimeNanoseconds
         stats.learningRate = schedule.rate(at: globalStep)
-        adam.update(parameters: network.parameters, gradients: network.gradients, learningRate: stats.learningRate, threads: config.threads)
+        adam.update(parameters: network.parameters, gradients: network.gradients, learningRate: stats.learningRate, threads: config.threads,
+                    supply: reducer.deferredGradients)
         globalStep += 1
         let finished = DispatchTime.now().uptimeNanoseconds
         stats.computeSeconds = Double(computed - began + finished - reduced) / 1e9

@@ -95,7 +95,8 @@ final class ClusterTests: XCTestCase {
             XCTAssertEqual(result.status, 0, result.stderr)
             XCTAssertFalse(result.stderr.contains("checksums differ"), "\(method): replicas stayed bitwise identical")
             XCTAssertTrue(result.stderr.contains("(all ranks agree)"), "\(method): checkpoints consolidated on agreement:\n\(result.stderr)")
-            let said = result.stderr.split(separator: "\n").filter { $0.contains("gradient_compression") }
+            let said = result.stderr.split(separator: "\n").filter { $0.hasPrefix("[worker") && $0.contains("gradient_compression") }
+            XCTAssertTrue(result.stderr.contains("the kept checkpoint was trained with gradient_compression"), result.stderr)
             XCTAssertEqual(said.count, 2, "\(method): each worker says which method its ring uses:\n\(result.stderr)")
             if method == "auto" {
                 XCTAssertTrue(said.allSatisfy { $0.contains("auto -> ") && $0.contains("MB/s per link") && $0.contains("compute") }, said.joined(separator: "\n"))

@@ -99,6 +99,39 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// Gradients supplied block by block (as a compressed reducer supplies them) give the bits
+    /// of gradients read from the buffer, on one thread or several, whichever blocks are supplied.
+    func testAdamWithSuppliedBlocksEqualsAdamWithTheBuffer() {
+        let count = 100_003
+        var rng = SystemRandomNumberGenerator()
+        let values = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+        for threads in [1, 3] {
+            // Every block supplied (b: from a zero buffer, some blocks not supplied, must differ).
+            let wA = FloatBuffer(values), wB = FloatBuffer(values)
+            let g = FloatBuffer(values.map { $0 * 0.01 }), zeros = FloatBuffer(count: count)
+            let a = Adam(parameterCount: count), b = Adam(parameterCount: count)
+            for _ in 0..<3 {
+                a.update(parameters: wA, gradients: g, learningRate: 1e-3, threads: threads)
+                // The supplier provides every other block; the buffer it is given holds zeros.
+                b.update(parameters: wB, gradients: zeros, learningRate: 1e-3, threads: threads) { range, block in
+                    guard (range.lowerBound / 1000) % 2 == 0 else { return false }
+                    block.update(from: g.pointer + range.lowerBound, count: range.count)
+                    return true
+                }
+            }
+            XCTAssertNotEqual(wA.array, wB.array, "blocks not supplied read the (zero) buffer")
+            let c = Adam(parameterCount: count), wC = FloatBuffer(values)
+            for _ in 0..<3 {
+                c.update(parameters: wC, gradients: zeros, learningRate: 1e-3, threads: threads) { range, block in
+                    block.update(from: g.pointer + range.lowerBound, count: range.count)
+                    return true
+                }
+            }
+            XCTAssertEqual(wC.array.map(\.bitPattern), wA.array.map(\.bitPattern), "\(threads) thread(s)")
+            XCTAssertEqual(c.m.array.map(\.bitPattern), a.m.array.map(\.bitPattern))
+        }
+    }
+
     func testAdamMatchesKerasFormulaOnAScalar() {
         let w = FloatBuffer([0.5]), g = FloatBuffer([0.2])
         let adam = Adam(parameterCount: 1)
