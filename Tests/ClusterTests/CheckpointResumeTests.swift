@@ -120,6 +120,24 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertEqual(history.split(separator: "\n").count, 3, history)
     }
 
+    /// bf16 on the wire keeps no state between steps, so a killed bf16 cluster resumes to the
+    /// very weights and moments of an uninterrupted bf16 run.
+    func testBF16ClusterResumesBitForBit() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("resume-bf16")
+        let config = try smokeConfig(folder, extra: "gradient_compression: bf16")
+        let cluster = ["--workers", "2", "--worker-threads", "1"]
+        let whole = try runProcess(cifake, ["train", "--config", config, "--out", "\(folder)/whole"] + cluster, environment: ["HOME": folder])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        XCTAssertTrue(whole.stderr.contains("gradient_compression bf16"), whole.stderr)
+        try crash(cifake, ["train", "--config", config, "--out", "\(folder)/broken"] + cluster,
+                  when: "\(folder)/broken/checkpoints/step-00000090.safetensors", home: folder)
+        let resumed = try runProcess(cifake, ["train", "--resume", "\(folder)/broken"] + cluster, environment: ["HOME": folder])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("loaded the checkpoint of step"), resumed.stderr)
+        try assertSameState("\(folder)/whole/checkpoints/step-00000171.safetensors", "\(folder)/broken/checkpoints/step-00000171.safetensors")
+    }
+
     /// With patience 1, the first evaluation without a better validation loss ends the run early;
     /// every rank stops at the same step and every process exits cleanly.
     func testClusterStopsEarlyAfterPatienceEvaluationsWithoutImprovement() throws {
