@@ -1,16 +1,19 @@
 import Kernels
 import Randomness
 
-/// PowerSGD (Vogels, Karimireddy and Jaggi, 2019) for one weight-gradient matrix `G` of
+/// PowerSGD (Vogels, Karimireddy and Jaggi, 2019) for one weight-gradient matrix of
 /// `rows x columns` (row-major, as the dense layer's kernel lies in the flat buffer), on one replica.
 ///
-/// Per step, with `E` this replica's error (what earlier approximations left out) and `Q` the
-/// shared `columns x rank` factor of the previous step (warm start):
-/// 1. `M = G + E`, `P = M Q`                        (`project`)
+/// `M` is this replica's gradient plus its error feedback `E` (what earlier approximations left
+/// out), and it lives in the caller's memory, the gradient buffer itself: after a step that region
+/// holds `E`, the network's backward accumulates the next gradient on top of it, and that is the
+/// next `M`, without a pass of its own. Per step, with `Q` the shared `columns x rank` factor of
+/// the previous step (warm start):
+/// 1. `P = M Q`                                      (`project`)
 /// 2. `P` summed over replicas, then orthonormalised (`orthonormalize`, after the caller's sum)
 /// 3. `Q = Mᵀ P`                                     (`backProject`)
-/// 4. `Q` summed over replicas; `G ≈ P Qᵀ` = P Pᵀ Σ M, the same on every replica; `E = M - (P Qᵀ) / N`
-///    (`decompress`)
+/// 4. `Q` summed over replicas; `G ≈ P Qᵀ` = P Pᵀ Σ M, the same on every replica, and `M` becomes
+///    `E = M - (P Qᵀ) / N` in place (`decompress`)
 ///
 /// Only `P` and `Q` cross the wire: `(rows + columns) x rank` floats instead of `rows x columns`.
 ///
@@ -19,28 +22,25 @@ import Randomness
 /// multiply-adds, so they give the same bits on every CPU. Only `M Q` and `Mᵀ P` use BLAS: they
 /// are this replica's own contribution to a sum, whose rounding may differ between CPUs.
 ///
-/// The sum convention matches the ring: each replica's `G` is its share of the global-batch mean,
-/// so Σ over replicas is the gradient, and `E` is measured against the replica's share (1/N) of
-/// the approximation.
+/// The sum convention matches the ring: each replica's gradient is its share of the global-batch
+/// mean, so Σ over replicas is the gradient, and `E` is measured against the replica's share (1/N)
+/// of the approximation.
 public final class PowerSGD {
     public let rows: Int
     public let columns: Int
     public let rank: Int
-    /// This replica's error feedback, `rows x columns`; holds `M` between `project` and `decompress`.
-    public let error: FloatBuffer
     /// `rows x rank`: `M Q` after `project`, summed by the caller, orthonormal after `orthonormalize`.
     public let p: FloatBuffer
     /// `columns x rank`: the warm-start factor; `Mᵀ P` after `backProject`, summed by the caller.
     public let q: FloatBuffer
     private let qTransposed: FloatBuffer
 
-    /// `Q` starts as the same pseudo-random matrix on every replica (from `seed`), `E` at zero.
+    /// `Q` starts as the same pseudo-random matrix on every replica (from `seed`).
     public init(rows: Int, columns: Int, rank: Int, seed: UInt64) {
         precondition(rows > 0 && columns > 0 && rank > 0, "PowerSGD needs a non-empty matrix and rank >= 1")
         self.rows = rows
         self.columns = columns
         self.rank = min(rank, rows, columns)
-        error = FloatBuffer(count: rows * columns)
         p = FloatBuffer(count: rows * self.rank)
         q = FloatBuffer(count: columns * self.rank)
         qTransposed = FloatBuffer(count: columns * self.rank)
@@ -59,26 +59,14 @@ public final class PowerSGD {
         restarts += 1
     }
 
-    /// Step 1: `M = G + E` (kept in `error`) and `P = M Q`. A warm-start `Q` with a column that
-    /// lost all length (after a zero gradient, `Mᵀ P` is zero) would keep `P` at zero forever: it
-    /// is restarted from the seed, alike on every replica.
-    public func project(_ gradient: UnsafePointer<Float>) {
-        let m = error.pointer
+    /// Step 1: `P = M Q`. A warm-start `Q` with a column that lost all length (after a zero
+    /// gradient, `Mᵀ P` is zero) would keep `P` at zero forever: it is restarted from the seed,
+    /// alike on every replica.
+    public func project(_ m: UnsafePointer<Float>) {
         if Self.hasDeadColumn(q.pointer, rows: columns, columns: rank) { restartQ() }
-        // In blocks of rows that stay in cache between the sum and the product: one pass over memory.
-        let block = max(1, Self.blockBytes / (columns * 4))
-        var first = 0
-        while first < rows {
-            let count = min(block, rows - first), start = first * columns
-            for i in start..<(start + count * columns) { m[i] += gradient[i] }
-            Gemm.sgemm(transA: false, transB: false, m: count, n: rank, k: columns, a: m + start, lda: columns,
-                       b: q.pointer, ldb: rank, beta: 0, c: p.pointer + first * rank, ldc: rank)
-            first += count
-        }
+        Gemm.sgemm(transA: false, transB: false, m: rows, n: rank, k: columns, a: m, lda: columns,
+                   b: q.pointer, ldb: rank, beta: 0, c: p.pointer, ldc: rank)
     }
-
-    /// Bytes of `M` per block of `project` (well inside a core's L2 cache).
-    static let blockBytes = 256 << 10
 
     /// Step 2, after `P` was summed: modified Gram-Schmidt on `P`'s columns, in Double, in a fixed
     /// order. A column with no length left (a zero gradient, or rank above the gradient's) becomes
@@ -88,29 +76,29 @@ public final class PowerSGD {
     }
 
     /// Step 3: `Q = Mᵀ P`.
-    public func backProject() {
-        Gemm.sgemm(transA: true, transB: false, m: columns, n: rank, k: rows, a: error.pointer, lda: columns,
+    public func backProject(_ m: UnsafePointer<Float>) {
+        Gemm.sgemm(transA: true, transB: false, m: columns, n: rank, k: rows, a: m, lda: columns,
                    b: p.pointer, ldb: rank, beta: 0, c: q.pointer, ldc: rank)
     }
 
-    /// Step 4, after `Q` was summed: writes `P Qᵀ` into `gradient` and keeps `E = M - P Qᵀ / N`.
-    public func decompress(into gradient: UnsafeMutablePointer<Float>, worldSize: Int) {
+    /// Step 4 whole, after `Q` was summed: writes `P Qᵀ` to `out` and turns `m` into `E`.
+    public func decompress(_ m: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, worldSize: Int) {
         prepareDecompression()
-        decompress(elements: 0..<(rows * columns), into: gradient, worldSize: worldSize)
+        decompress(elements: 0..<(rows * columns), of: m, into: out, worldSize: worldSize)
     }
 
     /// Step 4 in parts: after `prepareDecompression`, `decompress(elements:)` for ranges that
-    /// cover the matrix once, from any threads (each range writes only its own elements).
+    /// cover the matrix once, from any threads (each range touches only its own elements).
     public func prepareDecompression() {
         let r = rank, n = columns, qt = qTransposed.pointer, qp = q.pointer
         for j in 0..<n { for k in 0..<r { qt[k * n + j] = qp[j * r + k] } }
     }
 
     /// Writes `P Qᵀ` for `elements` (row-major indices of the matrix) to `out` (`elements.count`
-    /// floats) and keeps `E = M - P Qᵀ / N` there. Each element's value is the same whatever the
-    /// ranges: a fixed-order sum over the rank.
-    public func decompress(elements: Range<Int>, into out: UnsafeMutablePointer<Float>, worldSize: Int) {
-        let n = columns, share = 1 / Float(worldSize), m = error.pointer
+    /// floats) and turns those elements of `m` into `E = M - P Qᵀ / N`. Each element's value is the
+    /// same whatever the ranges: a fixed-order sum over the rank.
+    public func decompress(elements: Range<Int>, of m: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, worldSize: Int) {
+        let n = columns, share = 1 / Float(worldSize)
         var index = elements.lowerBound
         while index < elements.upperBound {
             let row = index / n, first = index - row * n, last = min(n, first + elements.upperBound - index)

@@ -122,6 +122,17 @@ public final class Network {
 
     public func zeroGradients() { gradients.zero() }
 
+    /// Zeroes the gradients but for `kept` (ascending, disjoint ranges), which a reducer uses to
+    /// carry state across steps (backward accumulates into every weight gradient).
+    public func zeroGradients(keeping kept: [Range<Int>]) {
+        var next = 0
+        for range in kept {
+            (gradients.pointer + next).update(repeating: 0, count: range.lowerBound - next)
+            next = range.upperBound
+        }
+        (gradients.pointer + next).update(repeating: 0, count: gradients.count - next)
+    }
+
     /// Where dropout's randomness comes from in training: one stream per sample, keyed by the
     /// run's seed, the global step and the sample's position in the global batch, so the masks
     /// do not depend on how the global batch is split across workers or lanes.

@@ -129,21 +129,34 @@ public final class RingReducer: GradientReducer {
         }
     }
 
-    /// PowerSGD on one weight matrix: its factors are summed exactly on the ring.
-    private func lowRank(_ gradient: UnsafeMutablePointer<Float>, matrix: CompressionPlan.Matrix, index: Int, step: Int) throws {
+    /// PowerSGD on one weight matrix: its factors are summed exactly on the ring. The matrix's
+    /// region of the gradient buffer holds `M` (this step's gradient on top of the error
+    /// feedback, which the region kept: `retainedGradients`), and becomes the new error feedback
+    /// as the optimizer reconstructs the approximation (`deferredGradients`).
+    private func lowRank(_ m: UnsafeMutablePointer<Float>, matrix: CompressionPlan.Matrix, index: Int, step: Int) throws {
         let compressor = compressors[index] ?? PowerSGD(rows: matrix.rows, columns: matrix.columns, rank: plan.rank, seed: seed)
         compressors[index] = compressor
-        compressor.project(gradient)
+        compressor.project(m)
         try ring(compressor.p.buffer, window: 0..<compressor.p.count, step: step, format: .float32)
         compressor.orthonormalize()
-        compressor.backProject()
+        compressor.backProject(m)
         try ring(compressor.q.buffer, window: 0..<compressor.q.count, step: step, format: .float32)
         compressor.prepareDecompression()
-        pending.append((matrix.range, compressor, gradient - matrix.range.lowerBound))
+        pending.append((matrix.range, compressor, m - matrix.range.lowerBound))
+        holdsErrorFeedback = true
+    }
+
+    /// Whether the matrices' regions of the gradient buffer hold this reducer's error feedback.
+    /// False until its first PowerSGD step: a new reducer (a new ring) starts from zero error.
+    private var holdsErrorFeedback = false
+
+    public var retainedGradients: [Range<Int>] {
+        holdsErrorFeedback ? plan.matrices.map(\.range) : []
     }
 
     /// PowerSGD matrices of this step whose approximation the optimizer reconstructs block by
-    /// block (`deferredGradients`): it never travels to memory, and Adam reads it from cache.
+    /// block (`deferredGradients`): it never travels to memory, and Adam reads it from cache;
+    /// `buffer` is the gradient buffer's start.
     private var pending: [(range: Range<Int>, compressor: PowerSGD, buffer: UnsafeMutablePointer<Float>)] = []
 
     public var deferredGradients: Adam.BlockGradients? {
@@ -156,6 +169,7 @@ public final class RingReducer: GradientReducer {
                 let part = matrix.range.clamped(to: range)
                 if next < part.lowerBound { (block + (next - range.lowerBound)).update(from: matrix.buffer + next, count: part.lowerBound - next) }
                 matrix.compressor.decompress(elements: (part.lowerBound - matrix.range.lowerBound)..<(part.upperBound - matrix.range.lowerBound),
+                                             of: matrix.buffer + matrix.range.lowerBound,
                                              into: block + (part.lowerBound - range.lowerBound), worldSize: worldSize)
                 next = part.upperBound
             }

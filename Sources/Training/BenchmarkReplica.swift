@@ -50,7 +50,7 @@ public final class BenchmarkReplica {
     @discardableResult
     public func step() throws -> StepTime {
         let began = DispatchTime.now().uptimeNanoseconds
-        network.zeroGradients()
+        network.zeroGradients(keeping: reducer.retainedGradients)
         let logits = network.forward(input: images.pointer, batch: batch,
                                      dropout: .init(seed: 1, step: steps, firstSample: reducer.rank * batch))
         BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: batch)

@@ -21,11 +21,15 @@ public protocol GradientReducer: AnyObject {
     /// of writing them into the buffer (PowerSGD reconstructs its approximation there); nil when
     /// the buffer holds them all.
     var deferredGradients: Adam.BlockGradients? { get }
+    /// Ranges of the gradient buffer that hold the reducer's own state between steps (PowerSGD's
+    /// error feedback) and must not be zeroed: backward adds the step's gradient on top.
+    var retainedGradients: [Range<Int>] { get }
 }
 
 extension GradientReducer {
     public func gradientsReady(_ gradients: FloatBuffer, range: Range<Int>, step: Int) {}
     public var deferredGradients: Adam.BlockGradients? { nil }
+    public var retainedGradients: [Range<Int>] { [] }
 }
 
 /// The single-process reducer: one replica, nothing to sum.
@@ -105,7 +109,7 @@ public final class Trainer {
             reducer.gradientsReady(network.gradients, range: network.headParameterRange, step: globalStep)
         }
         let began = DispatchTime.now().uptimeNanoseconds
-        network.zeroGradients()
+        network.zeroGradients(keeping: reducer.retainedGradients)
         if n > 0 {
             let augmentation = config.augmentation
             for i in 0..<n {
@@ -140,8 +144,10 @@ public final class Trainer {
 
     /// Seconds of one step's forward and backward on this replica's share of a global batch,
     /// the second of two runs (the first warms caches and pages). Weights and the step are left
-    /// as they were; the gradients are overwritten (every step zeroes them first).
+    /// as they were; the gradients are overwritten (every step zeroes them first), so a reducer
+    /// must not be keeping state in them yet.
     public func measureComputeSeconds() -> Double {
+        precondition(reducer.retainedGradients.isEmpty, "measureComputeSeconds would overwrite the reducer's state in the gradients")
         let n = max(1, ShardPlan.slice(globalBatch: config.batchSize, worldSize: reducer.worldSize, rank: reducer.rank).count)
         var rng = SplitMix64(seed: config.seed)
         fillBatch(images: images.pointer, labels: labels.pointer, from: train, indices: (0..<n).map { $0 % train.count },

@@ -4,21 +4,27 @@ import Model
 import XCTest
 
 final class PowerSGDTests: XCTestCase {
-    /// N replicas, their factor sums taken as the ring takes them (one fixed order), as the
-    /// reducer runs them.
-    private func step(_ replicas: [PowerSGD], gradients: [[Float]]) -> [[Float]] {
+    /// N replicas as the reducer runs them: each one's gradient is added to its buffer (which
+    /// holds its error feedback, as the gradient buffer's region does), the factor sums are taken
+    /// as the ring takes them (one fixed order), and the buffers become the new error feedback.
+    private func step(_ replicas: [PowerSGD], _ buffers: [FloatBuffer], gradients: [[Float]]) -> [[Float]] {
         let n = replicas.count
-        for (r, replica) in replicas.enumerated() { gradients[r].withUnsafeBufferPointer { replica.project($0.baseAddress!) } }
+        for (r, replica) in replicas.enumerated() {
+            for i in 0..<buffers[r].count { buffers[r].pointer[i] += gradients[r][i] }
+            replica.project(buffers[r].pointer)
+        }
         sum(replicas.map(\.p))
         replicas.forEach { $0.orthonormalize() }
-        replicas.forEach { $0.backProject() }
+        for (r, replica) in replicas.enumerated() { replica.backProject(buffers[r].pointer) }
         sum(replicas.map(\.q))
-        return replicas.map { replica in
+        return replicas.enumerated().map { r, replica in
             var out = [Float](repeating: 0, count: replica.rows * replica.columns)
-            out.withUnsafeMutableBufferPointer { replica.decompress(into: $0.baseAddress!, worldSize: n) }
+            out.withUnsafeMutableBufferPointer { replica.decompress(buffers[r].pointer, into: $0.baseAddress!, worldSize: n) }
             return out
         }
     }
+
+    private func buffers(_ n: Int, _ count: Int) -> [FloatBuffer] { (0..<n).map { _ in FloatBuffer(count: count) } }
 
     private func sum(_ buffers: [FloatBuffer]) {
         for i in 0..<buffers[0].count {
@@ -39,12 +45,13 @@ final class PowerSGDTests: XCTestCase {
         var g = SystemRandomNumberGenerator()
         let rows = 48, columns = 36, n = 3
         let replicas = (0..<n).map { _ in PowerSGD(rows: rows, columns: columns, rank: 4, seed: 5) }
+        let held = buffers(n, rows * columns)
         // Each replica's gradient is a rank-1 matrix; the sum has rank 3.
         let gradients = (0..<n).map { _ -> [Float] in
             let u = random(rows, &g), v = random(columns, &g)
             return (0..<(rows * columns)).map { u[$0 / columns] * v[$0 % columns] }
         }
-        let out = step(replicas, gradients: gradients)
+        let out = step(replicas, held, gradients: gradients)
         let exact = (0..<(rows * columns)).map { i in gradients.reduce(0) { $0 + $1[i] } }
         let norm = exact.reduce(0) { $0 + Double($1 * $1) }.squareRoot()
         let error = zip(out[0], exact).reduce(0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot()
@@ -58,22 +65,23 @@ final class PowerSGDTests: XCTestCase {
         var g = SystemRandomNumberGenerator()
         let rows = 40, columns = 30, n = 2, steps = 12
         let replicas = (0..<n).map { _ in PowerSGD(rows: rows, columns: columns, rank: 2, seed: 1) }
+        let held = buffers(n, rows * columns)
         var computed = [Double](repeating: 0, count: rows * columns), applied = computed
         var lastError = 0.0
         for t in 0..<steps {
             let gradients = (0..<n).map { _ in random(rows * columns, &g) }
             for r in 0..<n { for i in 0..<computed.count { computed[i] += Double(gradients[r][i]) } }
-            let out = step(replicas, gradients: gradients)
+            let out = step(replicas, held, gradients: gradients)
             for r in 1..<n { XCTAssertEqual(out[r], out[0], "step \(t): every replica applies the same bits") }
             for i in 0..<applied.count { applied[i] += Double(out[0][i]) }
             // A rank-2 approximation of a full-rank random matrix leaves a large error: it is fed back.
-            lastError = (0..<n).reduce(0.0) { total, r in total + (0..<computed.count).reduce(0.0) { $0 + abs(Double(replicas[r].error.pointer[$1])) } }
+            lastError = (0..<n).reduce(0.0) { total, r in total + (0..<computed.count).reduce(0.0) { $0 + abs(Double(held[r].pointer[$1])) } }
         }
         XCTAssertGreaterThan(lastError, 1, "the approximation really drops something each step")
         var worst = 0.0
         for i in 0..<computed.count {
-            let held = (0..<n).reduce(0.0) { $0 + Double(replicas[$1].error.pointer[i]) }
-            worst = max(worst, abs(applied[i] + held - computed[i]))
+            let kept = (0..<n).reduce(0.0) { $0 + Double(held[$1].pointer[i]) }
+            worst = max(worst, abs(applied[i] + kept - computed[i]))
         }
         // Each step rounds a few Float32 values of magnitude below ~10: 12 steps stay far below 1e-3.
         XCTAssertLessThan(worst, 1e-3)
@@ -81,13 +89,14 @@ final class PowerSGDTests: XCTestCase {
 
     func testOrthonormalizedColumnsAndAZeroGradient() {
         let replica = PowerSGD(rows: 20, columns: 10, rank: 3, seed: 2)
+        let held = buffers(1, 200)
         let zero = [Float](repeating: 0, count: 200)
-        let out = step([replica], gradients: [zero])
+        let out = step([replica], held, gradients: [zero])
         XCTAssertEqual(out[0], zero, "a zero gradient gives a zero update, no NaN")
         // Q is now zero; the next gradient must still get through (Q restarts).
         var g = SystemRandomNumberGenerator()
         let gradient = random(200, &g)
-        _ = step([replica], gradients: [gradient])
+        _ = step([replica], held, gradients: [gradient])
         for a in 0..<3 {
             for b in 0..<3 {
                 var dot = 0.0
@@ -105,22 +114,23 @@ final class PowerSGDTests: XCTestCase {
         let rows = 37, columns = 53
         let whole = PowerSGD(rows: rows, columns: columns, rank: 3, seed: 4), parts = PowerSGD(rows: rows, columns: columns, rank: 3, seed: 4)
         let gradient = random(rows * columns, &g)
+        let mWhole = FloatBuffer(gradient), mParts = FloatBuffer(gradient)
         var expected = [Float](repeating: 0, count: rows * columns), pieced = expected
-        for replica in [whole, parts] {
-            gradient.withUnsafeBufferPointer { replica.project($0.baseAddress!) }
+        for (replica, m) in [(whole, mWhole), (parts, mParts)] {
+            replica.project(m.pointer)
             replica.orthonormalize()
-            replica.backProject()
+            replica.backProject(m.pointer)
         }
-        expected.withUnsafeMutableBufferPointer { whole.decompress(into: $0.baseAddress!, worldSize: 2) }
+        expected.withUnsafeMutableBufferPointer { whole.decompress(mWhole.pointer, into: $0.baseAddress!, worldSize: 2) }
         parts.prepareDecompression()
         var start = 0
         while start < rows * columns {
             let end = min(rows * columns, start + Int.random(in: 1...150, using: &g))
-            pieced.withUnsafeMutableBufferPointer { parts.decompress(elements: start..<end, into: $0.baseAddress! + start, worldSize: 2) }
+            pieced.withUnsafeMutableBufferPointer { parts.decompress(elements: start..<end, of: mParts.pointer, into: $0.baseAddress! + start, worldSize: 2) }
             start = end
         }
         XCTAssertEqual(pieced.map(\.bitPattern), expected.map(\.bitPattern))
-        XCTAssertEqual(parts.error.array.map(\.bitPattern), whole.error.array.map(\.bitPattern))
+        XCTAssertEqual(mParts.array.map(\.bitPattern), mWhole.array.map(\.bitPattern), "the same error feedback")
     }
 
     func testPlanCompressesTheDenseKernelOnly() throws {

@@ -132,6 +132,17 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    func testZeroGradientsKeepsTheRangesAReducerHolds() throws {
+        let network = Network(architecture: try Architecture(model: "cnn2d", dense: 32), maxBatch: 1)
+        for i in 0..<network.gradients.count { network.gradients.pointer[i] = Float(i % 7 + 1) }
+        let kept = [10..<20, 100..<101, (network.gradients.count - 5)..<network.gradients.count]
+        network.zeroGradients(keeping: kept)
+        for i in 0..<network.gradients.count {
+            let inside = kept.contains { $0.contains(i) }
+            XCTAssertEqual(network.gradients.pointer[i], inside ? Float(i % 7 + 1) : 0, "element \(i)")
+        }
+    }
+
     func testAdamMatchesKerasFormulaOnAScalar() {
         let w = FloatBuffer([0.5]), g = FloatBuffer([0.2])
         let adam = Adam(parameterCount: 1)
