@@ -37,7 +37,7 @@ public struct CompressionPlan: Sendable, Equatable {
 
 /// `auto`'s decision, from figures every rank agrees on (sums over the ring, so the same bits
 /// everywhere): the first of none, bf16, powersgd whose communication stays below half the
-/// compute time. Half, not all: moving bytes costs CPU on the same cores as the compute (the
+/// compute time; the exact ring whenever it takes under 10 ms. Half, not all: moving bytes costs CPU on the same cores as the compute (the
 /// kernel's copies, CURVE's encryption: measured here, an exact ring whose 118 ms of transfer
 /// fitted inside 130 ms of compute still made each step 60 ms longer), so only a ring that is
 /// idle half the step is free.
@@ -66,12 +66,18 @@ public struct CompressionChoice: Sendable, Equatable, CustomStringConvertible {
         self.estimates = estimates
         self.computeSeconds = computeSeconds
         ringBytesPerSecond = probeSeconds > 0 ? Double(probeElements * 4) * 2 * Double(worldSize - 1) / Double(worldSize) / probeSeconds : .infinity
-        let affordable = [GradientCompression.none, .bf16, .powersgd].first { estimates[$0]! <= computeSeconds * Self.budget }
+        let affordable = estimates[.none]! <= Self.floorSeconds ? GradientCompression.none
+            : [GradientCompression.none, .bf16, .powersgd].first { estimates[$0]! <= computeSeconds * Self.budget }
         method = affordable ?? (plan.matrices.isEmpty ? .bf16 : .powersgd)
     }
 
     /// The share of the compute time communication may take.
     public static let budget = 0.5
+    /// An exact ring faster than this is always kept: there is nothing worth an approximation to
+    /// save (a small model, whose steps are a few milliseconds, would otherwise flip between
+    /// methods with the machine's load: measured here, D=32 on a loaded machine estimated 4 ms of
+    /// communication against 3 ms of compute).
+    public static let floorSeconds = 0.010
 
     public var description: String {
         func ms(_ s: Double) -> String { String(Int((s * 1000).rounded())) }

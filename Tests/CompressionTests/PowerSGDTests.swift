@@ -154,6 +154,12 @@ final class PowerSGDTests: XCTestCase {
         XCTAssertEqual(choice(linkBytesPerSecond: 0.3e9, compute: 0.11).method, .powersgd, "2.4 Gbit/s (CURVE-bound): 63 ms bf16 is over half")
         XCTAssertEqual(choice(linkBytesPerSecond: 0.125e9, compute: 0.11).method, .powersgd, "1 Gbit/s: 300 ms exact")
         XCTAssertEqual(choice(linkBytesPerSecond: 1e6, compute: 0.11).method, .powersgd, "too slow for anything: the cheapest")
+        // A small model (D=32: 93k parameters) on a loaded machine: 4 ms of exact ring against 3 ms
+        // of compute is not worth an approximation.
+        let small = CompressionPlan(layout: try Architecture(model: "cnn2d", dense: 32).layout, rank: 4)
+        let loaded = CompressionChoice(plan: small, worldSize: 3, probeElements: probe, probeSeconds: 0.004 * Double(probe) / Double(small.elementCount),
+                                       computeSeconds: 0.003)
+        XCTAssertEqual(loaded.method, .none, loaded.description)
         let text = choice(linkBytesPerSecond: 0.125e9, compute: 0.11).description
         XCTAssertTrue(text.contains("auto -> powersgd") && text.contains("compute 110 ms"), text)
     }
