@@ -37,10 +37,10 @@ public struct CompressionPlan: Sendable, Equatable {
 
 /// `auto`'s decision, from figures every rank agrees on (sums over the ring, so the same bits
 /// everywhere): the first of none, bf16, powersgd whose communication stays below half the
-/// compute time; the exact ring whenever it takes under 10 ms. Half, not all: moving bytes costs CPU on the same cores as the compute (the
-/// kernel's copies, CURVE's encryption: measured here, an exact ring whose 118 ms of transfer
-/// fitted inside 130 ms of compute still made each step 60 ms longer), so only a ring that is
-/// idle half the step is free.
+/// compute time, and the exact ring whenever it takes under 10 ms. Half, not all: moving bytes
+/// costs CPU on the same cores as the compute (the kernel's copies, CURVE's encryption: measured
+/// here, an exact ring whose 118 ms of transfer fitted inside 130 ms of compute still made each
+/// step 60 ms longer), so only a ring that is idle half the step is free.
 public struct CompressionChoice: Sendable, Equatable, CustomStringConvertible {
     public let method: GradientCompression
     /// Estimated seconds of communication per step for none, bf16 and powersgd.
@@ -60,7 +60,8 @@ public struct CompressionChoice: Sendable, Equatable, CustomStringConvertible {
         let estimates: [GradientCompression: Double] = [
             .none: none,
             .bf16: none / 2,
-            // Three all-reduces (P, Q, the exact rest) instead of one: count the probe's fixed cost thrice.
+            // Three all-reduces one after the other (P, Q, the exact rest), each paying a ring's
+            // fixed costs: counted, roughly, as three times their bytes.
             .powersgd: plan.matrices.isEmpty ? none : perElement * Double(plan.powerSGDWireElements) * 3,
         ]
         self.estimates = estimates

@@ -110,14 +110,20 @@ final class CheckpointResumeTests: XCTestCase {
         let best = String(decoding: try AtomicFile.read("\(folder)/whole/checkpoints/best"), as: UTF8.self)
         XCTAssertTrue(best.hasPrefix("step-"), best)
 
+        try killResumeAndCompare(cifake, config: config, folder: folder, cluster: cluster)
+        let history = String(decoding: try AtomicFile.read("\(folder)/broken/history.jsonl"), as: UTF8.self)
+        XCTAssertEqual(history.split(separator: "\n").count, 3, history)
+    }
+
+    /// Runs `config` as a cluster into `folder`/broken, kills every process once the checkpoint of
+    /// step 90 exists, resumes it, and checks the final state equals `folder`/whole's, bit for bit.
+    private func killResumeAndCompare(_ cifake: String, config: String, folder: String, cluster: [String]) throws {
         try crash(cifake, ["train", "--config", config, "--out", "\(folder)/broken"] + cluster,
                   when: "\(folder)/broken/checkpoints/step-00000090.safetensors", home: folder)
         let resumed = try runProcess(cifake, ["train", "--resume", "\(folder)/broken"] + cluster, environment: ["HOME": folder])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("loaded the checkpoint of step"), resumed.stderr)
         try assertSameState("\(folder)/whole/checkpoints/step-00000171.safetensors", "\(folder)/broken/checkpoints/step-00000171.safetensors")
-        let history = String(decoding: try AtomicFile.read("\(folder)/broken/history.jsonl"), as: UTF8.self)
-        XCTAssertEqual(history.split(separator: "\n").count, 3, history)
     }
 
     /// bf16 on the wire keeps no state between steps, so a killed bf16 cluster resumes to the
@@ -130,12 +136,7 @@ final class CheckpointResumeTests: XCTestCase {
         let whole = try runProcess(cifake, ["train", "--config", config, "--out", "\(folder)/whole"] + cluster, environment: ["HOME": folder])
         XCTAssertEqual(whole.status, 0, whole.stderr)
         XCTAssertTrue(whole.stderr.contains("gradient_compression bf16"), whole.stderr)
-        try crash(cifake, ["train", "--config", config, "--out", "\(folder)/broken"] + cluster,
-                  when: "\(folder)/broken/checkpoints/step-00000090.safetensors", home: folder)
-        let resumed = try runProcess(cifake, ["train", "--resume", "\(folder)/broken"] + cluster, environment: ["HOME": folder])
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("loaded the checkpoint of step"), resumed.stderr)
-        try assertSameState("\(folder)/whole/checkpoints/step-00000171.safetensors", "\(folder)/broken/checkpoints/step-00000171.safetensors")
+        try killResumeAndCompare(cifake, config: config, folder: folder, cluster: cluster)
     }
 
     /// With patience 1, the first evaluation without a better validation loss ends the run early;
