@@ -6,6 +6,13 @@ public struct RingAllReduceReport: Sendable, Equatable {
     public var droppedFrames: Int = 0
     /// Frames received and used.
     public var receivedFrames: Int = 0
+    /// Frames that were not a ring frame of this all-reduce at all (they did not decode), or
+    /// claimed this step but another position in it: dropped, never fatal, so that junk sent to a
+    /// ring port (anyone can reach it on plain TCP) cannot stop a worker. A real frame lost this
+    /// way shows up as the step's timeout.
+    public var rejectedFrames: Int = 0
+    /// What was wrong with the first rejected frame.
+    public var firstRejection: String?
     public init() {}
 }
 
@@ -96,7 +103,9 @@ public enum RingAllReduce {
                         do throws(RingFrameError) {
                             header = try RingFrameHeader.decode(headerPart, payloadByteCount: payload.count)
                         } catch {
-                            throw RingAllReduceError.badFrame(peerRank: peer, error)
+                            report.rejectedFrames += 1
+                            report.firstRejection = report.firstRejection ?? "\(error)"
+                            return
                         }
                         guard header.generation == generation, header.step == step else {
                             report.droppedFrames += 1
@@ -105,10 +114,9 @@ public enum RingAllReduce {
                         guard header.ringStep == UInt32(stepIndex), header.phase == ringStep.phase, header.format == format,
                               header.chunk == UInt32(chunk), header.elementOffset == UInt64(range.lowerBound),
                               header.elementCount == UInt32(range.count) else {
-                            throw RingAllReduceError.unexpectedFrame(
-                                peerRank: peer,
-                                expected: "ring step \(stepIndex) chunk \(chunk) elements \(range) as \(format)",
-                                found: "ring step \(header.ringStep) chunk \(header.chunk) elements \(header.elementOffset)..<\(header.elementOffset + UInt64(header.elementCount)) as \(header.format)")
+                            report.rejectedFrames += 1
+                            report.firstRejection = report.firstRejection ?? "expected ring step \(stepIndex) chunk \(chunk) elements \(range) as \(format), found ring step \(header.ringStep) chunk \(header.chunk) elements \(header.elementOffset)..<\(header.elementOffset + UInt64(header.elementCount)) as \(header.format)"
+                            return
                         }
                         let values = base + range.lowerBound
                         switch format {

@@ -22,13 +22,24 @@ public struct CoordinatorConfiguration: Sendable, Equatable {
     public var belowMinimumTimeout: Double?
     /// Stop with `.finished` once this many steps completed (nil: run until told).
     public var totalSteps: Int?
+    /// With CURVE: the one role each authorised key may take; a key not listed may take either
+    /// (an `authorized_keys` line without a role). Empty on plain TCP, where joins carry no key.
+    public var keyRoles: [String: JoinRequest.Role]
+    /// Evaluators admitted at once; a further one is refused (a newer incarnation of an admitted
+    /// evaluator replaces it).
+    public var maxEvaluators: Int
+    /// Joins one key (on plain TCP: one connection) may send per `joinWindow` seconds before
+    /// the rest of the window's are refused unanswered: a flood costs neither log nor work.
+    public var joinsPerWindow: Int
+    public var joinWindow: Double
 
     public init(expected: ClusterIdentity, minWorkers: Int, maxWorkers: Int,
                 heartbeatTimeout: Double = 10, checksumEvery: Int = 100,
                 startupTimeout: Double? = nil, belowMinimumTimeout: Double? = 300,
-                totalSteps: Int? = nil, readyTimeout: Double = 60, stepTimeout: Double? = 120) {
+                totalSteps: Int? = nil, readyTimeout: Double = 60, stepTimeout: Double? = 120,
+                keyRoles: [String: JoinRequest.Role] = [:], maxEvaluators: Int = 1, joinsPerWindow: Int? = nil, joinWindow: Double = 10) {
         precondition(minWorkers >= 1 && maxWorkers >= minWorkers, "need 1 <= minWorkers <= maxWorkers")
-        precondition(checksumEvery >= 1 && heartbeatTimeout > 0)
+        precondition(checksumEvery >= 1 && heartbeatTimeout > 0 && maxEvaluators >= 0 && joinWindow > 0)
         self.expected = expected
         self.minWorkers = minWorkers
         self.maxWorkers = maxWorkers
@@ -39,5 +50,12 @@ public struct CoordinatorConfiguration: Sendable, Equatable {
         self.totalSteps = totalSteps
         self.readyTimeout = readyTimeout
         self.stepTimeout = stepTimeout
+        self.keyRoles = keyRoles
+        self.maxEvaluators = maxEvaluators
+        // A join is resent every few seconds until answered, and every worker of a shared key
+        // may join at once: four attempts per admissible process and window is never reached
+        // by an honest cluster.
+        self.joinsPerWindow = joinsPerWindow ?? 4 * (maxWorkers + maxEvaluators)
+        self.joinWindow = joinWindow
     }
 }

@@ -58,6 +58,16 @@ public struct CoordinatorState: Sendable {
 
     private var members: [Member] = []
     private var pending: [Member] = []
+    /// With CURVE: each node name's key, from its first admitted join.
+    private var nodeKeys: [String: String] = [:]
+    /// Join flood control: the current window's joins per sender and refusals logged or not.
+    private var joinWindowStart = -Double.infinity
+    private var joinsInWindow: [String: Int] = [:]
+    private var refusalsLogged = 0
+    private var refusalsUnlogged = 0
+    private let maximumRefusalLines = 10
+    /// Log lines waiting for the next directives returned (the window's summaries).
+    private var pendingLogs: [CoordinatorDirective] = []
     private var evaluators: [Member] = []
     private var reports: [Int: [StepReport?]] = [:]
     private var hasTrained = false
@@ -94,6 +104,8 @@ public struct CoordinatorState: Sendable {
     public var evaluatorPeers: [PeerID] { evaluators.map(\.peer) }
     public var worldSize: Int { members.count }
     public func rank(of peer: PeerID) -> Int? { members.firstIndex { $0.peer == peer } }
+    /// Whether `peer` is an admitted worker (member or pending) or evaluator.
+    public func isAdmitted(_ peer: PeerID) -> Bool { locate(peer: peer) != nil }
 
     // MARK: Events
 
@@ -101,8 +113,17 @@ public struct CoordinatorState: Sendable {
     /// incarnation, or `maxWorkers` are already in; otherwise admitted (immediately a member
     /// while waiting, else pending until the next step boundary).
     public mutating func onJoin(peer: PeerID, request: JoinRequest, now: Double) -> [CoordinatorDirective] {
+        let directives = join(peer: peer, request: request, now: now)
+        defer { pendingLogs.removeAll() }
+        return pendingLogs + directives
+    }
+
+    private mutating func join(peer: PeerID, request: JoinRequest, now: Double) -> [CoordinatorDirective] {
         if phase == .stopped {
             return [.refuse(peer, JoinRefusal([.init(field: "coordinator", coordinator: "stopped", joiner: "join")]))]
+        }
+        guard admitsAnotherJoin(from: request.publicKey.isEmpty ? "connection \(peer)" : "key \(request.publicKey)", now: now) else {
+            return []  // a flood: counted and summarised once per window, never answered
         }
         var mismatches = configuration.expected.mismatches(in: request)
         if request.nodeID.isEmpty {
@@ -111,10 +132,9 @@ public struct CoordinatorState: Sendable {
         if request.role == .worker && request.ringEndpoint.isEmpty {
             mismatches.append(.init(field: "ringEndpoint", coordinator: "a bound endpoint", joiner: "\"\""))
         }
+        mismatches += authorityMismatches(request)
         if !mismatches.isEmpty {
-            let refusal = JoinRefusal(mismatches)
-            return [.log(.warning, "refused \(request.role) \(request.nodeID) on \(request.host) (\(peer)): \(refusal)"),
-                    .refuse(peer, refusal)]
+            return refuse(peer, request, JoinRefusal(mismatches), now: now)
         }
 
         var directives: [CoordinatorDirective] = []
@@ -134,11 +154,16 @@ public struct CoordinatorState: Sendable {
                 let refusal = JoinRefusal([.init(field: "incarnation",
                                                  coordinator: "\(existing.request.incarnation) for \(request.nodeID)",
                                                  joiner: "\(request.incarnation)")])
-                return directives + [.log(.warning, "refused \(request.nodeID) on \(request.host): \(refusal)"),
-                                     .refuse(peer, refusal)]
+                return directives + refuse(peer, request, refusal, now: now)
             }
             lostMember = remove(slot, reason: .restarted(incarnation: request.incarnation), into: &directives) || lostMember
         }
+        if request.role == .evaluator && evaluators.count >= configuration.maxEvaluators {
+            let refusal = JoinRefusal([.init(field: "evaluators", coordinator: "maxEvaluators \(configuration.maxEvaluators) already joined",
+                                             joiner: "evaluator \(evaluators.count + 1)")])
+            return directives + refuse(peer, request, refusal, now: now)
+        }
+        if !request.publicKey.isEmpty { nodeKeys[request.nodeID] = request.publicKey }
 
         let newcomer = Member(peer: peer, request: request, lastSeen: now)
         switch request.role {
@@ -150,7 +175,7 @@ public struct CoordinatorState: Sendable {
             if members.count + pending.count >= configuration.maxWorkers {
                 let refusal = JoinRefusal([.init(field: "workers", coordinator: "maxWorkers \(configuration.maxWorkers) already joined",
                                                  joiner: "worker \(members.count + pending.count + 1)")])
-                directives.append(.refuse(peer, refusal))
+                directives += refuse(peer, request, refusal, now: now)
             } else if case .waiting = phase {
                 members.append(newcomer)
                 directives.append(.log(.info, "worker \(request.nodeID) on \(request.host) joined (\(members.count) of min \(configuration.minWorkers))"))
@@ -266,7 +291,11 @@ public struct CoordinatorState: Sendable {
     public mutating func onTick(now: Double) -> [CoordinatorDirective] {
         guard phase != .stopped else { return [] }
         let timeout = configuration.heartbeatTimeout
-        var directives: [CoordinatorDirective] = []
+        var directives: [CoordinatorDirective] = pendingLogs
+        pendingLogs.removeAll()
+        if now - joinWindowStart >= configuration.joinWindow, !joinsInWindow.isEmpty || refusalsUnlogged > 0 {
+            directives += closeJoinWindow(now: now)
+        }
         var lostMember = false
         // Remove from the highest rank down so that each directive names the rank the member held.
         for r in members.indices.reversed() where now - members[r].lastSeen > timeout {
@@ -329,6 +358,65 @@ public struct CoordinatorState: Sendable {
     }
 
     // MARK: Internals
+
+    /// With CURVE, who may be what: a key listed with a role takes only that role, and a node
+    /// name belongs to the first key that joined under it (so one worker's key cannot take
+    /// another's name, nor an evaluator's key a rank). On plain TCP nothing is bound.
+    private func authorityMismatches(_ request: JoinRequest) -> [JoinRefusal.Mismatch] {
+        guard !request.publicKey.isEmpty else { return [] }
+        var mismatches: [JoinRefusal.Mismatch] = []
+        if let role = configuration.keyRoles[request.publicKey], role != request.role {
+            mismatches.append(.init(field: "role", coordinator: "key \(request.publicKey) authorised as \(role) only",
+                                    joiner: "\(request.role)"))
+        }
+        if let owner = nodeKeys[request.nodeID], owner != request.publicKey {
+            mismatches.append(.init(field: "nodeID", coordinator: "\(request.nodeID) bound to key \(owner)",
+                                    joiner: "key \(request.publicKey)"))
+        }
+        return mismatches
+    }
+
+    /// Counts a join against its sender's window; false once the sender sent more than
+    /// `joinsPerWindow` in it (the first of those is logged, the rest counted and summarised
+    /// when the window ends).
+    private mutating func admitsAnotherJoin(from sender: String, now: Double) -> Bool {
+        if now - joinWindowStart >= configuration.joinWindow { pendingLogs += closeJoinWindow(now: now) }
+        let count = (joinsInWindow[sender] ?? 0) + 1
+        joinsInWindow[sender] = count
+        if count == configuration.joinsPerWindow + 1 {
+            pendingLogs.append(.log(.warning, "\(sender) sent more than \(configuration.joinsPerWindow) joins in \(Int(configuration.joinWindow)) s; its further joins in this window are ignored"))
+        }
+        return count <= configuration.joinsPerWindow
+    }
+
+    private mutating func closeJoinWindow(now: Double) -> [CoordinatorDirective] {
+        var directives: [CoordinatorDirective] = []
+        let flooded = joinsInWindow.filter { $0.value > configuration.joinsPerWindow }
+        if !flooded.isEmpty {
+            let ignored = flooded.values.reduce(0) { $0 + $1 - configuration.joinsPerWindow }
+            directives.append(.log(.warning, "ignored \(ignored) join(s) from \(flooded.count) flooding sender(s) in the last \(Int(now - joinWindowStart)) s"))
+        }
+        if refusalsUnlogged > 0 {
+            directives.append(.log(.warning, "\(refusalsUnlogged) more join refusal(s) in the last \(Int(now - joinWindowStart)) s, not logged one by one"))
+        }
+        joinsInWindow.removeAll()
+        refusalsLogged = 0
+        refusalsUnlogged = 0
+        joinWindowStart = now
+        return directives
+    }
+
+    /// Refuses a join, logging it unless this window already logged `maximumRefusalLines`.
+    private mutating func refuse(_ peer: PeerID, _ request: JoinRequest, _ refusal: JoinRefusal, now: Double) -> [CoordinatorDirective] {
+        var directives: [CoordinatorDirective] = []
+        if refusalsLogged < maximumRefusalLines {
+            refusalsLogged += 1
+            directives.append(.log(.warning, "refused \(request.role) \(request.nodeID) on \(request.host) (\(peer)): \(refusal)"))
+        } else {
+            refusalsUnlogged += 1
+        }
+        return directives + [.refuse(peer, refusal)]
+    }
 
     private subscript(slot: Slot) -> Member {
         switch slot {

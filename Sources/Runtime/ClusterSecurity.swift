@@ -23,13 +23,18 @@ public struct ClusterSecurity: Sendable {
     public let keys: ZMQCurveKeyPair?
     /// Worker: the coordinator's public key.
     public let coordinatorPublicKey: String?
-    /// Coordinator: the worker public keys accepted.
-    public let authorizedKeys: Set<String>
+    /// Coordinator: the public keys accepted (workers' and evaluators').
+    public var authorizedKeys: Set<String> { Set(authorizedRoles.keys) }
+    /// Coordinator: each accepted key and the one role it may take (nil: either; a key line
+    /// without a role).
+    public let authorizedRoles: [String: JoinRequest.Role?]
+    /// The roles to enforce: the keys that name one.
+    public var keyRoles: [String: JoinRequest.Role] { authorizedRoles.compactMapValues { $0 } }
 
     public var isCurve: Bool { keys != nil }
 
     public static func plain(_ role: ClusterRole) -> ClusterSecurity {
-        ClusterSecurity(role: role, keys: nil, coordinatorPublicKey: nil, authorizedKeys: [])
+        ClusterSecurity(role: role, keys: nil, coordinatorPublicKey: nil, authorizedRoles: [:])
     }
 
     /// The warning every role logs when it starts on plain TCP.
@@ -39,7 +44,10 @@ public struct ClusterSecurity: Sendable {
     public var summary: String {
         guard let keys else { return "transport: plain TCP (unauthenticated, unencrypted)" }
         switch role {
-        case .coordinator: return "transport: CURVE, coordinator key \(keys.publicKey), \(authorizedKeys.count) authorized worker key(s)"
+        case .coordinator:
+            let open = authorizedRoles.values.filter { $0 == nil }.count
+            let roles = open == 0 ? "each bound to its role" : "\(open) without a role (may join as worker or evaluator)"
+            return "transport: CURVE, coordinator key \(keys.publicKey), \(authorizedRoles.count) authorized key(s), \(roles)"
         case .worker: return "transport: CURVE, worker key \(keys.publicKey), coordinator key \(coordinatorPublicKey ?? "?")"
         }
     }
@@ -88,7 +96,7 @@ public struct ClusterSecurity: Sendable {
             } catch { problems.append("\(publicName): \(error)") }
         }
         var coordinatorKey: String?
-        var authorized: Set<String> = []
+        var authorized: [String: JoinRequest.Role?] = [:]
         switch role {
         case .coordinator:
             if let path = required("authorized_keys", config.authorizedKeys, "the public keys of the workers it accepts (a folder of .key files or one file of keys)") {
@@ -103,7 +111,7 @@ public struct ClusterSecurity: Sendable {
             }
         }
         guard problems.isEmpty, let keys else { throw .invalid(source: source, problems: problems) }
-        return ClusterSecurity(role: role, keys: keys, coordinatorPublicKey: coordinatorKey, authorizedKeys: authorized)
+        return ClusterSecurity(role: role, keys: keys, coordinatorPublicKey: coordinatorKey, authorizedRoles: authorized)
     }
 
     /// A worker's settings: from its own configuration file, or, without one, the defaults (CURVE
@@ -149,6 +157,25 @@ public struct ClusterSecurity: Sendable {
         return try ZAPHandler(context: context, authorized: [], log: log)
     }
 
+    /// Why `server` does not let this process in, in words that name the keys to check.
+    func explain(_ refusal: HandshakeWatch.Refusal, server: String) -> String {
+        let me = keys.map { "this process's CURVE key \($0.publicKey)" } ?? "this process (plain TCP)"
+        switch refusal {
+        case .keyRefused(let status):
+            return "the coordinator at \(server) refused \(me) (ZAP status \(status)): its public key file is probably not in the coordinator's authorized_keys, or is bound to another role there; the coordinator's log names the key it refused"
+        case .mechanismMismatch:
+            return keys == nil
+                ? "the coordinator at \(server) requires CURVE and this process uses plain TCP: give it transport_security: curve with worker_secret_key and coordinator_public_key"
+                : "the coordinator at \(server) runs plain TCP and this process CURVE: set the same transport_security on both"
+        case .closedDuringHandshake(let times) where keys == nil:
+            return "the coordinator at \(server) closed the connection during the handshake \(times) times in a row: it probably requires CURVE, and this process uses plain TCP (give it transport_security: curve with worker_secret_key and coordinator_public_key)"
+        case .closedDuringHandshake(let times):
+            return "the coordinator at \(server) closed the connection during the CURVE handshake \(times) times in a row: coordinator_public_key (\(coordinatorPublicKey ?? "?")) is probably not that coordinator's public key, or it refuses \(me)"
+        case .protocolError(let code):
+            return "the CURVE handshake with the coordinator at \(server) failed (protocol error 0x\(String(code, radix: 16))); check that both run the same cifake version and transport_security"
+        }
+    }
+
     /// Accepts only the predecessor's key on the ring socket (call when the assignment arrives,
     /// before answering `ready`). Fails if the coordinator sent no keys for a CURVE ring.
     func trustPredecessor(_ zap: ZAPHandler?, assignment: Assignment) throws {
@@ -184,7 +211,8 @@ public enum CurveKeyFile {
     /// Writes a fresh pair to `folder/NAME.key` and `folder/NAME.key_secret`, atomically; refuses
     /// to replace either unless `force`.
     @discardableResult
-    public static func write(_ pair: ZMQCurveKeyPair, folder: String, name: String, force: Bool = false) throws -> (publicPath: String, secretPath: String) {
+    public static func write(_ pair: ZMQCurveKeyPair, folder: String, name: String, role: JoinRequest.Role? = nil,
+                             force: Bool = false) throws -> (publicPath: String, secretPath: String) {
         guard !name.isEmpty, !name.contains("/") else { throw Problem(description: "key name '\(name)': expected a file name without '/'") }
         try AtomicFile.makeFolder(folder)
         let publicPath = "\(folder)/\(name).key", secretPath = "\(folder)/\(name).key_secret"
@@ -196,13 +224,14 @@ public enum CurveKeyFile {
         }
         try AtomicFile.write("# cifake CURVE secret key (Z85). Keep it private: whoever holds it is '\(name)'.\n\(pair.secretKey)\n",
                              to: secretPath, permissions: 0o600)
-        try AtomicFile.write("# cifake CURVE public key (Z85) of '\(name)'. Give it to the peers that must trust it (e.g. the coordinator's authorized_keys).\n\(pair.publicKey)\n",
+        try AtomicFile.write("# cifake CURVE public key (Z85) of '\(name)'. Give it to the peers that must trust it (e.g. the coordinator's authorized_keys\(role.map { ", where it may join as \($0) only" } ?? "")).\n\(pair.publicKey)\(role.map { " \($0)" } ?? "")\n",
                              to: publicPath, permissions: 0o644)
         return (publicPath, secretPath)
     }
 
-    /// The one key in a key file. A secret key file readable by others (beyond its owner and
-    /// group: Kubernetes mounts Secrets group-readable for the pod's fsGroup) is refused.
+    /// The one key in a key file (its role word, if any, is not needed here). A secret key file
+    /// readable by others (beyond its owner and group: Kubernetes mounts Secrets group-readable
+    /// for the pod's fsGroup) is refused.
     public static func readKey(_ path: String, secret: Bool) throws -> String {
         if secret {
             var info = stat()
@@ -211,40 +240,59 @@ public enum CurveKeyFile {
                 throw Problem(description: "\(path): a secret key readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); run 'chmod 600 \(path)'")
             }
         }
-        let keys = try keys(in: path)
+        let keys = try entries(in: path)
         guard keys.count == 1, let key = keys.first else {
             throw Problem(description: "\(path): expected one CURVE key, found \(keys.count)")
         }
-        return key
+        return key.key
     }
 
-    /// The keys of a folder of `*.key` files, or of one file with a key per line.
-    public static func readAuthorizedKeys(_ path: String) throws -> Set<String> {
+    /// The keys of a folder of `*.key` files, or of one file with a key per line, each with the
+    /// role it is bound to. A key listed twice with different roles is an error.
+    public static func readAuthorizedKeys(_ path: String) throws -> [String: JoinRequest.Role?] {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw Problem(description: "\(path): no such file or folder")
         }
-        guard isFolder.boolValue else { return Set(try keys(in: path)) }
-        let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".key") }.sorted()
-        var all = Set<String>()
-        for name in names { all.formUnion(try keys(in: "\(path)/\(name)")) }
+        let files = isFolder.boolValue
+            ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".key") }.sorted().map { "\(path)/\($0)" }
+            : [path]
+        var all: [String: JoinRequest.Role?] = [:]
+        for file in files {
+            for entry in try entries(in: file) {
+                if let earlier = all[entry.key], earlier != entry.role {
+                    throw Problem(description: "\(file): key \(entry.key) is listed as \(entry.role.map(String.init(describing:)) ?? "any role") and before as \(earlier.map(String.init(describing:)) ?? "any role")")
+                }
+                all[entry.key] = entry.role
+            }
+        }
         return all
     }
 
-    /// Every key line of a file; any other non-comment line is an error naming the line.
-    static func keys(in path: String) throws -> [String] {
+    /// Every key line of a file: `KEY` or `KEY ROLE` (ROLE `worker` or `evaluator`, as
+    /// `cifake keygen --role` writes it); any other non-comment line is an error naming the line.
+    static func entries(in path: String) throws -> [(key: String, role: JoinRequest.Role?)] {
         let bytes: [UInt8]
         do { bytes = try AtomicFile.read(path) } catch { throw Problem(description: "\(error)") }
-        var keys: [String] = []
+        var entries: [(key: String, role: JoinRequest.Role?)] = []
         for (index, raw) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            guard ZMQCurve.decode(line) != nil else {
-                throw Problem(description: "\(path):\(index + 1): not a CURVE key (expected 40 characters of Z85)")
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard words.count <= 2, let key = words.first, ZMQCurve.decode(key) != nil else {
+                throw Problem(description: "\(path):\(index + 1): not a CURVE key (expected 40 characters of Z85, then optionally 'worker' or 'evaluator')")
             }
-            keys.append(line)
+            var role: JoinRequest.Role?
+            if words.count == 2 {
+                switch words[1] {
+                case "worker": role = .worker
+                case "evaluator": role = .evaluator
+                default: throw Problem(description: "\(path):\(index + 1): role '\(words[1])': expected 'worker' or 'evaluator'")
+                }
+            }
+            entries.append((key, role))
         }
-        return keys
+        return entries
     }
 }
 
@@ -260,12 +308,15 @@ public enum CurveKeyFile {
 /// Keys named in the configuration are used as they are; `plain` only when the configuration says so.
 struct LaunchSecurity {
     let coordinator: TrainingConfig
+    /// The workers' settings, then the evaluators'.
     let workers: [TrainingConfig]
     /// The ephemeral key folder to delete at the end, if any.
     let keyFolder: String?
     let note: String
 
-    static func prepare(_ config: TrainingConfig, workers count: Int) throws -> LaunchSecurity {
+    /// Settings for `count` processes, the last `evaluators` of them evaluators: with keys made
+    /// here, each key is bound to its process's role.
+    static func prepare(_ config: TrainingConfig, workers count: Int, evaluators: Int = 0) throws -> LaunchSecurity {
         if config.transportSecurity == "plain" {
             return LaunchSecurity(coordinator: config, workers: Array(repeating: config, count: count), keyFolder: nil,
                                   note: ClusterSecurity.plainWarning)
@@ -288,15 +339,16 @@ struct LaunchSecurity {
         var authorized = ""
         for i in 0..<count {
             let pair = try ZMQCurveKeyPair.generate()
-            let paths = try CurveKeyFile.write(pair, folder: folder, name: "worker-\(i)")
-            authorized += "\(pair.publicKey)\n"
+            let role: JoinRequest.Role = i < count - evaluators ? .worker : .evaluator
+            let paths = try CurveKeyFile.write(pair, folder: folder, name: "\(role)-\(i)", role: role)
+            authorized += "\(pair.publicKey) \(role)\n"
             var worker = config
             worker.workerSecretKey = paths.secretPath
             worker.workerPublicKey = paths.publicPath
             worker.coordinatorPublicKey = coordinatorKeys.publicPath
             workers.append(worker)
         }
-        try AtomicFile.write("# worker-0 ... worker-\(count - 1) of this run\n" + authorized, to: "\(folder)/authorized_keys")
+        try AtomicFile.write("# the processes of this run, each key bound to its role\n" + authorized, to: "\(folder)/authorized_keys")
         coordinator.authorizedKeys = "\(folder)/authorized_keys"
         return LaunchSecurity(coordinator: coordinator, workers: workers, keyFolder: folder,
                               note: "transport: CURVE with keys made for this run only (\(folder), deleted at the end); name your own keys in the configuration, or set transport_security: plain explicitly")

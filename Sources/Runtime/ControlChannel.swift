@@ -12,6 +12,10 @@ final class ControlChannel {
     /// as the ZAP handler named it; nil on plain TCP.
     private(set) var lastSenderKey: String?
 
+    /// Messages queued at most per peer on the coordinator's socket, each way.
+    static let routerSendQueue = 16
+    static let routerReceiveQueue = 1000
+
     /// Frames larger than this are refused by the socket (ZMQ_MAXMSGSIZE).
     static let maximumFrameBytes = WireCodec.maximumFrameBytes
 
@@ -20,8 +24,13 @@ final class ControlChannel {
         socket = try ZMQSocket(context: context, type: router ? .router : .dealer)
         try socket.set(.maxMessageSize, Self.maximumFrameBytes + 64)
         try socket.set(.linger, 1000)
-        try socket.set(.sendHighWaterMark, 0)
-        try socket.set(.receiveHighWaterMark, 0)
+        // The coordinator's ROUTER drops what it would queue beyond `routerSendQueue` messages for
+        // one peer, so a peer that asks and never reads costs at most that many chunks
+        // (``ChunkPacing``); an honest peer never has more than a few in flight. Incoming, a
+        // peer that floods meets TCP back-pressure instead of this process's memory. A worker's
+        // DEALER queues only its own few messages.
+        try socket.set(.sendHighWaterMark, router ? Self.routerSendQueue : 0)
+        try socket.set(.receiveHighWaterMark, router ? Self.routerReceiveQueue : 0)
     }
 
     func send(_ message: WireMessage, generation: UInt64 = 0, to peer: [UInt8]? = nil) throws {

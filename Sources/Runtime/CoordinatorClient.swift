@@ -23,12 +23,18 @@ final class CoordinatorClient {
     /// need the coordinator, and the socket reconnects by itself when it is back).
     var silenceLimit = 5.0
 
-    /// `secure` prepares the socket before it connects (CURVE client keys).
+    /// Why the coordinator does not let this process in, told within seconds (see ``HandshakeWatch``).
+    private let handshake: HandshakeWatch
+    private let security: ClusterSecurity
+
+    /// `security` prepares the socket before it connects (CURVE client keys).
     init(context: ZMQContext, coordinator: String, timeoutSeconds: Double, log: @escaping (String) -> Void,
-         secure: (ZMQSocket) throws -> Void) throws {
+         security: ClusterSecurity) throws {
         channel = try ControlChannel(context: context, router: false)
         channel.onBadFrame = { log("control: \($0)") }
-        try secure(channel.socket)
+        try security.secureClient(channel.socket)
+        self.security = security
+        handshake = try HandshakeWatch(channel.socket, context: context)
         endpoint = coordinator.hasPrefix("tcp://") ? coordinator : "tcp://\(coordinator)"
         self.timeoutSeconds = timeoutSeconds
         say = log
@@ -46,6 +52,9 @@ final class CoordinatorClient {
     /// The next message from the coordinator. The coordinator's requests for ranges of this
     /// worker's upload are answered here, whatever the caller waits for, and not returned.
     func receive(timeoutMilliseconds: Int) throws -> WireMessage? {
+        if let refusal = handshake.check() {
+            throw RuntimeError.refused(security.explain(refusal, server: endpoint))
+        }
         var wait = timeoutMilliseconds
         while let message = try channel.receive(timeoutMilliseconds: wait)?.message {
             lastHeard = now()
@@ -54,7 +63,7 @@ final class CoordinatorClient {
                 say("the coordinator at \(endpoint) is back")
             }
             guard case .checkpointRequest(let range) = message, let outgoing, range.step == outgoing.step else { return message }
-            let chunk = ByteChunk(of: outgoing.bytes, step: outgoing.step, offset: range.offset, length: min(range.length, Self.maximumChunkBytes))
+            let chunk = ByteChunk(of: outgoing.bytes, step: outgoing.step, offset: range.offset, length: min(range.length, ChunkPacing.maximumChunkBytes))
             try channel.send(.checkpointChunk(chunk), generation: outgoing.generation)
             if chunk.offset + UInt64(chunk.bytes.count) == chunk.total { uploadPending = false }
             wait = 0
@@ -66,8 +75,6 @@ final class CoordinatorClient {
     private var outgoing: (step: Int, generation: UInt64, bytes: [UInt8])?
     /// Whether the coordinator has yet to ask for the end of the upload.
     private(set) var uploadPending = false
-    /// The largest range served in one message.
-    static let maximumChunkBytes = 4 << 20
 
     /// Logs once when the coordinator has been silent for longer than `silenceLimit`.
     func warnIfSilent() {

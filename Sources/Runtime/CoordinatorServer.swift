@@ -21,6 +21,7 @@ public final class CoordinatorServer {
         public var listen = "127.0.0.1:5555"
         public var minWorkers = 1
         public var maxWorkers = 1
+        public var maxEvaluators = 1
         /// Seconds without a heartbeat before a member is declared dead (workers send one a second).
         public var heartbeatTimeout = 4.0
         public var startupTimeout: Double? = 600
@@ -70,6 +71,8 @@ public final class CoordinatorServer {
     /// A state transfer after a membership change: the step, the ranks' peers that need it, and
     /// the source's upload once complete.
     private var transfer: (step: Int, peers: [PeerID], offer: CheckpointOffer?, bytes: [UInt8])?
+    /// Bulk chunks served per peer: one per request that makes progress, resends paced.
+    private var pacing = ChunkPacing()
     private var lastHeartbeatSent = 0.0
     private var heartbeatSequence: UInt64 = 0
     private var lastLine = 0.0
@@ -109,7 +112,7 @@ public final class CoordinatorServer {
         let settings = CoordinatorConfiguration(expected: identity, minWorkers: options.minWorkers, maxWorkers: options.maxWorkers,
                                                 heartbeatTimeout: options.heartbeatTimeout, checksumEvery: 25,
                                                 startupTimeout: options.startupTimeout, belowMinimumTimeout: options.belowMinimumTimeout,
-                                                totalSteps: totalSteps)
+                                                totalSteps: totalSteps, keyRoles: security.keyRoles, maxEvaluators: options.maxEvaluators)
         // Generations above any a previous life of this coordinator used (seconds since 2020, in
         // the upper bits): workers accept only newer generations, and ring frames carry them.
         let generationBase = UInt64(max(0, Date().timeIntervalSince1970 - 1_577_836_800)) << 20
@@ -137,10 +140,11 @@ public final class CoordinatorServer {
                 case .runInfoRequest:
                     try channel.send(.runInfo(info), to: peer)
                 case .dataRequest(let range):
-                    try channel.send(.dataChunk(ByteChunk(of: dataBytes, step: 0, offset: range.offset, length: range.length)), to: peer)
+                    guard pacing.allows(id, stream: -1, offset: range.offset, now: now()) else { continue }
+                    try channel.send(.dataChunk(ByteChunk(of: dataBytes, step: 0, offset: range.offset,
+                                                          length: min(range.length, ChunkPacing.maximumChunkBytes))), to: peer)
                 case .join(var request):
                     request.publicKey = channel.lastSenderKey ?? "" // the authenticated key, not the claimed one
-                    progress.log("join from \(request.nodeID) at \(request.host) (\(request.computeThreads) threads)")
                     try carryOut(state.onJoin(peer: id, request: request, now: now()))
                 case .heartbeat:
                     try carryOut(state.onHeartbeat(peer: id, now: now()))
@@ -155,16 +159,23 @@ public final class CoordinatorServer {
                 case .leave:
                     try carryOut(state.onLeave(peer: id, now: now()))
                 case .evaluationResult(let result):
+                    guard state.evaluatorPeers.contains(id) || state.rank(of: id) == 0 else {
+                        ignored("an evaluation result", from: id)
+                        continue
+                    }
                     if let done = try carryOut(evaluated(result, from: id, folder: folder)) {
                         return try finish(done, folder: folder, dataset: dataset)
                     }
                 case .checkpointOffer(let offer):
-                    guard state.rank(of: id) != nil else { continue }  // only members upload
+                    guard state.rank(of: id) != nil else { ignored("a checkpoint offer", from: id); continue }
                     inProgress[id] = (offer, [], UploadPull(step: offer.step, total: Int(min(offer.totalBytes, UInt64(Int.max))), now: now()), now())
                     pullUploads()
                 case .checkpointChunk(let chunk):
                     try receiveUpload(chunk, from: id)
                 case .checkpointRequest(let range):
+                    // The model is the run's to give: only to admitted workers and evaluators.
+                    guard state.isAdmitted(id) else { ignored("a checkpoint request", from: id); continue }
+                    guard pacing.allows(id, stream: range.step, offset: range.offset, now: now()) else { continue }
                     serveCheckpoint(range, to: peer)
                 default:
                     progress.log("control: unexpected \(message.kind) from a peer; ignored")
@@ -193,6 +204,23 @@ public final class CoordinatorServer {
 
     private func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
+    /// Messages only admitted processes may send, from one that was not admitted (or not as the
+    /// role the message needs): dropped, and logged at most a few times a minute.
+    private func ignored(_ what: String, from peer: PeerID) {
+        let t = now()
+        if t - ignoredWindow.start >= 60 {
+            if ignoredWindow.unlogged > 0 { progress.log("warning: \(ignoredWindow.unlogged) more message(s) from unadmitted peers ignored in the last minute") }
+            ignoredWindow = (t, 0, 0)
+        }
+        if ignoredWindow.logged < 5 {
+            ignoredWindow.logged += 1
+            progress.log("warning: ignored \(what) from \(peer), which is not an admitted process allowed to send it")
+        } else {
+            ignoredWindow.unlogged += 1
+        }
+    }
+    private var ignoredWindow: (start: Double, logged: Int, unlogged: Int) = (-.infinity, 0, 0)
+
     /// Carries out the state machine's directives; returns the stop reason when the run ends.
     @discardableResult
     private func carryOut(_ directives: [CoordinatorDirective]) throws -> StopReason? {
@@ -204,8 +232,7 @@ public final class CoordinatorServer {
                 if admission.role == .evaluator, let served, !tracker.hasEvaluation(of: served.offer.step) {
                     try channel.send(.checkpointOffer(served.offer), to: peer.bytes)
                 }
-            case .refuse(let peer, let refusal):
-                progress.log("refused a join: \(refusal)")
+            case .refuse(let peer, let refusal):  // logged by the state, at most a few lines a window
                 try channel.send(.refusal(refusal), to: peer.bytes)
             case .assign(let peer, let assignment):
                 try channel.send(.assignment(assignment), generation: assignment.generation, to: peer.bytes)
@@ -413,10 +440,10 @@ public final class CoordinatorServer {
     private func serveCheckpoint(_ range: ByteRangeRequest, to peer: [UInt8]) {
         let chunk: ByteChunk
         if let t = transfer, let offer = t.offer, offer.step == range.step {
-            chunk = ByteChunk(of: t.bytes, step: offer.step, offset: range.offset, length: range.length)
+            chunk = ByteChunk(of: t.bytes, step: offer.step, offset: range.offset, length: min(range.length, ChunkPacing.maximumChunkBytes))
         } else if let served {
             chunk = ByteChunk(of: served.bytes, step: served.offer.step, offset: range.step == served.offer.step ? range.offset : 0,
-                               length: range.length)
+                               length: min(range.length, ChunkPacing.maximumChunkBytes))
         } else {
             return
         }

@@ -39,7 +39,7 @@ public final class EvaluatorNode {
         say(security.isCurve ? security.summary : ClusterSecurity.plainWarning)
         let context = try ZMQContext()
         let control = try CoordinatorClient(context: context, coordinator: options.coordinator,
-                                            timeoutSeconds: options.controlTimeoutSeconds, log: say, secure: security.secureClient)
+                                            timeoutSeconds: options.controlTimeoutSeconds, log: say, security: security)
         let (_, config, dataset) = try control.obtainRun(configPath: options.configPath, dataPath: options.dataPath, threads: options.threads,
                                                          cacheFolder: options.cacheFolder)
         let (_, validation) = TrainingRun.splits(config: config, dataset: dataset)

@@ -27,7 +27,7 @@ public struct LocalCluster {
         let configPath = NSTemporaryDirectory() + "cifake-launch-\(getpid()).yaml"
         // One key pair more than workers: the evaluator's. (A run folder records no keys, so a
         // resumed launch makes new ones unless its settings name some.)
-        let security = try LaunchSecurity.prepare(config, workers: workers + 1)
+        let security = try LaunchSecurity.prepare(config, workers: workers + 1, evaluators: 1)
         defer { if let folder = security.keyFolder { try? FileManager.default.removeItem(atPath: folder) } }
         writeStandardError("[launcher] \(security.note)\n")
         try ConfigFile.yaml(security.coordinator).write(toFile: configPath, atomically: true, encoding: .utf8)

@@ -37,6 +37,9 @@ public final class RingReducer: GradientReducer {
     public let timeoutMilliseconds: Int
     /// Stale frames (other generation or step) dropped so far, over all all-reduces.
     public private(set) var droppedFrames = 0
+    /// Frames that were not this ring's (junk on the ring port), dropped; and what the first was.
+    public private(set) var rejectedFrames = 0
+    public private(set) var firstRejection: String?
     /// The method asked for; `auto` until `negotiate` resolves it.
     public let requested: GradientCompression
     /// The method in use (`none` for `auto` before `negotiate`).
@@ -189,6 +192,8 @@ public final class RingReducer: GradientReducer {
                                            step: UInt32(truncatingIfNeeded: step), timeoutMilliseconds: timeoutMilliseconds,
                                            format: format)
         droppedFrames += report.droppedFrames
+        rejectedFrames += report.rejectedFrames
+        if firstRejection == nil { firstRejection = report.firstRejection }
     }
 
     /// Resolves `auto`: all-reduces a probe buffer to measure the ring (its slowest link sets the

@@ -68,7 +68,7 @@ public final class WorkerNode {
         say(security.isCurve ? security.summary : ClusterSecurity.plainWarning)
         let context = try ZMQContext()
         control = try CoordinatorClient(context: context, coordinator: options.coordinator, timeoutSeconds: options.controlTimeoutSeconds,
-                                        log: say, secure: security.secureClient)
+                                        log: say, security: security)
         let endpoint = control.endpoint
 
         // 1. What to train, on which data.
@@ -221,11 +221,22 @@ public final class WorkerNode {
                                     allReduceWaitSeconds: stats.reduceSeconds, weightChecksum: checksum,
                                     ringSendBusySeconds: (trainer.reducer as? RingReducer)?.takeSuccessorBusySeconds())
             try control.send(.stepReport(report), generation: generation)
+            if let reducer = trainer.reducer as? RingReducer, reducer.rejectedFrames > rejectedFramesLogged {
+                // Logged when the count first grows and then at powers of ten: a flood costs a few lines.
+                let count = reducer.rejectedFrames
+                if rejectedFramesLogged == 0 || String(count).count > String(rejectedFramesLogged).count {
+                    say("ring: dropped \(count) frame(s) that were not this ring's (first: \(reducer.firstRejection ?? "?")); training goes on")
+                }
+                rejectedFramesLogged = count
+            }
             try handleControl()
             step += 1
         }
         if let finishAfter, finishAfter < total - 1 { say("early stopping: finished after step \(finishAfter)") }
     }
+
+    /// Rejected ring frames already reported.
+    private var rejectedFramesLogged = 0
 
     /// What `gradient_compression` resolved to in this generation, recorded in every checkpoint.
     private var compressionNote = ""

@@ -204,6 +204,8 @@ public struct ZMQMonitorEvents: OptionSet, Sendable {
 
     /// A connection was accepted on a bound endpoint; the value is its file descriptor.
     public static let accepted = ZMQMonitorEvents(rawValue: ZMQ_EVENT_ACCEPTED)
+    /// A connect()ed socket reached its server (before any security handshake).
+    public static let connected = ZMQMonitorEvents(rawValue: ZMQ_EVENT_CONNECTED)
     /// A connection closed; the value is its file descriptor.
     public static let disconnected = ZMQMonitorEvents(rawValue: ZMQ_EVENT_DISCONNECTED)
     public static let handshakeSucceeded = ZMQMonitorEvents(rawValue: ZMQ_EVENT_HANDSHAKE_SUCCEEDED)

@@ -37,6 +37,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .customLong("max-workers"), help: "Most workers admitted.")
     var maxWorkers: Int?
 
+    @Option(name: .customLong("max-evaluators"), help: "Most evaluators admitted at once.")
+    var maxEvaluators = 1
+
     @Option(name: .customLong("heartbeat-timeout"), help: "Seconds without a heartbeat before a worker is declared dead (workers send one a second).")
     var heartbeatTimeout = 4.0
 
@@ -83,6 +86,7 @@ struct CoordinatorCommand: ParsableCommand {
             options.minWorkers = minWorkers
             options.maxWorkers = max(maxWorkers ?? minWorkers, minWorkers)
             options.heartbeatTimeout = heartbeatTimeout
+            options.maxEvaluators = maxEvaluators
             options.belowMinimumTimeout = waitTimeout
             options.resume = resume != nil
             options.stepLog = stepLog

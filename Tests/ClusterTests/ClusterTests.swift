@@ -141,7 +141,7 @@ final class ClusterTests: XCTestCase {
         coordinator.terminate()
         coordinator.waitUntilExit()
         let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertTrue(log.contains("refused a join") && log.contains("configDigest"), log)
+        XCTAssertTrue(log.contains("join refused") && log.contains("configDigest"), log)
         XCTAssertTrue(log.contains("WARNING: transport_security is 'plain'"), log)
         XCTAssertTrue(worker.stderr.contains("WARNING: transport_security is 'plain'"), worker.stderr)
     }

@@ -17,18 +17,20 @@ final class CurveClusterTests: XCTestCase {
 
         """
 
-    /// Two authorized workers train to the end while a client without a key and one with an
-    /// unknown key keep knocking: both are refused, the refusals are logged with the address and
-    /// key, and neither joins.
+    /// Two authorized workers train to the end while intruders knock: a client without a key,
+    /// one with an unknown key, one given the wrong coordinator key, an evaluator's key acting as
+    /// a worker, and an authorized worker's key taking another worker's name. The first three
+    /// are refused by the transport, logged with address and key, and say within seconds why;
+    /// the last two are refused at the join, naming the role or the name's key. None joins.
     func testCurveClusterTrainsWhileIntrudersAreRefused() throws {
         let cifake = try Paths.cifake()
         let folder = Paths.temporaryFolder("curve-cluster")
-        for name in ["coordinator", "worker-a", "worker-b", "intruder"] {
-            let made = try runProcess(cifake, ["keygen", "--out", "\(folder)/keys", "--name", name])
+        for (name, role) in [("coordinator", nil), ("worker-a", "worker"), ("worker-b", "worker"), ("intruder", nil), ("evaluator", "evaluator")] {
+            let made = try runProcess(cifake, ["keygen", "--out", "\(folder)/keys", "--name", name] + (role.map { ["--role", $0] } ?? []))
             XCTAssertEqual(made.status, 0, made.stderr)
         }
         try FileManager.default.createDirectory(atPath: "\(folder)/authorized", withIntermediateDirectories: true)
-        for name in ["worker-a", "worker-b"] {
+        for name in ["worker-a", "worker-b", "evaluator"] {
             try FileManager.default.copyItem(atPath: "\(folder)/keys/\(name).key", toPath: "\(folder)/authorized/\(name).key")
         }
         let intruderKey = try key("\(folder)/keys/intruder.key")
@@ -38,13 +40,17 @@ final class CurveClusterTests: XCTestCase {
             coordinator_public_key: \(folder)/keys/coordinator.key
             authorized_keys: \(folder)/authorized
             """).write(toFile: "\(folder)/coordinator.yaml", atomically: true, encoding: .utf8)
-        for name in ["worker-a", "worker-b", "intruder"] {
+        for name in ["worker-a", "worker-b", "intruder", "evaluator"] {
             try (base + """
                 worker_secret_key: \(folder)/keys/\(name).key_secret
                 worker_public_key: \(folder)/keys/\(name).key
                 coordinator_public_key: \(folder)/keys/coordinator.key
                 """).write(toFile: "\(folder)/\(name).yaml", atomically: true, encoding: .utf8)
         }
+        try (base + """
+            worker_secret_key: \(folder)/keys/worker-a.key_secret
+            coordinator_public_key: \(folder)/keys/intruder.key
+            """).write(toFile: "\(folder)/wrong-coordinator.yaml", atomically: true, encoding: .utf8)
         try (base + "transport_security: plain\n").write(toFile: "\(folder)/plain.yaml", atomically: true, encoding: .utf8)
 
         let coordinator = try LoggedProcess(cifake, ["coordinator", "--config", "\(folder)/coordinator.yaml", "--listen", "127.0.0.1:0",
@@ -52,34 +58,48 @@ final class CurveClusterTests: XCTestCase {
         defer { coordinator.stop() }
         let endpoint = try XCTUnwrap(coordinator.waitForOutput("listening on tcp://", seconds: 120).map { String($0.split(separator: "tcp://").last!) },
                                      "the coordinator announced its address:\n\(coordinator.log)")
-        let unknown = try LoggedProcess(cifake, ["worker", "--coordinator", endpoint, "--config", "\(folder)/intruder.yaml"], home: folder)
-        let keyless = try LoggedProcess(cifake, ["worker", "--coordinator", endpoint, "--config", "\(folder)/plain.yaml"], home: folder)
-        defer { unknown.stop(); keyless.stop() }
-        XCTAssertNotNil(coordinator.waitForLog("with public key \(intruderKey): unknown public key", seconds: 60),
-                        "the unknown key's refusal is logged with the key:\n\(coordinator.log)")
-        // libzmq reports a keyless client either as a mechanism mismatch or, depending on when
-        // the client gives up, as a handshake failure without detail: both are refusals.
-        XCTAssertNotNil(coordinator.waitForLog("refused a connection from 127.0.0.1 with no CURVE key: ", seconds: 60),
-                        "the keyless client's refusal is logged:\n\(coordinator.log)")
-        XCTAssertTrue(coordinator.log.contains("refused a connection from 127.0.0.1 with public key \(intruderKey)"), coordinator.log)
-
-        let workers = try ["worker-a", "worker-b"].map {
-            try LoggedProcess(cifake, ["worker", "--coordinator", endpoint, "--config", "\(folder)/\($0).yaml", "--threads", "1"], home: folder)
+        func worker(_ config: String, name: String? = nil) throws -> LoggedProcess {
+            try LoggedProcess(cifake, ["worker", "--coordinator", endpoint, "--config", "\(folder)/\(config).yaml", "--threads", "1"]
+                                  + (name.map { ["--name", $0] } ?? []), home: folder)
         }
-        defer { workers.forEach { $0.stop() } }
+        // Refused by the transport: each says why within seconds and exits, naming the key setting.
+        let refusedByTransport = [("intruder", "authorized_keys"), ("plain", "requires CURVE"), ("wrong-coordinator", "coordinator_public_key")]
+        for (config, hint) in refusedByTransport {
+            let process = try worker(config)
+            defer { process.stop() }
+            XCTAssertTrue(process.waitForExit(seconds: 60), "\(config): the refused worker gave up:\n\(process.log)")
+            XCTAssertNotEqual(process.status, 0, process.log)
+            XCTAssertTrue(process.log.contains(hint), "\(config): the worker names \(hint):\n\(process.log)")
+        }
+        XCTAssertTrue(coordinator.log.contains("refused a connection from 127.0.0.1 with public key \(intruderKey): unknown public key"), coordinator.log)
+        XCTAssertTrue(coordinator.log.contains("refused a connection from 127.0.0.1 with no CURVE key: "), coordinator.log)
+
+        // Authenticated, but not allowed what it asks: an evaluator's key taking a rank, and
+        // worker-b's key taking worker-a's name while worker-a waits for its peer.
+        let a = try worker("worker-a", name: "node-a")
+        defer { a.stop() }
+        XCTAssertNotNil(coordinator.waitForLog("worker node-a on", seconds: 120), coordinator.log)
+        for (config, field) in [("evaluator", "role: coordinator has key"), ("worker-b", "nodeID: coordinator has node-a bound to key")] {
+            let impostor = try worker(config, name: "node-a")
+            defer { impostor.stop() }
+            XCTAssertTrue(impostor.waitForExit(seconds: 120), "\(config): the refused join ends the process:\n\(impostor.log)")
+            XCTAssertNotEqual(impostor.status, 0, impostor.log)
+            XCTAssertTrue(impostor.log.contains(field), "\(config): the refusal names \(field):\n\(impostor.log)")
+        }
+        XCTAssertFalse(coordinator.log.contains("is gone"), "no impostor evicted worker-a:\n\(coordinator.log)")
+
+        let b = try worker("worker-b", name: "node-b")
+        defer { b.stop() }
         XCTAssertTrue(coordinator.waitForExit(seconds: 300), "the run ends:\n\(coordinator.log)")
         XCTAssertEqual(coordinator.status, 0, coordinator.log)
         XCTAssertTrue(coordinator.log.contains("finished after step"), coordinator.log)
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/run/model.safetensors"))
-        XCTAssertEqual(coordinator.log.components(separatedBy: "join from ").count - 1, 2, "only the two authorized workers joined:\n\(coordinator.log)")
-        for w in workers {
+        XCTAssertEqual(coordinator.log.components(separatedBy: " joined").count - 1, 2, "only the two authorized workers joined:\n\(coordinator.log)")
+        for w in [a, b] {
             XCTAssertTrue(w.waitForExit(seconds: 60))
             XCTAssertEqual(w.status, 0, w.log)
             XCTAssertTrue(w.log.contains("transport: CURVE, worker key"), w.log)
         }
-        XCTAssertTrue(unknown.isRunning || unknown.status != 0, "the intruder never got in:\n\(unknown.log)")
-        XCTAssertFalse(unknown.log.contains("rank "), unknown.log)
-        XCTAssertFalse(keyless.log.contains("rank "), keyless.log)
     }
 
     /// CURVE is the default: without keys each role refuses to start and names what is missing;

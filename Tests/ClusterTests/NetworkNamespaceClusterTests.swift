@@ -63,7 +63,7 @@ final class NetworkNamespaceClusterTests: XCTestCase {
                           "hosts in other network namespaces are reached over TCP:\n\(worker.log)")
         }
         for host in hosts.dropFirst() {
-            XCTAssertTrue(first.coordinator.log.contains("at \(host.address) "), "\(host.name) joined from \(host.address):\n\(first.coordinator.log)")
+            XCTAssertTrue(first.coordinator.log.contains("on \(host.address) joined"), "\(host.name) joined from \(host.address):\n\(first.coordinator.log)")
         }
         for file in ["model.safetensors", "metrics.json", "checkpoints", "evaluations.jsonl"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/run1/\(file)"), "run 1 wrote \(file)")

@@ -248,8 +248,8 @@ final class CoordinatorStateTests: XCTestCase {
         let formed = assignments(h.join(1))
         XCTAssertEqual(Set(formed.keys), [peer(0), peer(1)])
         XCTAssertEqual(formed[peer(0)]?.worldSize, 2)
-        // An evaluator even when the workers are full; its silence costs no generation.
-        h.join(8, role: .evaluator)
+        // An evaluator beyond maxEvaluators (1) is refused, even with the workers full.
+        XCTAssertEqual(refusals(h.join(8, role: .evaluator)).first?.mismatches.first?.field, "evaluators")
         h.now = 11
         h.heartbeat(0); h.heartbeat(1); h.heartbeat(9)
         let d = h.tick()
@@ -442,5 +442,74 @@ final class CoordinatorTimeoutTests: XCTestCase {
         XCTAssertTrue(stall.contains(.log(.warning, "no step completed for 129.0 s: no rank reported step 1")), "\(stall)")
         h.now = 251; h.heartbeat(0); h.heartbeat(2)
         XCTAssertTrue(h.tick().isEmpty, "warned once per timeout")
+    }
+
+}
+
+/// Who may join as what, and what a flood of joins costs.
+final class CoordinatorAuthorityTests: XCTestCase {
+    func testAKeyTakesOnlyItsRoleAndANodeNameStaysWithTheKeyThatFirstUsedIt() {
+        let (w0, w1, evaluatorKey, unbound) = ("KEY-W0", "KEY-W1", "KEY-E", "KEY-ANY")
+        var h = Harness(min: 2, max: 2, keyRoles: [w0: .worker, w1: .worker, evaluatorKey: .evaluator])
+        // An evaluator's key cannot take a rank, a worker's key cannot evaluate.
+        XCTAssertEqual(refusals(h.join(7, key: evaluatorKey)).first?.mismatches.map(\.field), ["role"])
+        XCTAssertEqual(refusals(h.join(8, role: .evaluator, key: w0)).first?.mismatches.map(\.field), ["role"])
+        XCTAssertEqual(h.state.worldSize, 0)
+        h.join(0, key: w0)
+        XCTAssertFalse(assignments(h.join(1, key: w1)).isEmpty)
+        _ = h.allReady(completed: 0)
+        // Another key claims node-1 with a huge incarnation: refused, and the real node-1 keeps its rank.
+        for key in [w0, unbound, evaluatorKey] {
+            let d = h.join(1, incarnation: .max, key: key, as: PeerID("intruder-\(key)"))
+            XCTAssertTrue(deaths(d).isEmpty, "\(key) evicted a member: \(d)")
+            XCTAssertTrue(refusals(d).first?.mismatches.contains { $0.field == "nodeID" } == true, "\(d)")
+        }
+        XCTAssertEqual(h.state.memberPeers, [peer(0), peer(1)])
+        // The owner's own restart still replaces its old incarnation.
+        XCTAssertEqual(deaths(h.join(1, incarnation: 2, key: w1, as: PeerID("peer-1-again"))).map(\.rank), [1])
+    }
+
+    func testOnPlainTCPNothingIsBoundToKeys() {
+        var h = Harness(min: 1, max: 2)
+        h.join(0)
+        XCTAssertEqual(deaths(h.join(0, incarnation: 5, as: PeerID("elsewhere"))).map(\.rank), [0], "plain TCP promises no identity")
+    }
+
+    func testAdmittedProcessesAreTheOnlyOnesTheShellServes() {
+        var h = Harness(min: 1, max: 1)
+        h.join(0); h.join(9, role: .evaluator)
+        XCTAssertTrue(h.state.isAdmitted(peer(0)) && h.state.isAdmitted(peer(9)))
+        XCTAssertFalse(h.state.isAdmitted(PeerID("stranger")))
+        XCTAssertEqual(h.state.rank(of: peer(9)), nil, "an evaluator holds no rank, so its results never pass for rank 0's")
+        XCTAssertEqual(h.state.rank(of: peer(0)), 0)
+    }
+
+    func testAJoinFloodCostsAFewLogLinesAndNoAnswers() {
+        var h = Harness(min: 2, max: 2)
+        let limit = h.state.configuration.joinsPerWindow
+        var junk = joinRequest(5)
+        junk.configDigest = "forged"
+        // 20,000 joins on one connection in one window: `limit` answered, one line about the flood.
+        var answered = 0, lines = 0
+        for _ in 0..<20_000 {
+            let d = h.state.onJoin(peer: PeerID("flood"), request: junk, now: h.now)
+            answered += refusals(d).count
+            lines += logLines(d).count
+        }
+        XCTAssertEqual(answered, limit)
+        XCTAssertLessThanOrEqual(lines, limit + 1)
+        // 20,000 connections, one join each, in the next window: every one answered, at most 10 lines.
+        h.now = 10
+        lines = 0
+        for i in 0..<20_000 {
+            lines += logLines(h.state.onJoin(peer: PeerID("c\(i)"), request: junk, now: h.now)).count
+        }
+        XCTAssertLessThanOrEqual(lines, 12)
+        // The window's end summarises what was not logged.
+        h.now = 20
+        let summary = logLines(h.tick()).joined(separator: "\n")
+        XCTAssertTrue(summary.contains("19990 more join refusal(s)"), summary)
+        // Honest workers still join.
+        h.join(0); XCTAssertFalse(assignments(h.join(1)).isEmpty)
     }
 }

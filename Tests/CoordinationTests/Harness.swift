@@ -5,12 +5,12 @@ let identity = ClusterIdentity(version: "1.4.0", configDigest: "abc123", archite
 
 func peer(_ n: Int) -> PeerID { PeerID("peer-\(n)") }
 
-func joinRequest(_ n: Int, role: JoinRequest.Role = .worker, incarnation: UInt64 = 1) -> JoinRequest {
+func joinRequest(_ n: Int, role: JoinRequest.Role = .worker, incarnation: UInt64 = 1, key: String = "") -> JoinRequest {
     JoinRequest(role: role, version: identity.version, configDigest: identity.configDigest,
                 architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
                 dataDigest: identity.dataDigest, host: "host-\(n)",
                 ringEndpoint: role == .worker ? "tcp://10.0.0.\(n):5600" : "",
-                computeThreads: 2, nodeID: "node-\(n)", incarnation: incarnation)
+                computeThreads: 2, nodeID: "node-\(n)", incarnation: incarnation, publicKey: key)
 }
 
 func report(_ generation: UInt64, step: Int, loss: Double = 0.5, accuracy: Double = 0.75, samples: Int = 32,
@@ -26,11 +26,12 @@ struct Harness {
     var all: [CoordinatorDirective] = []
 
     init(min: Int = 2, max: Int = 4, heartbeatTimeout: Double = 10, checksumEvery: Int = 10,
-         startupTimeout: Double? = nil, belowMinimumTimeout: Double? = 60, totalSteps: Int? = nil) {
+         startupTimeout: Double? = nil, belowMinimumTimeout: Double? = 60, totalSteps: Int? = nil,
+         keyRoles: [String: JoinRequest.Role] = [:], maxEvaluators: Int = 1) {
         state = CoordinatorState(configuration: CoordinatorConfiguration(
             expected: identity, minWorkers: min, maxWorkers: max, heartbeatTimeout: heartbeatTimeout,
             checksumEvery: checksumEvery, startupTimeout: startupTimeout,
-            belowMinimumTimeout: belowMinimumTimeout, totalSteps: totalSteps), now: 0)
+            belowMinimumTimeout: belowMinimumTimeout, totalSteps: totalSteps, keyRoles: keyRoles, maxEvaluators: maxEvaluators), now: 0)
     }
 
     @discardableResult mutating func record(_ d: [CoordinatorDirective]) -> [CoordinatorDirective] {
@@ -39,8 +40,8 @@ struct Harness {
     }
 
     @discardableResult mutating func join(_ n: Int, role: JoinRequest.Role = .worker, incarnation: UInt64 = 1,
-                                          as p: PeerID? = nil) -> [CoordinatorDirective] {
-        record(state.onJoin(peer: p ?? peer(n), request: joinRequest(n, role: role, incarnation: incarnation), now: now))
+                                          key: String = "", as p: PeerID? = nil) -> [CoordinatorDirective] {
+        record(state.onJoin(peer: p ?? peer(n), request: joinRequest(n, role: role, incarnation: incarnation, key: key), now: now))
     }
     @discardableResult mutating func ready(_ n: Int, completed: Int, generation: UInt64? = nil, as p: PeerID? = nil) -> [CoordinatorDirective] {
         record(state.onReady(peer: p ?? peer(n), generation: generation ?? state.generation, completedSteps: completed, now: now))
@@ -100,4 +101,9 @@ func deaths(_ d: [CoordinatorDirective]) -> [(rank: Int, nodeID: String, reason:
 
 func summaries(_ d: [CoordinatorDirective]) -> [StepSummary] {
     d.compactMap { if case .progress(let s) = $0 { s } else { nil } }
+}
+
+/// The text of every log directive.
+func logLines(_ d: [CoordinatorDirective]) -> [String] {
+    d.compactMap { if case .log(_, let text) = $0 { text } else { nil } }
 }
