@@ -59,7 +59,7 @@ let package = Package(
         // The only code that touches ZeroMQ.
         .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
 
-        // The status HTTP server (/healthz, /status, /metrics): POSIX sockets, one thread.
+        // The status HTTP server (/healthz, /status, /metrics): POSIX sockets, one thread polling them all.
         .target(name: "Observability"),
 
         // Grad-CAM: why the detector calls an image FAKE or REAL.
@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
-        .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Randomness"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ClusterBenchTests", dependencies: ["ClusterBench", "Coordination"]),
     ]
