@@ -80,7 +80,7 @@ struct TrainCommand: ParsableCommand {
             let changed = [config, data, testData, model, out].compactMap { $0 }.count
                 + [dense, epochs, batch].compactMap { $0 }.count + (learningRate == nil ? 0 : 1) + (seed == nil ? 0 : 1)
             guard changed == 0 else {
-                throw CLIError.message("--resume continues the run as recorded in \(resume)/config.yaml; only --threads, --workers and --worker-threads may be given with it", code: 2)
+                throw CLIError.message("--resume continues the run as recorded in \(resume)/config.yaml; only --threads, --workers, --worker-threads and --stop-grace may be given with it", code: 2)
             }
             if let workers {
                 try runCluster(resumeFolder: resume, settings: try recorded(resume), workers: workers)
