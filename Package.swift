@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "Data", dependencies: ["ImageCodecs", "Randomness", "Storage"]),
         // Atomic file writes and whole-file reads.
         .target(name: "Storage"),
+        // SIGTERM and SIGINT as a stop request a loop checks between steps, with a grace period.
+        .target(name: "Signals"),
         // Metrics (pure), ROC.
         .target(name: "Evaluation"),
         // RGB8 rasters (pure): drawing, text, colormaps, heatmaps, plots. Encoding is ImageCodecs' job.
@@ -46,7 +48,7 @@ let package = Package(
         // The single-process training loop and its configuration; a run folder's report.
         .target(name: "Training", dependencies: [
             "Compression", "Model", "Data", "Evaluation", "Storage", "Coordination", "Checkpoints", "Reporting", "Explanation", "ImageCodecs",
-            .product(name: "Yams", package: "Yams"),
+            "Signals", .product(name: "Yams", package: "Yams"),
         ]),
         // Non-temporal copies (SSE2 streaming stores), in C: Swift has no way to emit them.
         .target(name: "CStreamingStores"),
@@ -59,7 +61,7 @@ let package = Package(
         // The only code that touches ZeroMQ.
         .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
 
-        // The status HTTP server (/healthz, /status, /metrics): POSIX sockets, one thread.
+        // The status HTTP server (/healthz, /status, /metrics): POSIX sockets, one thread polling them all.
         .target(name: "Observability"),
 
         // Grad-CAM: why the detector calls an image FAKE or REAL.
@@ -71,7 +73,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["Compression", "Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Observability"]),
 
         .executableTarget(name: "cifake", dependencies: [
-            "Runtime", "Explanation", "ImageCodecs", "Imaging", "Observability",
+            "Runtime", "Explanation", "ImageCodecs", "Imaging", "Observability", "Signals", "Storage",
             "Training", "Data", "Evaluation", "Model", "Kernels", "Collective", "Compression", "Transport", "Coordination", "ClusterBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -93,7 +95,7 @@ let package = Package(
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
-        .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Randomness"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ClusterBenchTests", dependencies: ["ClusterBench", "Coordination"]),
     ]

@@ -39,10 +39,10 @@ public struct HTTPRequestHead: Sendable, Equatable {
         return .request(HTTPRequestHead(method: String(parts[0]), path: path, version: String(parts[2])))
     }
 
-    /// Index just past the blank line that ends the headers.
-    static func headersEnd(in bytes: [UInt8]) -> Int? {
+    /// Index just past the blank line that ends the headers, searching from `start`.
+    static func headersEnd(in bytes: [UInt8], from start: Int = 0) -> Int? {
         let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
-        var i = 0
+        var i = min(start, bytes.count)
         while let n = bytes[i...].firstIndex(of: lf) {
             if n + 1 < bytes.count, bytes[n + 1] == lf { return n + 2 }
             if n + 2 < bytes.count, bytes[n + 1] == cr, bytes[n + 2] == lf { return n + 3 }

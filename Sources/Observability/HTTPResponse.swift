@@ -5,6 +5,8 @@ public struct HTTPResponse: Sendable, Equatable {
     public var body: String
     /// Extra headers, e.g. `Allow` on a 405.
     public var headers: [(String, String)]
+    /// false for the answer to HEAD: the headers (Content-Length that of `body`) without the body.
+    public var includesBody = true
 
     public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String, headers: [(String, String)] = []) {
         self.status = status
@@ -14,7 +16,7 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     public static func == (a: HTTPResponse, b: HTTPResponse) -> Bool {
-        a.status == b.status && a.contentType == b.contentType && a.body == b.body
+        a.status == b.status && a.contentType == b.contentType && a.body == b.body && a.includesBody == b.includesBody
             && a.headers.map { "\($0.0): \($0.1)" } == b.headers.map { "\($0.0): \($0.1)" }
     }
 
@@ -26,6 +28,7 @@ public struct HTTPResponse: Sendable, Equatable {
         case 405: "Method Not Allowed"
         case 408: "Request Timeout"
         case 431: "Request Header Fields Too Large"
+        case 503: "Service Unavailable"
         case 505: "HTTP Version Not Supported"
         default: "Error"
         }
@@ -38,6 +41,6 @@ public struct HTTPResponse: Sendable, Equatable {
         head += "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\nCache-Control: no-store\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
-        return Array(head.utf8) + body
+        return Array(head.utf8) + (includesBody ? body : [])
     }
 }

@@ -1,13 +1,20 @@
-/// What the status server answers, as a pure function of the request and a snapshot.
+/// What the status server answers, as a pure function of the request and a snapshot. HEAD is
+/// answered as GET without the body (probes and `curl -I` use it).
 public enum StatusRoutes {
     public static let paths = ["/healthz", "/status", "/metrics"]
 
     public static func respond(to head: HTTPRequestHead, snapshot: () -> StatusSnapshot, version: String) -> HTTPResponse {
+        var response = answer(to: head, snapshot: snapshot, version: version)
+        response.includesBody = head.method != "HEAD"
+        return response
+    }
+
+    private static func answer(to head: HTTPRequestHead, snapshot: () -> StatusSnapshot, version: String) -> HTTPResponse {
         guard paths.contains(head.path) else {
             return HTTPResponse(status: 404, body: "not found: \(head.path.prefix(200)) (try \(paths.joined(separator: ", ")))\n")
         }
-        guard head.method == "GET" else {
-            return HTTPResponse(status: 405, body: "method \(head.method.prefix(20)) not allowed: only GET\n", headers: [("Allow", "GET")])
+        guard head.method == "GET" || head.method == "HEAD" else {
+            return HTTPResponse(status: 405, body: "method \(head.method.prefix(20)) not allowed: only GET and HEAD\n", headers: [("Allow", "GET, HEAD")])
         }
         switch head.path {
         case "/healthz":

@@ -3,15 +3,31 @@ import Glibc
 #endif
 import Foundation
 
-/// A small HTTP/1.1 server for `/healthz`, `/status` and `/metrics` (``StatusRoutes``): POSIX
-/// sockets, one background thread, one request per connection, then close.
+/// A small HTTP/1.1 server for `/healthz`, `/status` and `/metrics` (``StatusRoutes``) that no
+/// client can starve: `/healthz` is a liveness probe (the Kubernetes manifest uses it), and a
+/// probe that fails restarts the process.
+///
+/// - Concurrent: one thread runs a `poll(2)` loop over non-blocking sockets. Each client is a
+///   ``StatusConnection`` (a buffer of at most ``maximumRequestBytes`` and a deadline), so an
+///   idle or trickling client costs a slot, never the thread. A pool of threads would do no
+///   better for three routes answered in microseconds from a snapshot, and its size is exactly
+///   what an attacker fills. Not SwiftNIO: one more dependency, and minutes more of every build
+///   on small machines, for three routes; this is a few hundred lines over POSIX calls.
+/// - A whole-request deadline: ``clientTimeoutSeconds`` from connecting to a complete request
+///   head (408 after it), however the bytes trickle in; as long again to take the answer.
+/// - A connection cap, ``maximumConnections``: a new connection beyond it takes the place of the
+///   client that has waited longest for its request (answered 503 and closed), so a flood of
+///   idle connections never shuts the newest probe out.
+/// - Bounded requests: a head longer than ``maximumRequestBytes`` is answered 431; bodies are
+///   never read (at most 64 KiB is discarded while closing).
+/// - HEAD is answered as GET without the body.
 ///
 /// It never holds up the training loop: its thread only copies the snapshot (under the
-/// board's lock, no I/O inside). A client is given `clientTimeoutSeconds` to send a request
-/// head of at most `maximumRequestBytes`; a slower or larger one is answered 408 or 431.
+/// board's lock, no I/O inside).
 public final class StatusServer: @unchecked Sendable {
     public static let maximumRequestBytes = 8192
     public static let clientTimeoutSeconds = 2
+    public static let maximumConnections = 64
 
     /// The address actually bound, e.g. `127.0.0.1:40123` (the port chosen when 0 was asked for).
     public let boundAddress: String
@@ -60,7 +76,9 @@ public final class StatusServer: @unchecked Sendable {
             close(fd)
             throw .bind(listen, String(cString: strerror(e)))
         }
-        guard Glibc.listen(fd, 16) == 0 else {
+        // Non-blocking: the loop accepts until the queue is empty, never waits in accept.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        guard Glibc.listen(fd, SOMAXCONN) == 0 else {
             let e = errno
             close(fd)
             throw .system("listen", e)
@@ -94,7 +112,7 @@ public final class StatusServer: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops accepting and waits for the thread (at most one client timeout).
+    /// Stops serving (closing every client) and waits for the thread (at most 0.2 s).
     public func stop() {
         let wasRunning: Bool = stopLock.withLock {
             defer { stopping = true }
@@ -105,67 +123,109 @@ public final class StatusServer: @unchecked Sendable {
 
     private var isStopping: Bool { stopLock.withLock { stopping } }
 
+    /// A client: its socket and its machine.
+    private struct Client {
+        var fd: Int32
+        var connection: StatusConnection
+    }
+
+    private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
     private func serve() {
+        var clients: [Client] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        defer { for client in clients { close(client.fd) } }
         while !isStopping {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, 200) > 0 else { continue }
-            let client = accept(fd, nil, nil)
-            guard client >= 0 else { continue }
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            handle(client)
-            close(client)
+            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+            for client in clients {
+                let events = (client.connection.wantsToRead ? POLLIN : 0) | (client.connection.wantsToWrite ? POLLOUT : 0)
+                fds.append(pollfd(fd: client.fd, events: Int16(events), revents: 0))
+            }
+            // Wake for the nearest deadline, and at least every 0.2 s to see `stop()`.
+            let nearest = clients.map(\.connection.deadline).min().map { max(0, $0 - Self.now()) } ?? 0.2
+            _ = poll(&fds, nfds_t(fds.count), Int32(min(nearest, 0.2) * 1000) + 1)
+            let now = Self.now()
+            for i in clients.indices where fds[i + 1].revents != 0 {
+                exchange(&clients[i], readable: fds[i + 1].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0,
+                         writable: fds[i + 1].revents & Int16(POLLOUT | POLLERR) != 0, buffer: &buffer, now: now)
+            }
+            for i in clients.indices { clients[i].connection.tick(now: now) }
+            clients.removeAll { client in
+                guard client.connection.phase == .done else { return false }
+                close(client.fd)
+                return true
+            }
+            if fds[0].revents & Int16(POLLIN) != 0 { acceptWaiting(into: &clients, buffer: &buffer) }
         }
     }
 
-    private func handle(_ client: Int32) {
-        var timeout = timeval(tv_sec: Self.clientTimeoutSeconds, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 2048)
-        let response: HTTPResponse
-        while true {
-            switch HTTPRequestHead.parse(received) {
-            case .request(let head):
-                response = StatusRoutes.respond(to: head, snapshot: snapshot, version: version)
-            case .malformed(let why):
-                response = HTTPResponse(status: 400, body: "bad request: \(why)\n")
-            case .incomplete:
-                if received.count >= Self.maximumRequestBytes {
-                    response = HTTPResponse(status: 431, body: "request head larger than \(Self.maximumRequestBytes) bytes\n")
-                    break
-                }
-                let want = min(buffer.count, Self.maximumRequestBytes - received.count)
-                let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, want, 0) }
-                if n > 0 {
-                    received += buffer[0..<n]
+    /// Accepts the connections waiting (a bounded batch per turn), making room at the cap.
+    private func acceptWaiting(into clients: inout [Client], buffer: inout [UInt8]) {
+        for _ in 0..<Self.maximumConnections / 4 {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+            let now = Self.now()
+            if clients.count >= Self.maximumConnections {
+                // The client that has waited longest for its request gives up its place, with a 503.
+                let waiting = clients.indices.filter { clients[$0].connection.phase == .reading }
+                guard let oldest = waiting.min(by: { clients[$0].connection.deadline < clients[$1].connection.deadline }) else {
+                    // Every slot is answering already (each ends within its deadline): refuse this one.
+                    refuse(client)
                     continue
                 }
-                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    response = HTTPResponse(status: 408, body: "no complete request within \(Self.clientTimeoutSeconds) s\n")
+                refuse(clients[oldest].fd)
+                clients.remove(at: oldest)
+            }
+            var new = Client(fd: client, connection: StatusConnection(now: now, timeout: Double(Self.clientTimeoutSeconds),
+                                                                       maximumRequestBytes: Self.maximumRequestBytes))
+            // A probe's request is usually here already: answer it before another turn can evict it.
+            exchange(&new, readable: true, writable: false, buffer: &buffer, now: now)
+            if new.connection.phase == .done { close(client) } else { clients.append(new) }
+        }
+    }
+
+    /// 503 (as much of it as the socket takes at once) and close.
+    private func refuse(_ client: Int32) {
+        var connection = StatusConnection(now: 0, timeout: 0, maximumRequestBytes: 0)
+        connection.respond(HTTPResponse(status: 503, body: "busy: \(Self.maximumConnections) connections open; try again\n"), now: 0)
+        let bytes = connection.output
+        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        close(client)
+    }
+
+    /// Reads and writes what the socket allows now, without blocking.
+    private func exchange(_ client: inout Client, readable: Bool, writable: Bool, buffer: inout [UInt8], now: Double) {
+        if readable {
+            while client.connection.wantsToRead {
+                let want = min(buffer.count, client.connection.readAllowance)
+                let n = buffer.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, want, Int32(MSG_DONTWAIT)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno != EAGAIN && errno != EWOULDBLOCK { client.connection.failed() }
                     break
                 }
-                return  // the client closed or failed: nothing to answer
+                client.connection.receive(buffer[0..<n], now: now) { [snapshot, version] head in
+                    StatusRoutes.respond(to: head, snapshot: snapshot, version: version)
+                }
+                if n == 0 { break }
             }
-            break
         }
-        let bytes = response.bytes
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { return }
-            sent += n
-        }
-        // A lingering close: read what the client still sends (briefly, boundedly) so that
-        // closing with unread bytes does not reset the connection before it read the answer.
-        shutdown(client, Int32(SHUT_WR))
-        var linger = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &linger, socklen_t(MemoryLayout<timeval>.size))
-        var drained = 0
-        while drained < 1 << 16 {
-            let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { break }
-            drained += n
+        // Write as soon as there is an answer (it usually fits the socket's buffer at once).
+        if writable || client.connection.wantsToWrite {
+            while client.connection.wantsToWrite {
+                let output = client.connection.output, from = client.connection.sent
+                let n = output[from...].withUnsafeBytes { send(client.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno != EAGAIN && errno != EWOULDBLOCK { client.connection.failed() }
+                    break
+                }
+                client.connection.didSend(n, now: now)
+                // A lingering close: our side is done; read what the client still sends.
+                if client.connection.phase == .lingering { shutdown(client.fd, Int32(SHUT_WR)) }
+            }
         }
     }
 }

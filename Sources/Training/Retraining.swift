@@ -50,7 +50,7 @@ public struct Retraining {
         let lock: FileLock
         do {
             try registry.create()
-            lock = try FileLock.acquire(registry.lockFile, holder: "pid \(getpid()) on \(Self.hostName()) since \(Self.timestamp(started))")
+            lock = try FileLock.acquire(registry.lockFile, holder: LockHolder.thisProcess(since: started))
         } catch let error as FileLockError {
             if case .held(let path, let holder) = error {
                 throw .busy("another retraining run (\(holder.isEmpty ? "just starting" : holder)) holds \(path); this one does nothing and exits")
@@ -67,7 +67,7 @@ public struct Retraining {
         let name = registry.newCandidateName(now: started)
         let folder = registry.candidateFolder(name)
         var record = RetrainingRecord(candidate: name, decision: .failed, reason: "", metric: rule.metric.rawValue, margin: rule.margin,
-                                      started: Self.timestamp(started), finished: "")
+                                      started: LockHolder.timestamp(started), finished: "")
         do {
             try AtomicFile.makeFolder(folder)
             progress.log("candidate: \(folder)")
@@ -108,7 +108,7 @@ public struct Retraining {
             record.decision = decision.promote ? .promoted : .kept
             record.reason = decision.reason
             if decision.promote { record.promotedAfter = name }
-            record.finished = Self.timestamp(Date())
+            record.finished = LockHolder.timestamp(Date())
             // The decision is on disk before the pointer moves; the pointer before the history line.
             try registry.writeEvaluation(record, candidateMetrics: JSONEncoder().encode(candidateReport),
                                          promotedMetrics: promotedReport.map { try JSONEncoder().encode($0) })
@@ -124,7 +124,7 @@ public struct Retraining {
             record.decision = .failed
             record.reason = message
             record.promotedAfter = record.promotedBefore
-            record.finished = Self.timestamp(Date())
+            record.finished = LockHolder.timestamp(Date())
             do {
                 if FileManager.default.fileExists(atPath: folder) {
                     try registry.writeEvaluation(record, candidateMetrics: nil, promotedMetrics: nil)
@@ -142,7 +142,7 @@ public struct Retraining {
     /// so none is still running): recorded once as interrupted, their folders left as they are.
     func noteInterruptedCandidates(_ registry: ModelRegistry) {
         for name in registry.candidates() where !FileManager.default.fileExists(atPath: registry.evaluationFile(name)) {
-            let now = Self.timestamp(Date())
+            let now = LockHolder.timestamp(Date())
             var record = RetrainingRecord(candidate: name, decision: .interrupted,
                                           reason: "its process ended before a decision (crash or kill); noticed by the next run",
                                           metric: config.promotionMetric, margin: config.promotionMargin, started: "", finished: now)
@@ -198,18 +198,6 @@ public struct Retraining {
             return nil
         }
         return path
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: date)
-    }
-
-    static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown host" }
-        return String(cString: buffer)
     }
 }
 

@@ -7,6 +7,8 @@ public enum RunFolderError: Error, CustomStringConvertible, Equatable {
     case missingFile(folder: String, file: String, expected: String)
     /// A file is there but cannot be used.
     case badFile(folder: String, file: String, detail: String)
+    /// Another run holds the folder's lock (see `RunFolderLock`); `holder` is what it wrote there.
+    case inUse(folder: String, holder: String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,9 @@ public enum RunFolderError: Error, CustomStringConvertible, Equatable {
             return "\(folder): \(file) is missing (expected \(expected))"
         case let .badFile(folder, file, detail):
             return "\(folder)/\(file): \(detail)"
+        case let .inUse(folder, holder):
+            return "\(folder) is in use by another run (\(holder.isEmpty ? "just starting" : holder); lock file \(folder)/\(RunFolderLock.fileName)): "
+                + "this run does nothing and exits; choose another --out, or wait for that run to end"
         }
     }
 }

@@ -1,6 +1,7 @@
 import Compression
 import Data
 import Model
+import Signals
 
 /// Everything that defines a training run. Read from a YAML file (snake_case keys), then
 /// overridden by command-line flags; `validate()` lists every problem at once.
@@ -52,6 +53,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// TCP port of the coordinator's HTTP status server (`/healthz`, `/status`, `/metrics`);
     /// 0 turns it off. Not part of the run's identity: processes may differ in it.
     public var statusPort = 0
+    /// Seconds a process is given, after SIGTERM or SIGINT, to finish its step and write a final
+    /// checkpoint before it exits regardless (see `StopSignal`). Not part of the run's identity.
+    public var stopGraceSeconds = StopSignal.defaultGraceSeconds
 
     // Cluster transport (coordinator and workers; the single process ignores these). Paths of key
     // files made by `cifake keygen`; each role reads only the keys it needs.
@@ -114,6 +118,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case keepCheckpoints = "keep_checkpoints"
         case bestMetric = "best_metric"
         case statusPort = "status_port"
+        case stopGraceSeconds = "stop_grace_seconds"
         case transportSecurity = "transport_security"
         case coordinatorPublicKey = "coordinator_public_key"
         case coordinatorSecretKey = "coordinator_secret_key"
@@ -157,6 +162,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         keepCheckpoints = try c.decodeIfPresent(Int.self, forKey: .keepCheckpoints) ?? d.keepCheckpoints
         bestMetric = try c.decodeIfPresent(String.self, forKey: .bestMetric) ?? d.bestMetric
         statusPort = try c.decodeIfPresent(Int.self, forKey: .statusPort) ?? d.statusPort
+        stopGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .stopGraceSeconds) ?? d.stopGraceSeconds
         transportSecurity = try c.decodeIfPresent(String.self, forKey: .transportSecurity) ?? d.transportSecurity
         coordinatorPublicKey = try c.decodeIfPresent(String.self, forKey: .coordinatorPublicKey) ?? d.coordinatorPublicKey
         coordinatorSecretKey = try c.decodeIfPresent(String.self, forKey: .coordinatorSecretKey) ?? d.coordinatorSecretKey
@@ -194,6 +200,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             p.append("best_metric: found '\(bestMetric)', expected one of \(BestMetric.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
         }
         if statusPort < 0 || statusPort > 65535 { p.append("status_port: found \(statusPort), expected 0 (off) or a TCP port 1...65535") }
+        if !(stopGraceSeconds >= 1 && stopGraceSeconds <= 3600) {
+            p.append("stop_grace_seconds: found \(stopGraceSeconds), expected 1...3600 seconds between SIGTERM and the forced exit")
+        }
         if !["curve", "plain"].contains(transportSecurity) {
             p.append("transport_security: found '\(transportSecurity)', expected 'curve' (authenticated, encrypted) or 'plain' (explicitly unprotected TCP)")
         }
@@ -266,7 +275,7 @@ extension TrainingConfig {
     /// status port. A resumed run takes these from the new launch and everything else from the
     /// configuration it recorded.
     public static let launchKeys = ["transport_security", "coordinator_public_key", "coordinator_secret_key",
-                                    "worker_public_key", "worker_secret_key", "authorized_keys", "status_port"]
+                                    "worker_public_key", "worker_secret_key", "authorized_keys", "status_port", "stop_grace_seconds"]
 
     public mutating func takeLaunchSettings(from other: TrainingConfig) {
         for key in Self.launchKeys { take(key, from: other) }

@@ -5,6 +5,7 @@ import Evaluation
 import Foundation
 import Kernels
 import Model
+import Signals
 import Storage
 
 /// A whole single-process run, from data folder to run folder:
@@ -19,12 +20,17 @@ public struct TrainingRun {
     /// seeded initialisation before the first step: a warm start (Adam starts afresh). Only a
     /// new run uses it; a resumed one continues from its checkpoint, which already holds them.
     public var initialWeights: String?
+    /// Checked between steps: once it is requested the run writes a checkpoint of the last
+    /// completed step and throws ``TrainingStopped``. nil: the run ignores signals' requests.
+    public var stop: StopSignal?
 
-    public init(config: TrainingConfig, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false, initialWeights: String? = nil) {
+    public init(config: TrainingConfig, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false, initialWeights: String? = nil,
+                stop: StopSignal? = nil) {
         self.config = config
         self.progress = progress
         self.verbose = verbose
         self.initialWeights = initialWeights
+        self.stop = stop
     }
 
     public struct Outcome: Sendable {
@@ -38,21 +44,29 @@ public struct TrainingRun {
         public var reportPath: String?
     }
 
-    /// Trains from scratch into a new run folder.
+    /// Trains from scratch into a new run folder, holding its lock (``RunFolderLock``) throughout.
     public func run() throws -> Outcome {
-        let config = try self.config.validated()
-        let (folder, yaml) = try Self.prepareFolder(config, defaultFolder: Self.defaultFolder(config))
+        var config = try self.config.validated()
+        if config.out.isEmpty { config.out = Self.defaultFolder(config) }
+        // Locked before anything is written: a second run on the folder changes nothing in it.
+        let lock = try RunFolderLock.acquire(config.out)
+        defer { lock.release() }
+        let (folder, yaml) = try Self.prepareFolder(config, defaultFolder: config.out)
         return try train(config: config, folder: folder, yaml: yaml, resume: false)
     }
 
     /// Continues an interrupted run from its newest intact checkpoint, with the configuration it
     /// recorded (`threads` from this process's settings). The result equals, bit for bit, that
     /// of an uninterrupted run.
-    public static func resume(folder: String, threads: Int?, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false) throws -> Outcome {
+    public static func resume(folder: String, threads: Int?, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false,
+                              stop: StopSignal? = nil) throws -> Outcome {
         var config = try recordedConfig(folder: folder)
         if let threads { config.threads = threads }
+        let lock = try RunFolderLock.acquire(folder)
+        defer { lock.release() }
         let yaml = try String(decoding: AtomicFile.read("\(folder)/config.yaml"), as: UTF8.self)
-        return try TrainingRun(config: config, progress: progress, verbose: verbose).train(config: config.validated(), folder: folder, yaml: yaml, resume: true)
+        return try TrainingRun(config: config, progress: progress, verbose: verbose, stop: stop)
+            .train(config: config.validated(), folder: folder, yaml: yaml, resume: true)
     }
 
     /// The configuration a run folder recorded; refuses a finished run.
@@ -89,9 +103,11 @@ public struct TrainingRun {
         let best = FloatBuffer(count: trainer.network.parameters.count)
         var loop = LoopState()
         var history: [EpochRecord] = []
+        var savedStep: Int?
         if resume {
             let (checkpoint, _, path) = try store.loadNewestIntact(log: progress.log)
             try trainer.resume(from: checkpoint)
+            savedStep = checkpoint.state.step
             loop = LoopState(checkpoint.state.progress)
             history = try EpochRecord.readHistory("\(folder)/history.jsonl").filter { $0.epoch <= checkpoint.state.epoch }
             if let bestStep = store.pointer("best"), bestStep != checkpoint.state.step,
@@ -109,7 +125,21 @@ public struct TrainingRun {
         func saveCheckpoint(isBest: Bool) throws {
             let bytes = trainer.checkpoint(configuration: yaml, progress: loop.progress).encode()
             let path = try store.save(bytes, step: trainer.globalStep, isBest: isBest)
+            savedStep = trainer.globalStep
             if verbose || trainer.globalStep % trainer.stepsPerEpoch == 0 { progress.log("checkpoint: \(path)") }
+        }
+        /// Between steps: on a stop request, the last completed step is saved (unless it is
+        /// already) and the run ends.
+        func stopIfRequested(epochSeconds: Double) throws {
+            guard let request = stop?.request else { return }
+            if savedStep != trainer.globalStep {
+                loop.epochSeconds = epochSeconds
+                try saveCheckpoint(isBest: false)
+            }
+            let stopped = TrainingStopped(signal: request.signal, step: trainer.globalStep, totalSteps: config.epochs * trainer.stepsPerEpoch,
+                                          checkpoint: store.path(step: trainer.globalStep), runFolder: folder)
+            progress.log(stopped.description)
+            throw stopped
         }
 
         let firstEpoch = trainer.globalStep / trainer.stepsPerEpoch
@@ -118,6 +148,7 @@ public struct TrainingRun {
             let order = trainer.order(epoch: epoch)
             var lastRate: Float = 0
             for s in (trainer.globalStep % trainer.stepsPerEpoch)..<trainer.stepsPerEpoch {
+                try stopIfRequested(epochSeconds: Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
                 let stats = try trainer.step(epoch: epoch, stepInEpoch: s, order: order)
                 loop.loss += stats.loss; loop.correct += stats.correct; loop.seen += stats.samples
                 lastRate = stats.learningRate
@@ -187,11 +218,15 @@ public struct TrainingRun {
         progress.log(report.table())
         // The run's results are safely written by now: a failed report is worth a warning, not the run.
         var reportPath: String?
-        do {
-            reportPath = try RunReport.write(runFolder: folder, test: dataset.test, threads: config.threads, progress: progress)
-            progress.log("report: \(reportPath!)")
-        } catch {
-            progress.log("warning: no report: \(error) (rebuild it with `cifake report \(folder)`)")
+        if let request = stop?.request {
+            progress.log("\(request.signal): the run is complete; no report (build it with `cifake report \(folder)`)")
+        } else {
+            do {
+                reportPath = try RunReport.write(runFolder: folder, test: dataset.test, threads: config.threads, progress: progress)
+                progress.log("report: \(reportPath!)")
+            } catch {
+                progress.log("warning: no report: \(error) (rebuild it with `cifake report \(folder)`)")
+            }
         }
         return Outcome(runFolder: folder, bestEpoch: loop.bestEpoch, report: report, history: history,
                        trainImages: dataset.train.count, reportPath: reportPath)

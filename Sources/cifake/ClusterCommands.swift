@@ -16,7 +16,8 @@ struct CoordinatorCommand: ParsableCommand {
             Settings: --config, then CIFAKE_<KEY> variables (e.g. CIFAKE_EPOCHS=30), then flags. \
             The worker count defaults to $CIFAKE_WORKERS (or Slurm's $SLURM_NTASKS). With \
             status_port (or --status-listen) it serves /healthz, /status (JSON) and /metrics \
-            (Prometheus) over HTTP.
+            (Prometheus) over HTTP. It holds its run folder's lock (RUN_DIR/lock) while it runs: a \
+            second coordinator or train on the same folder exits at once with status 4, naming the holder.
             """)
 
     @Option(name: .long, help: "YAML configuration file (default: $CIFAKE_CONFIG).")
@@ -103,7 +104,16 @@ struct CoordinatorCommand: ParsableCommand {
                 FileHandle.standardOutput.write(Data("status on http://\(server!.boundAddress)/status\n".utf8))
             }
             defer { server?.stop() }
+            // The run folder is the coordinator's for as long as it runs: chosen here (not by the
+            // server) so that it is locked before anything is written into it.
+            var settings = settings
+            if settings.out.isEmpty { settings.out = "runs/cluster-\(Int(Date().timeIntervalSince1970))" }
+            let folderLock = try RunFolderLock.acquire(settings.out)
+            defer { folderLock.release() }
             try CoordinatorServer(config: settings, options: options, progress: progress).run()
+        } catch let error as RunFolderError {
+            if case .inUse = error { throw CLIError.message("coordinator: \(error)", code: TrainCommand.folderInUseExitCode) }
+            throw CLIError.message("coordinator: \(error)", code: 1)
         } catch {
             throw CLIError.message("coordinator: \(error)", code: 1)
         }

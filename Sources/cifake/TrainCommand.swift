@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kernels
 import Runtime
+import Signals
 import Training
 
 /// `cifake train`: one process trains the paper's CNN and writes a run folder.
@@ -15,7 +16,15 @@ struct TrainCommand: ParsableCommand {
             --data, a small synthetic two-class set is generated so the command works offline.
             The run folder gets config.yaml, history.jsonl, model.safetensors (the epoch with the \
             best validation accuracy), metrics.json (that model on the test split) and report/index.html \
-            (see cifake report).
+            (see cifake report). The run holds the folder's lock (RUN_DIR/lock) while it runs: a second \
+            run on the same folder exits at once, naming the holder.
+            SIGTERM or SIGINT (without --workers): the step in flight finishes, a final checkpoint is \
+            written, and the process exits with status 75; --resume RUN_DIR then continues exactly. \
+            If that takes longer than the grace period (--stop-grace, stop_grace_seconds, default 25 s), \
+            or on a second signal, it exits at once with 128 + the signal's number.
+            Exit status: 0 done; 1 failed; 2 bad configuration or arguments; 4 the run folder is in use \
+            by another run (nothing was done); 75 stopped by SIGTERM/SIGINT after a final checkpoint \
+            (resumable); 143 or 130 killed by SIGTERM or SIGINT after the grace period, without one.
             """)
 
     @Option(name: .long, help: "YAML configuration file (e.g. Config/cnn2d-d32.yaml; default: $CIFAKE_CONFIG).")
@@ -60,6 +69,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Continue an interrupted run from its newest intact checkpoint (RUN_DIR/checkpoints/latest, else older ones); the run's own config.yaml is used.", valueName: "RUN_DIR"))
     var resume: String?
 
+    @Option(name: .customLong("stop-grace"), help: ArgumentHelp("Seconds from SIGTERM/SIGINT to the forced exit (config stop_grace_seconds; default 25).", valueName: "SECONDS"))
+    var stopGrace: Double?
+
     @Flag(name: .long, help: "Print kernel and data details.")
     var verbose = false
 
@@ -68,17 +80,22 @@ struct TrainCommand: ParsableCommand {
             let changed = [config, data, testData, model, out].compactMap { $0 }.count
                 + [dense, epochs, batch].compactMap { $0 }.count + (learningRate == nil ? 0 : 1) + (seed == nil ? 0 : 1)
             guard changed == 0 else {
-                throw CLIError.message("--resume continues the run as recorded in \(resume)/config.yaml; only --threads, --workers and --worker-threads may be given with it", code: 2)
+                throw CLIError.message("--resume continues the run as recorded in \(resume)/config.yaml; only --threads, --workers, --worker-threads and --stop-grace may be given with it", code: 2)
             }
             if let workers {
                 try runCluster(resumeFolder: resume, settings: try recorded(resume), workers: workers)
                 return
             }
+            // Launch settings only: the run itself is as recorded.
+            let grace: Double
             do {
-                _ = try TrainingRun.resume(folder: resume, threads: threads, verbose: verbose)
+                let variable = ConfigLayers.environmentVariable(for: "stop_grace_seconds")
+                grace = try ConfigLayers.resolve(file: nil, environment: ProcessInfo.processInfo.environment.filter { $0.key == variable },
+                                                 flags: [.flag("--stop-grace", "stop_grace_seconds", stopGrace)]).config.stopGraceSeconds
             } catch {
-                throw CLIError.message("\(error)", code: 1)
+                throw CLIError.message(error.description, code: 2)
             }
+            try Self.single { try TrainingRun.resume(folder: resume, threads: threads, verbose: verbose, stop: Self.stopSignal(grace)) }
             return
         }
         let settings: TrainingConfig
@@ -87,7 +104,7 @@ struct TrainCommand: ParsableCommand {
                 .flag("--data", "data", data), .flag("--test-data", "test_data", testData), .flag("--model", "model", model),
                 .flag("--dense", "dense", dense), .flag("--epochs", "epochs", epochs), .flag("--batch", "batch_size", batch),
                 .flag("--lr", "learning_rate", learningRate), .flag("--out", "out", out), .flag("--seed", "seed", seed),
-                .flag("--threads", "threads", threads),
+                .flag("--threads", "threads", threads), .flag("--stop-grace", "stop_grace_seconds", stopGrace),
             ])
             settings = resolved.config
             for w in resolved.warnings { writeStandardError("warning: \(w)\n") }
@@ -103,11 +120,31 @@ struct TrainCommand: ParsableCommand {
             try runCluster(resumeFolder: nil, settings: settings, workers: workers)
             return
         }
+        try Self.single { try TrainingRun(config: settings, verbose: verbose, stop: Self.stopSignal(settings.stopGraceSeconds)).run() }
+    }
+
+    /// A run folder in use by another run exits with this status (as `cifake retrain` does when
+    /// another retraining run holds the registry).
+    static let folderInUseExitCode: Int32 = 4
+
+    /// Runs a single-process run and maps how it ended to the exit status.
+    static func single(_ run: () throws -> TrainingRun.Outcome) throws {
         do {
-            _ = try TrainingRun(config: settings, verbose: verbose).run()
+            _ = try run()
+        } catch is TrainingStopped {
+            // The run has logged its final checkpoint and how to continue.
+            throw ExitCode(StopSignal.gracefulExitStatus)
+        } catch let error as RunFolderError {
+            if case .inUse = error { throw CLIError.message(error.description, code: folderInUseExitCode) }
+            throw CLIError.message(error.description, code: 1)
         } catch {
             throw CLIError.message("\(error)", code: 1)
         }
+    }
+
+    /// SIGTERM and SIGINT become a stop request that the run checks between steps.
+    static func stopSignal(_ graceSeconds: Double) -> StopSignal {
+        StopSignal.install(graceSeconds: graceSeconds) { writeStandardError($0 + "\n") }
     }
 }
 

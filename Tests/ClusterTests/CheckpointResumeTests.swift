@@ -85,6 +85,47 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertTrue(again.stderr.contains("the run is complete"), again.stderr)
     }
 
+    /// SIGTERM mid-run: the step in flight finishes, a final checkpoint of it is written, the
+    /// process exits 75, no completed step is lost, and `--resume` ends bit for bit where an
+    /// undisturbed run ends.
+    func testSIGTERMWritesAFinalCheckpointAndTheResumedRunEqualsAnUndisturbedOne() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("stop-solo")
+        let config = try smokeConfig(folder)
+        let whole = try runProcess(cifake, ["train", "--config", config, "--out", "\(folder)/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+
+        let run = "\(folder)/stopped"
+        let stopped = try LoggedProcess(cifake, ["train", "--config", config, "--out", run], home: folder)
+        defer { stopped.kill() }
+        let before = "\(run)/checkpoints/step-00000020.safetensors"
+        let deadline = Date().addingTimeInterval(240)
+        while !FileManager.default.fileExists(atPath: before) && Date() < deadline && stopped.isRunning { usleep(5_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: before), stopped.log)
+        kill(stopped.pid, SIGTERM)
+        XCTAssertTrue(stopped.waitForExit(seconds: 60), "exits within the grace period: \(stopped.log)")
+        XCTAssertEqual(stopped.status, 75, stopped.log)
+        XCTAssertTrue(stopped.log.contains("SIGTERM: finishing the step in flight"), stopped.log)
+
+        // The final checkpoint holds every step completed: at least the 20 done before the signal.
+        let line = try XCTUnwrap(stopped.log.split(separator: "\n").first { $0.hasPrefix("stopped by SIGTERM after step ") }, stopped.log)
+        let step = try XCTUnwrap(Int(line.dropFirst("stopped by SIGTERM after step ".count).prefix { $0.isNumber }))
+        XCTAssertGreaterThanOrEqual(step, 20)
+        XCTAssertLessThan(step, 171, "stopped before the end")
+        let final = String(format: "step-%08d.safetensors", step)
+        XCTAssertTrue(line.contains("final checkpoint \(run)/checkpoints/\(final); continue with: cifake train --resume \(run)"), String(line))
+        XCTAssertEqual(String(decoding: try AtomicFile.read("\(run)/checkpoints/latest"), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines), final)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(run)/model.safetensors"))
+
+        let resumed = try runProcess(cifake, ["train", "--resume", run])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resumed from \(run)/checkpoints/\(final): step \(step) "), resumed.stderr)
+        try assertSameState("\(folder)/whole/checkpoints/step-00000171.safetensors", "\(run)/checkpoints/step-00000171.safetensors")
+        XCTAssertEqual(try AtomicFile.read("\(folder)/whole/model.safetensors"), try AtomicFile.read("\(run)/model.safetensors"),
+                       "the same kept model")
+    }
+
     /// A 2-worker cluster killed whole (coordinator, workers, evaluator) and resumed with
     /// `train --resume --workers 2` ends with the same weights and moments as an uninterrupted one.
     func testClusterResumesBitForBitAndTheEvaluatorScoresCheckpoints() throws {

@@ -43,7 +43,9 @@ final class StatusPagesTests: XCTestCase {
         XCTAssertEqual(get("GET", "/").status, 404)
         XCTAssertEqual(get("GET", "/metrics/x").status, 404)
         XCTAssertEqual(get("POST", "/metrics").status, 405)
-        XCTAssertEqual(get("HEAD", "/healthz").headers.first?.1, "GET")
+        XCTAssertEqual(get("HEAD", "/healthz").status, 200)
+        XCTAssertFalse(get("HEAD", "/healthz").includesBody)
+        XCTAssertEqual(get("PUT", "/healthz").headers.first?.1, "GET, HEAD")
         XCTAssertEqual(get("DELETE", "/nope").status, 404, "an unknown path is 404 whatever the method")
     }
 

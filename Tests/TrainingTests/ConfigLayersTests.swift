@@ -21,7 +21,7 @@ final class ConfigLayersTests: XCTestCase {
             "schedule": "constant", "warmup_epochs": "1.5", "min_learning_rate_fraction": "0.1", "seed": "18446744073709551615",
             "threads": "4", "validation_fraction": "0.2", "augment_flip": "false", "augment_shift": "3",
             "early_stopping_patience": "2", "data": "/data/cifake: with colon # and hash", "test_data": "/data/test",
-            "out": "runs/x", "bad_files": "fail", "wrong_size": "resize", "status_port": "9090",
+            "out": "runs/x", "bad_files": "fail", "wrong_size": "resize", "status_port": "9090", "stop_grace_seconds": "12.5",
             "checkpoint_every": "250", "keep_checkpoints": "5", "best_metric": "val_loss",
             "transport_security": "plain", "coordinator_public_key": "/k/c.key", "coordinator_secret_key": "/k/c.key_secret",
             "worker_public_key": "/k/w.key", "worker_secret_key": "/k/w.key_secret", "authorized_keys": "/k/authorized",
@@ -59,6 +59,7 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertEqual(config.badFiles, "fail")
         XCTAssertEqual(config.wrongSize, "resize")
         XCTAssertEqual(config.statusPort, 9090)
+        XCTAssertEqual(config.stopGraceSeconds, 12.5)
         XCTAssertEqual(config.transportSecurity, "plain")
         XCTAssertEqual(config.workerSecretKey, "/k/w.key_secret")
         XCTAssertEqual(config.registry, "/var/lib/cifake/registry")
