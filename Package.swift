@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "ClusterBench", dependencies: ["Coordination"]),
         // The process shells: coordinator, worker, local launcher. The only code that combines
         // sockets, files and the training loop.
-        .target(name: "Runtime", dependencies: ["Compression", "Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Observability"]),
+        .target(name: "Runtime", dependencies: ["Signals", "Compression", "Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Observability"]),
 
         .executableTarget(name: "cifake", dependencies: [
             "Runtime", "Explanation", "ImageCodecs", "Imaging", "Observability", "Signals", "Storage",

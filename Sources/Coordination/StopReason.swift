@@ -15,6 +15,18 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     case tooFewWorkers(have: Int, need: Int, waitedSeconds: Double)
     /// An operator or the shell asked for it.
     case requested(String)
+    /// Stopped on a signal (SIGTERM, SIGINT) after every rank finished `step` and its state was
+    /// consolidated into a checkpoint: the run is not over, `--resume` continues it.
+    case suspended(step: Int, why: String)
+
+    /// Steps every rank completed when the run ended this way (finished or suspended).
+    public var completedSteps: Int? {
+        switch self {
+        case .finished(let step): step + 1
+        case .suspended(let step, _): step
+        default: nil
+        }
+    }
 
     public var description: String {
         switch self {
@@ -30,6 +42,8 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
             return "too few workers: have \(have), need \(need), waited \(waited) s"
         case .requested(let why):
             return "stop requested: \(why)"
+        case .suspended(let step, let why):
+            return "stopped by \(why) after step \(step), with a consolidated checkpoint of every completed step"
         }
     }
 }

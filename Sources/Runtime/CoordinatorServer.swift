@@ -6,6 +6,7 @@ import Evaluation
 import Foundation
 import Model
 import Observability
+import Signals
 import Storage
 import Training
 import Transport
@@ -33,6 +34,9 @@ public final class CoordinatorServer {
         public var status: StatusBoard?
         /// A file to write one JSON line per completed step into (`StepLogEntry`); nil: none.
         public var stepLog: String?
+        /// SIGTERM/SIGINT: the ranks finish a step or two, that state is consolidated into a
+        /// checkpoint, every process is told, and `run` throws ``RuntimeError/suspended(_:)``.
+        public var stop: StopSignal?
         public init() {}
     }
 
@@ -191,9 +195,12 @@ public final class CoordinatorServer {
             }
             pullUploads()
             try finishWrite(blocking: false)
-            if let (reason, peers) = finishing, case .finished(let step) = reason, !awaitsUpload(completedSteps: step + 1) {
+            if let (reason, peers) = finishing, !awaitsUpload(completedSteps: reason.completedSteps ?? 0) {
                 for p in peers { try channel.send(.stop(reason), to: p.bytes) }
                 return try finish(reason, folder: folder, dataset: dataset)
+            }
+            if let done = try suspendIfAsked(folder: folder) {
+                return try finish(done, folder: folder, dataset: dataset)
             }
             if let done = try carryOut(state.onTick(now: now())) {
                 return try finish(done, folder: folder, dataset: dataset)
@@ -203,6 +210,53 @@ public final class CoordinatorServer {
     }
 
     private func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    // MARK: Graceful stop
+
+    /// Seconds a step takes lately (a moving average over the summaries).
+    private var recentStepSeconds: Double?
+
+    /// How many steps past the last one every rank reported a stop must name: the ranks run
+    /// ahead of the reports that reach this loop, by as many steps as they run in half a second
+    /// (a rank told too late would already be in the next step's all-reduce, waiting for ranks
+    /// that stopped).
+    private var stopMargin: Int { 2 + Int((0.5 / max(recentStepSeconds ?? 0.5, 1e-3)).rounded(.up)) }
+
+    /// The signal that asked the run to stop, once it has been acted on.
+    private var suspension: String?
+
+    /// A stop signal, first seen: while the ring trains, its ranks are told to end after a step
+    /// every one of them can still reach; that step's checkpoint is consolidated as usual, and
+    /// the run then ends `.suspended` instead of finished (see ``carryOut(_:)``). With no ring
+    /// training (waiting for workers), the newest checkpoint already holds every completed step,
+    /// and the run ends at once.
+    private func suspendIfAsked(folder: String) throws -> StopReason? {
+        guard let request = options.stop?.request else { return nil }
+        if suspension == nil {
+            suspension = request.signal
+            progress.log("\(request.signal): the ranks finish their step in flight, that state is consolidated into a checkpoint, then every process stops")
+        }
+        switch state.phase {
+        case .training:
+            if state.finishAfterStep == nil {
+                let directives = state.onEarlyStop(request.signal, margin: stopMargin, now: now())
+                if case .finishAfter(let step, _)? = directives.last, step + 1 >= config.epochs * stepsPerEpoch {
+                    suspension = nil  // the run ends where it would have anyway: finished, not suspended
+                    progress.log("\(request.signal): the run is about to finish; it finishes")
+                }
+                try carryOut(directives)
+            }
+            return nil
+        case .forming:
+            return nil  // the ring forms, then ends after its first steps
+        case .waiting, .stopped:
+            guard finishing == nil, writing == nil else { return nil }
+            let step = store.pointer("latest") ?? 0
+            let reason = StopReason.suspended(step: step, why: request.signal)
+            for p in state.memberPeers + state.pendingPeers + state.evaluatorPeers { try? channel.send(.stop(reason), to: p.bytes) }
+            return reason
+        }
+    }
 
     /// Messages only admitted processes may send, from one that was not admitted (or not as the
     /// role the message needs): dropped, and logged at most a few times a minute.
@@ -258,7 +312,14 @@ public final class CoordinatorServer {
                 for p in peers { try channel.send(.stop(.finished(step: step)), to: p.bytes) }
             case .waitingForWorkers(let have, let need):
                 progress.log("waiting for workers: \(have) of \(need)")
-            case .stop(let reason, let peers):
+            case .stop(var reason, let peers):
+                if case .finished(let step) = reason, let suspension { reason = .suspended(step: step + 1, why: suspension) }
+                if case .suspended(let completed, _) = reason, awaitsUpload(completedSteps: completed) {
+                    // Rank 0 must stay until the coordinator has pulled its last checkpoint.
+                    finishing = (reason, peers)
+                    progress.log("stopping: waiting for rank 0's checkpoint of step \(completed)")
+                    continue
+                }
                 if case .finished(let step) = reason, awaitsUpload(completedSteps: step + 1) {
                     // Rank 0 must stay until the coordinator has pulled its last checkpoint.
                     finishing = (reason, peers)
@@ -281,6 +342,7 @@ public final class CoordinatorServer {
         let t = now()
         let seconds = lastStepTime.map { t - $0 } ?? 0
         lastStepTime = t
+        if seconds > 0 { recentStepSeconds = recentStepSeconds.map { 0.9 * $0 + 0.1 * seconds } ?? seconds }
         var e = epochs[s.epoch] ?? (0, 0, 0, 0, 0)
         e.loss += s.meanLoss * Double(s.samples)
         e.correct += s.meanAccuracy * Double(s.samples)
@@ -476,7 +538,8 @@ public final class CoordinatorServer {
         evaluationLog += String(decoding: line, as: UTF8.self) + "\n"
         try AtomicFile.write(evaluationLog, to: "\(folder)/evaluations.jsonl")
         if tracker.shouldStop {
-            return state.onEarlyStop("no better \(tracker.metric.rawValue) in \(tracker.evaluationsWithoutImprovement) evaluations", now: now())
+            return state.onEarlyStop("no better \(tracker.metric.rawValue) in \(tracker.evaluationsWithoutImprovement) evaluations",
+                                     margin: stopMargin, now: now())
         }
         return []
     }
@@ -515,6 +578,13 @@ public final class CoordinatorServer {
     }
 
     private func finish(_ reason: StopReason, folder: String, dataset: CIFAKEDataset) throws {
+        if case .suspended(let step, let why) = reason {
+            try finishWrite(blocking: true)
+            try writeEpochRecords(folder: folder)
+            let latest = store.pointer("latest")
+            progress.log("stopped by \(why) after step \(step): final checkpoint \(latest.map { store.path(step: $0) } ?? "none (no step completed)"); continue with: cifake coordinator --resume \(folder) (or cifake train --resume \(folder) --workers N)")
+            throw RuntimeError.suspended("coordinator: \(reason)")
+        }
         guard case .finished = reason else { throw RuntimeError.stopped(reason.description) }
         try finishWrite(blocking: true)
         try writeEpochRecords(folder: folder, final: true)

@@ -60,6 +60,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case refused(String)
     case timeout(String)
     case stopped(String)
+    /// The run was stopped on a signal with its state saved (exit status 75: resume it).
+    case suspended(String)
 
     public var description: String {
         switch self {
@@ -67,6 +69,7 @@ public enum RuntimeError: Error, CustomStringConvertible {
         case .refused(let s): s
         case .timeout(let s): "timed out: \(s)"
         case .stopped(let s): "stopped: \(s)"
+        case .suspended(let s): s
         }
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Signals
 import Training
 
 /// `cifake train --workers N`: a coordinator and N workers as real processes on loopback (like
@@ -47,14 +48,32 @@ public struct LocalCluster {
                                           prefix: "[coordinator] ") { line in
             if let range = line.range(of: "coordinator listening on ") { endpoint.set(String(line[range.upperBound...])) }
         }
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        signal(SIGINT, SIG_IGN)
-        interrupt.setEventHandler {
-            writeStandardError("\n[launcher] interrupted: stopping every process\n")
-            group.terminateAll()
-            exit(130)
+        // SIGTERM or SIGINT: the coordinator stops the run gracefully (its ranks finish a step,
+        // the state is consolidated into a checkpoint, every process exits 75); the launcher
+        // waits for that, and past the grace period stops everything at once.
+        let stopping = StopState()
+        var signalSources: [DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [grace = config.stopGraceSeconds] in
+                guard stopping.begin() else {
+                    writeStandardError("\n[launcher] \(StopSignal.name(number)) again: stopping every process now\n")
+                    group.terminateAll()
+                    exit(128 + number)
+                }
+                writeStandardError("\n[launcher] \(StopSignal.name(number)): the coordinator stops the run after a final checkpoint (grace period \(Int(grace)) s)\n")
+                if coordinator.isRunning { kill(coordinator.processIdentifier, SIGTERM) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + grace + 5) {
+                    writeStandardError("[launcher] the grace period is over: stopping every process now\n")
+                    group.terminateAll()
+                    exit(128 + number)
+                }
+            }
+            source.resume()
+            signalSources.append(source)
         }
-        interrupt.resume()
+        defer { signalSources.forEach { $0.cancel() } }
 
         guard let address = endpoint.wait(seconds: 600, while: { coordinator.isRunning }) else {
             group.terminateAll()
@@ -74,7 +93,7 @@ public struct LocalCluster {
         }
         // Watch: the coordinator ends the run; a worker dying first fails it.
         while coordinator.isRunning {
-            if let failed = workerProcesses.firstIndex(where: { !$0.isRunning && $0.terminationStatus != 0 }) {
+            if !stopping.isStopping, let failed = workerProcesses.firstIndex(where: { !$0.isRunning && $0.terminationStatus != 0 }) {
                 writeStandardError("[launcher] worker \(failed) failed (status \(workerProcesses[failed].terminationStatus)): stopping the cluster\n")
                 group.terminateAll()
                 return 1
@@ -85,8 +104,20 @@ public struct LocalCluster {
         while workerProcesses.contains(where: \.isRunning) && Date() < deadline { usleep(100_000) }
         group.terminateAll()
         group.drain()
+        if coordinator.terminationStatus == StopSignal.gracefulExitStatus { return StopSignal.gracefulExitStatus }
         return coordinator.terminationStatus == 0 && workerProcesses.allSatisfy({ $0.terminationStatus == 0 }) ? 0 : 1
     }
+}
+
+/// Whether a stop signal has come (set once, from the signal queue).
+private final class StopState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopping = false
+
+    var isStopping: Bool { lock.withLock { stopping } }
+
+    /// True the first time.
+    func begin() -> Bool { lock.withLock { defer { stopping = true }; return !stopping } }
 }
 
 /// The endpoint line, handed from the coordinator's output reader to the launcher.

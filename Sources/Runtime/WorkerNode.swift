@@ -4,6 +4,7 @@ import Data
 import Dispatch
 import Evaluation
 import Foundation
+import Signals
 import Kernels
 import Model
 import Training
@@ -27,6 +28,11 @@ public final class WorkerNode {
         public var controlTimeoutSeconds = 60.0
         /// How long a worker waits for a silent coordinator to come back (or be restarted).
         public var coordinatorWaitSeconds = 600.0
+        /// SIGTERM/SIGINT: the coordinator is expected to stop the run (it gets the same signal
+        /// from an orchestrator); if it has not within this many seconds, this worker leaves the
+        /// ring after its step in flight and exits with status 75. nil: signals are not watched.
+        public var stop: StopSignal?
+        public var leaveAfterSeconds = StopSignal.defaultGraceSeconds / 2
         public var nodeID = ProcessInfo.processInfo.hostName + "-\(getpid())"
         /// The rank a scheduler gave this process, asked for in the join (granted when free).
         public var requestedRank: Int?
@@ -108,6 +114,7 @@ public final class WorkerNode {
                 try control.send(.join(join))
                 continue
             } catch Interruption.stopped(let reason) {
+                if case .suspended = reason { throw RuntimeError.suspended("worker: \(reason)") }
                 guard case .finished = reason else { throw RuntimeError.stopped(reason.description) }
                 say("done: \(reason) (without this worker)")
                 return
@@ -156,6 +163,7 @@ public final class WorkerNode {
                         let reason: StopReason = try awaitControl(what: "the coordinator's stop", seconds: finishAfter == nil ? options.coordinatorWaitSeconds : 5) {
                             if case .stop(let r) = $0 { return r } else { return nil }
                         }
+                        if case .suspended = reason { throw RuntimeError.suspended("worker: \(reason)") }
                         say("done: \(reason)")
                     } catch RuntimeError.timeout(_) where finishAfter != nil {
                         if control.uploadPending { continue }
@@ -185,6 +193,7 @@ public final class WorkerNode {
                     say("done: \(reason) (without this worker)")
                     return
                 }
+                if case .suspended = reason { throw RuntimeError.suspended("worker: \(reason)") }
                 throw RuntimeError.stopped(reason.description)
             }
         }
@@ -221,6 +230,7 @@ public final class WorkerNode {
                                     allReduceWaitSeconds: stats.reduceSeconds, weightChecksum: checksum,
                                     ringSendBusySeconds: (trainer.reducer as? RingReducer)?.takeSuccessorBusySeconds())
             try control.send(.stepReport(report), generation: generation)
+            try leaveIfStoppedAlone(completedSteps: completed)
             if let reducer = trainer.reducer as? RingReducer, reducer.rejectedFrames > rejectedFramesLogged {
                 // Logged when the count first grows and then at powers of ten: a flood costs a few lines.
                 let count = reducer.rejectedFrames
@@ -234,6 +244,23 @@ public final class WorkerNode {
         }
         if let finishAfter, finishAfter < total - 1 { say("early stopping: finished after step \(finishAfter)") }
     }
+
+    /// A signal asked this worker to stop, but the coordinator has not stopped the run within
+    /// `leaveAfterSeconds` (the signal was this worker's alone: a node drained, a pod evicted):
+    /// it leaves the ring, which re-forms without it, and exits with status 75.
+    private func leaveIfStoppedAlone(completedSteps: Int) throws {
+        guard let request = options.stop?.request else { return }
+        let t = control.now()
+        guard let since = stopSeen else {
+            stopSeen = t
+            say("\(request.signal): the coordinator stops the run if it got the signal too; otherwise this worker leaves in \(Int(options.leaveAfterSeconds)) s")
+            return
+        }
+        guard t - since >= options.leaveAfterSeconds, finishAfter == nil else { return }
+        try? control.send(.leave(reason: "\(request.signal)"), generation: generation)
+        throw RuntimeError.suspended("worker: left the run on \(request.signal) after step \(completedSteps); the others go on without it")
+    }
+    private var stopSeen: Double?
 
     /// Rejected ring frames already reported.
     private var rejectedFramesLogged = 0

@@ -10,7 +10,8 @@ import Foundation
 /// - The first signal sets ``request`` and starts the grace period; if the process has not
 ///   exited when it ends, it exits at once with status 128 + the signal's number (what a shell
 ///   shows for a process the signal killed), without running anything further.
-/// - A second signal ends the process the same way at once (Ctrl-C twice: "now").
+/// - A second signal (a second or more after the first) ends the process the same way at once
+///   (Ctrl-C twice: "now").
 ///
 /// The handlers are `sigaction` handlers that write the signal's number into a pipe (one
 /// `write`, async-signal-safe); a thread of its own reads it and does the rest. Handlers, unlike
@@ -35,6 +36,7 @@ public final class StopSignal: @unchecked Sendable {
 
     private let lock = NSLock()
     private var received: Request?
+    private var receivedAt: UInt64 = 0
     private let graceSeconds: Double
     private let log: @Sendable (String) -> Void
 
@@ -92,11 +94,18 @@ public final class StopSignal: @unchecked Sendable {
 
     private func received(_ number: Int32) {
         let name = Self.name(number)
-        let first: Bool = lock.withLock {
-            guard received == nil else { return false }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let first: Bool? = lock.withLock {
+            guard received == nil else {
+                // Ctrl-C reaches every process of the terminal's group, and the launcher passes
+                // the stop on as well: a repeat within a second is the same request.
+                return now - receivedAt < 1_000_000_000 ? nil : false
+            }
             received = Request(signal: name, number: number)
+            receivedAt = now
             return true
         }
+        guard let first else { return }
         guard first else {
             log("\(name) again: exiting now, without a final checkpoint (status \(128 + number))")
             _exit(128 + number)
@@ -109,7 +118,7 @@ public final class StopSignal: @unchecked Sendable {
         }
     }
 
-    static func name(_ number: Int32) -> String {
+    public static func name(_ number: Int32) -> String {
         switch number {
         case SIGTERM: "SIGTERM"
         case SIGINT: "SIGINT"

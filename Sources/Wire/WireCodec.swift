@@ -170,6 +170,8 @@ public enum WireCodec {
                 w.u8(2); w.count(have); w.count(need); w.f64(waited)
             case .requested(let why):
                 w.u8(3); try put("stop.reason", why, &w)
+            case .suspended(let step, let why):
+                w.u8(4); w.i64(step); try put("stop.reason", why, &w)
             }
         case .checkpointOffer(let o):
             w.i64(o.step); w.u64(o.totalBytes); w.u64(o.checksum)
@@ -320,8 +322,10 @@ public enum WireCodec {
                                             waitedSeconds: try r.f64("stop.waitedSeconds")))
             case 3:
                 return .stop(.requested(try r.string("stop.reason.text")))
+            case 4:
+                return .stop(.suspended(step: try r.nonNegative("stop.step"), why: try r.string("stop.reason.text")))
             default:
-                throw .invalidValue(field: "stop.reason", expected: "0...3", found: String(tag))
+                throw .invalidValue(field: "stop.reason", expected: "0...4", found: String(tag))
             }
         case .checkpointOffer:
             return .checkpointOffer(CheckpointOffer(step: try r.nonNegative("checkpointOffer.step"),

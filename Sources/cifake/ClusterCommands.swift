@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Observability
 import Runtime
+import Signals
 import Training
 
 /// `cifake coordinator`: the control process of a training cluster.
@@ -91,6 +92,7 @@ struct CoordinatorCommand: ParsableCommand {
             options.belowMinimumTimeout = waitTimeout
             options.resume = resume != nil
             options.stepLog = stepLog
+            options.stop = TrainCommand.stopSignal(settings.stopGraceSeconds)
             let progress = ProgressReporter()
             progress.plainInterval = 1
             var server: StatusServer?
@@ -111,6 +113,9 @@ struct CoordinatorCommand: ParsableCommand {
             let folderLock = try RunFolderLock.acquire(settings.out)
             defer { folderLock.release() }
             try CoordinatorServer(config: settings, options: options, progress: progress).run()
+        } catch RuntimeError.suspended(let why) {
+            writeStandardError("\(why)\n")
+            throw ExitCode(StopSignal.gracefulExitStatus)
         } catch let error as RunFolderError {
             if case .inUse = error { throw CLIError.message("coordinator: \(error)", code: TrainCommand.folderInUseExitCode) }
             throw CLIError.message("coordinator: \(error)", code: 1)
@@ -193,8 +198,17 @@ struct WorkerCommand: ParsableCommand {
         if rank == nil, let source = scheduler.rankSource, let r = scheduler.rank {
             writeStandardError("\(prefix)asking for rank \(r) (from \(source))\n")
         }
+        // The coordinator orchestrates a stop; a worker signalled alone leaves the ring in half
+        // the grace period (the stop_grace_seconds of CIFAKE_STOP_GRACE_SECONDS, else 25 s).
+        let grace = environment["CIFAKE_STOP_GRACE_SECONDS"].flatMap(Double.init).flatMap { $0 > 0 && $0 <= 3600 ? $0 : nil }
+            ?? StopSignal.defaultGraceSeconds
+        options.stop = TrainCommand.stopSignal(grace)
+        options.leaveAfterSeconds = grace / 2
         do {
             try WorkerNode(options: options, log: { writeStandardError("\(prefix)\($0)\n") }).run()
+        } catch RuntimeError.suspended(let why) {
+            writeStandardError("\(prefix)\(why)\n")
+            throw ExitCode(StopSignal.gracefulExitStatus)
         } catch {
             throw CLIError.message("worker: \(error)", code: 1)
         }

@@ -167,6 +167,45 @@ final class CheckpointResumeTests: XCTestCase {
         try assertSameState("\(folder)/whole/checkpoints/step-00000171.safetensors", "\(folder)/broken/checkpoints/step-00000171.safetensors")
     }
 
+    /// SIGTERM to `train --workers 2` (what Kubernetes, Slurm and systemd send): the coordinator
+    /// has the ranks finish a step or two, consolidates that state into a checkpoint, and every
+    /// process exits 75; no completed step is lost, and `--resume` ends bit for bit where an
+    /// undisturbed run does.
+    func testSIGTERMStopsTheClusterAfterAFinalCheckpointAndResumeIsBitExact() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("sigterm-cluster")
+        let config = try smokeConfig(folder)
+        let cluster = ["--workers", "2", "--worker-threads", "1"]
+        let whole = try runProcess(cifake, ["train", "--config", config, "--out", "\(folder)/whole"] + cluster, environment: ["HOME": folder])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+
+        let run = "\(folder)/stopped"
+        let launcher = try LoggedProcess(cifake, ["train", "--config", config, "--out", run] + cluster, home: folder)
+        defer { launcher.stop() }
+        let deadline = Date().addingTimeInterval(240)
+        while !FileManager.default.fileExists(atPath: "\(run)/checkpoints/step-00000060.safetensors") && Date() < deadline && launcher.isRunning {
+            usleep(20_000)
+        }
+        kill(launcher.pid, SIGTERM)
+        XCTAssertTrue(launcher.waitForExit(seconds: 60), "stopped within the grace period:\n\(launcher.log)")
+        XCTAssertEqual(launcher.status, 75, launcher.log)
+        let line = try XCTUnwrap(launcher.log.split(separator: "\n").first { $0.contains("stopped by SIGTERM after step ") }, launcher.log)
+        let step = try XCTUnwrap(Int(line.components(separatedBy: "stopped by SIGTERM after step ").last!.prefix { $0.isNumber }), String(line))
+        XCTAssertGreaterThanOrEqual(step, 60, "every step completed before the signal is in the final checkpoint")
+        XCTAssertLessThan(step, 171, "stopped before the end")
+        let final = String(format: "step-%08d.safetensors", step)
+        XCTAssertEqual(String(decoding: try AtomicFile.read("\(run)/checkpoints/latest"), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines), final, launcher.log)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(run)/model.safetensors"), "the run is not over")
+        XCTAssertEqual(launcher.log.components(separatedBy: "worker: stopped by SIGTERM after step \(step)").count - 1, 2,
+                       "both workers were told and exited 75:\n\(launcher.log)")
+
+        let resumed = try runProcess(cifake, ["train", "--resume", run] + cluster, environment: ["HOME": folder])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("loaded the checkpoint of step \(step)"), resumed.stderr)
+        try assertSameState("\(folder)/whole/checkpoints/step-00000171.safetensors", "\(run)/checkpoints/step-00000171.safetensors")
+    }
+
     /// bf16 on the wire keeps no state between steps, so a killed bf16 cluster resumes to the
     /// very weights and moments of an uninterrupted bf16 run.
     func testBF16ClusterResumesBitForBit() throws {

@@ -38,6 +38,7 @@ let samples: [WireMessage] = {
         .stop(.weightsDiverged(step: 100, majority: nil, minority: [.init(rank: 0, checksum: 1), .init(rank: 1, checksum: 2)])),
         .stop(.tooFewWorkers(have: 1, need: 2, waitedSeconds: 300.5)),
         .stop(.requested("operator: Ctrl-C")),
+        .stop(.suspended(step: 640, why: "SIGTERM")),
         .checkpointOffer(CheckpointOffer(step: 1000, totalBytes: 38_056_452, checksum: 99)),
         .checkpointRequest(ByteRangeRequest(step: 1000, offset: 4 << 20, length: 4 << 20)),
         .checkpointChunk(ByteChunk(step: 1000, offset: 10, total: 16, bytes: [1, 2, 3, 4, 5, 6])),
