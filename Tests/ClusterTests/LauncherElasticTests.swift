@@ -2,6 +2,7 @@ import Checkpoints
 import Foundation
 import Storage
 import TestSupport
+import Training
 import XCTest
 
 /// The one-machine launcher is as elastic as the cluster: `cifake train --workers 3` with one
@@ -103,5 +104,34 @@ final class LauncherElasticTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(calmAccuracy, 0.98)
         XCTAssertGreaterThanOrEqual(killedAccuracy, 0.98)
         XCTAssertLessThanOrEqual(abs(calmAccuracy - killedAccuracy), 0.02)
+    }
+
+    /// The launcher's exit status is the coordinator's, also when the coordinator exits before
+    /// it listens: a run folder held by another run gives 4, as a single-process run does.
+    func testALaunchOnAFolderInUseExitsWithTheCoordinatorsStatus() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("launcher-status")
+        let run = "\(folder)/run"
+        let lock = try RunFolderLock.acquire(run)
+        defer { lock.release() }
+        let result = try runProcess(cifake, ["train", "--config", try config(folder), "--out", run, "--workers", "2", "--worker-threads", "1"],
+                                    environment: ["HOME": folder])
+        XCTAssertEqual(result.status, 4, result.stderr)
+        XCTAssertTrue(result.stderr.contains("[launcher] the coordinator exited before listening (status 4)"), result.stderr)
+    }
+
+    func testTheElasticFlagsAreCheckedBeforeAnythingStarts() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("launcher-flags")
+        for (arguments, expected) in [(["--workers", "3", "--min-workers", "4"], "--min-workers must be 1...3 (--workers), found 4"),
+                                      (["--workers", "2", "--min-workers", "0"], "--min-workers must be 1...2 (--workers), found 0"),
+                                      (["--workers", "2", "--max-restarts=-1"], "--max-restarts must be 0...1000, found -1"),
+                                      (["--max-restarts", "2"], "--min-workers and --max-restarts apply to a cluster run")] {
+            let result = try runProcess(cifake, ["train", "--out", "\(folder)/run", "--epochs", "1"] + arguments,
+                                        environment: ["HOME": folder, "CIFAKE_WORKERS": ""])
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(expected), "\(arguments): \(result.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(folder)/run/config.yaml"), "nothing was started")
     }
 }
