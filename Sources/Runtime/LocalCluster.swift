@@ -83,9 +83,12 @@ public struct LocalCluster {
             return process
         }
         func startEvaluator() throws -> Process {
-            try group.start(executable, ["evaluator", "--coordinator", address, "--config", workerConfigPaths[workers], "--threads", "1",
-                                         "--name", "local-\(getpid())-evaluator"],
-                            prefix: "[evaluator] ", onLine: { _ in })
+            let name = "local-\(getpid())-evaluator"
+            let process = try group.start(executable, ["evaluator", "--coordinator", address, "--config", workerConfigPaths[workers],
+                                                       "--threads", "1", "--name", name],
+                                          prefix: "[evaluator] ", onLine: { _ in })
+            writeStandardError("[launcher] evaluator started (pid \(process.processIdentifier)) as \(name)\n")
+            return process
         }
         var running: [LaunchSupervisor.Child: Process] = [:]
         for i in 0..<workers { running[.worker(i)] = try startWorker(i) }

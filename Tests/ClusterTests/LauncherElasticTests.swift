@@ -106,6 +106,35 @@ final class LauncherElasticTests: XCTestCase {
         XCTAssertLessThanOrEqual(abs(calmAccuracy - killedAccuracy), 0.02)
     }
 
+    /// Beyond --max-restarts the worker stays down and the run goes on with the others, as long as
+    /// --min-workers allows; the exit status is still the coordinator's.
+    func testBeyondTheRestartLimitTheRunGoesOnWithFewerWorkers() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("launcher-fewer")
+        let launcher = try LoggedProcess(cifake, ["train", "--config", try config(folder), "--out", "\(folder)/run", "--workers", "3",
+                                                  "--worker-threads", "1", "--max-restarts", "0", "--min-workers", "2"], home: folder)
+        defer { if launcher.isRunning { killTree(launcher.pid) } }
+        let checkpoint = "\(folder)/run/checkpoints/step-00000060.safetensors"
+        let deadline = Date().addingTimeInterval(240)
+        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline && launcher.isRunning { usleep(20_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint), launcher.log)
+        let victim = try XCTUnwrap(pid(ofWorker: 2, in: launcher.log), launcher.log)
+        XCTAssertEqual(kill(victim, SIGKILL), 0)
+
+        XCTAssertTrue(launcher.waitForExit(seconds: 240), "the run finished:\n\(launcher.log)")
+        let log = launcher.log
+        XCTAssertEqual(launcher.status, 0, log)
+        XCTAssertTrue(log.contains("[launcher] worker 2 was killed by signal 9 (SIGKILL) and no restarts are left (--max-restarts 0 used): "
+                                   + "the run goes on with 2 worker(s) (--min-workers 2)"), log)
+        XCTAssertEqual(pid(ofWorker: 2, in: log), victim, "not restarted")
+        let after = log.components(separatedBy: "no restarts are left").dropFirst().joined()
+        XCTAssertNotNil(after.split(separator: "\n").first { $0.contains("[coordinator] info: generation ") && $0.contains(" forms with 2 workers") },
+                        "the survivors formed a ring of 2:\n\(log)")
+        let accuracy = try accuracy("\(folder)/run")
+        print("launcher-elastic: with 2 of 3 workers after the kill, test accuracy \(accuracy)")
+        XCTAssertGreaterThanOrEqual(accuracy, 0.98, "what this set guarantees, as for the undisturbed run")
+    }
+
     /// The launcher's exit status is the coordinator's, also when the coordinator exits before
     /// it listens: a run folder held by another run gives 4, as a single-process run does.
     func testALaunchOnAFolderInUseExitsWithTheCoordinatorsStatus() throws {
