@@ -89,7 +89,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Data", "Model", "Kernels"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport", "Wire", "Transport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport", "Wire", "Transport", "Runtime"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Collective", "Model", "Kernels"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),

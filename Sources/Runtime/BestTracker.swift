@@ -10,20 +10,21 @@ struct BestTracker {
     private(set) var bestValue: Double?
     private(set) var bestStep: Int?
     private(set) var evaluationsWithoutImprovement = 0
-    private var evaluated: Set<Int> = []
+    /// Each evaluated step's value of the metric.
+    private var values: [Int: Double] = [:]
 
     init(metric: BestMetric, patience: Int) {
         self.metric = metric
         self.patience = patience
     }
 
-    func hasEvaluation(of step: Int) -> Bool { evaluated.contains(step) }
+    func hasEvaluation(of step: Int) -> Bool { values[step] != nil }
 
     /// Records the metrics of the checkpoint after `step` steps. Returns whether it is the new
     /// best, or nil when the step was already evaluated or lacks the metric.
     mutating func record(step: Int, values: [String: Any]) -> Bool? {
-        guard !evaluated.contains(step), let value = (values[metric.rawValue] as? NSNumber)?.doubleValue else { return nil }
-        evaluated.insert(step)
+        guard self.values[step] == nil, let value = (values[metric.rawValue] as? NSNumber)?.doubleValue else { return nil }
+        self.values[step] = value
         if metric.improves(value, on: bestValue) {
             bestValue = value
             bestStep = step
@@ -32,6 +33,22 @@ struct BestTracker {
         }
         evaluationsWithoutImprovement += 1
         return false
+    }
+
+    /// The checkpoint of `step` will never be written (rank 0 validated it at an epoch end, but
+    /// its upload was lost with a worker or skipped for a newer one): it can no longer be the
+    /// kept model, so the best is chosen again among the other evaluated steps (the earliest on
+    /// ties, as when they arrived). Its evaluation still counts as done, and early stopping's
+    /// count stands.
+    mutating func forget(step: Int) {
+        guard values[step] != nil else { return }
+        values[step] = .nan
+        bestValue = nil
+        bestStep = nil
+        for (s, value) in values.sorted(by: { $0.key < $1.key }) where !value.isNaN && metric.improves(value, on: bestValue) {
+            bestValue = value
+            bestStep = s
+        }
     }
 
     var shouldStop: Bool { patience > 0 && evaluationsWithoutImprovement >= patience }

@@ -490,6 +490,11 @@ public final class CoordinatorServer {
         guard let (step, bytes) = writing else { return }
         if blocking { try writer.wait() } else if !(try writer.poll()) { return }
         writing = nil
+        // Checkpoints are written in step order: an older best without a file never gets one.
+        while let best = tracker.bestStep, best < step, !FileManager.default.fileExists(atPath: store.path(step: best)) {
+            tracker.forget(step: best)
+            if let again = tracker.bestStep, again != step { try store.markBest(step: again) }
+        }
         let path = try store.commit(step: step, isBest: tracker.bestStep == step)
         served = (CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes)), bytes)
         if step % stepsPerEpoch == 0 || step == config.epochs * stepsPerEpoch { progress.log("checkpoint: \(path) (all ranks agree)") }

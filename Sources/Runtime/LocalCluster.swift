@@ -1,15 +1,23 @@
+import Coordination
 import Dispatch
 import Foundation
 import Signals
 import Training
 
-/// `cifake train --workers N`: a coordinator and N workers as real processes on loopback (like
-/// torchrun's standalone mode). Their output is streamed with a role prefix; Ctrl-C, or any
-/// process failing, stops them all.
+/// `cifake train --workers N`: a coordinator, N workers and an evaluator as real processes on
+/// loopback (like torchrun's standalone mode). Their output is streamed with a prefix naming each
+/// by its stable index. A child that dies is restarted under the same name and rejoins (see
+/// ``LaunchSupervisor``); the coordinator decides the run, and its exit status is the launcher's.
+/// Ctrl-C stops them all.
 public struct LocalCluster {
     public var config: TrainingConfig
     public var workers: Int
     public var threadsPerWorker: Int
+    /// Fewest workers the run goes on with once restarts are used up (the coordinator's
+    /// `--min-workers`; also how many it waits for before the first step).
+    public var minWorkers: Int
+    /// Restarts of failed workers, all together (and as many again for the evaluator).
+    public var maxRestarts = 3
     /// Continue this run folder from its newest intact checkpoint instead of starting anew.
     public var resumeFolder: String?
     /// Also start an evaluation worker (the last `evaluatorThreads` compute threads are its).
@@ -21,6 +29,7 @@ public struct LocalCluster {
         self.config = config
         self.workers = workers
         self.threadsPerWorker = threadsPerWorker
+        minWorkers = workers
     }
 
     /// Runs the cluster to completion; returns the exit status for the launcher.
@@ -44,7 +53,7 @@ public struct LocalCluster {
         // Resuming, the run's own config.yaml rules; --config then only carries this launch's keys.
         let source = (resumeFolder.map { ["--resume", $0] } ?? []) + ["--config", configPath]
         let coordinator = try group.start(executable, ["coordinator"] + source + ["--listen", "127.0.0.1:0",
-                                                       "--min-workers", "\(workers)", "--max-workers", "\(workers)"],
+                                                       "--min-workers", "\(minWorkers)", "--max-workers", "\(workers)"],
                                           prefix: "[coordinator] ") { line in
             if let range = line.range(of: "coordinator listening on ") { endpoint.set(String(line[range.upperBound...])) }
         }
@@ -78,34 +87,97 @@ public struct LocalCluster {
         guard let address = endpoint.wait(seconds: 600, while: { coordinator.isRunning }) else {
             group.terminateAll()
             writeStandardError("[launcher] the coordinator exited before listening (status \(coordinator.isRunning ? -1 : coordinator.terminationStatus))\n")
-            return 1
+            return coordinator.isRunning ? 1 : Self.exitStatus(coordinator)
         }
-        var workerProcesses: [Process] = []
-        for i in 0..<workers {
-            workerProcesses.append(try group.start(executable, ["worker", "--coordinator", address, "--config", workerConfigPaths[i],
-                                                                "--threads", "\(threadsPerWorker)"],
-                                                   prefix: "[worker \(i)] ", onLine: { _ in }))
+        // Stable names: a restarted child replaces its earlier self as a newer incarnation.
+        let names = (0..<workers).map { "local-\(getpid())-w\($0)" }
+        let ranks = RankMap()
+        func startWorker(_ i: Int) throws -> Process {
+            let process = try group.start(executable, ["worker", "--coordinator", address, "--config", workerConfigPaths[i],
+                                                       "--threads", "\(threadsPerWorker)", "--name", names[i]],
+                                          prefix: "[worker \(i)] ") { line in
+                if let mapping = ranks.record(worker: i, line: line) { writeStandardError("[launcher] \(mapping)\n") }
+            }
+            writeStandardError("[launcher] worker \(i) started (pid \(process.processIdentifier)) as \(names[i])\n")
+            return process
         }
-        if evaluator {
-            // The evaluator is not waited for: the run's result never depends on it.
-            _ = try group.start(executable, ["evaluator", "--coordinator", address, "--config", workerConfigPaths[workers], "--threads", "1"],
-                                prefix: "[evaluator] ", onLine: { _ in })
+        func startEvaluator() throws -> Process {
+            let name = "local-\(getpid())-evaluator"
+            let process = try group.start(executable, ["evaluator", "--coordinator", address, "--config", workerConfigPaths[workers],
+                                                       "--threads", "1", "--name", name],
+                                          prefix: "[evaluator] ", onLine: { _ in })
+            writeStandardError("[launcher] evaluator started (pid \(process.processIdentifier)) as \(name)\n")
+            return process
         }
-        // Watch: the coordinator ends the run; a worker dying first fails it.
+        var running: [LaunchSupervisor.Child: Process] = [:]
+        for i in 0..<workers { running[.worker(i)] = try startWorker(i) }
+        if evaluator { running[.evaluator] = try startEvaluator() }
+        var supervisor = LaunchSupervisor(workers: workers, minWorkers: minWorkers, maxRestarts: maxRestarts)
+        // Watch: the coordinator ends the run; a child that dies meanwhile is restarted or let go.
+        // An exit is acted on after a settling second, so children that end because the
+        // coordinator stopped the run are not restarted into a finished run.
+        var exitedAt: [LaunchSupervisor.Child: Date] = [:]
         while coordinator.isRunning {
-            if !stopping.isStopping, let failed = workerProcesses.firstIndex(where: { !$0.isRunning && $0.terminationStatus != 0 }) {
-                writeStandardError("[launcher] worker \(failed) failed (status \(workerProcesses[failed].terminationStatus)): stopping the cluster\n")
-                group.terminateAll()
-                return 1
+            for (child, process) in running where !process.isRunning {
+                let seen = exitedAt[child] ?? Date()
+                exitedAt[child] = seen
+                guard Date().timeIntervalSince(seen) >= 1 else { continue }
+                exitedAt[child] = nil
+                running[child] = nil
+                // Stopping on a signal, children exit (75) because the run is being stopped.
+                guard !stopping.isStopping else { continue }
+                for directive in supervisor.onExit(child, Self.childExit(process), coordinatorRunning: coordinator.isRunning) {
+                    switch directive {
+                    case .log(let text): writeStandardError("[launcher] \(text)\n")
+                    case .restart(let restarted):
+                        do {
+                            if case .worker(let i) = restarted { running[restarted] = try startWorker(i) }
+                            if restarted == .evaluator { running[restarted] = try startEvaluator() }
+                        } catch {
+                            writeStandardError("[launcher] could not start \(restarted) again: \(error)\n")
+                        }
+                    }
+                }
             }
             usleep(100_000)
         }
         let deadline = Date().addingTimeInterval(30)
-        while workerProcesses.contains(where: \.isRunning) && Date() < deadline { usleep(100_000) }
+        while running.values.contains(where: \.isRunning) && Date() < deadline { usleep(100_000) }
         group.terminateAll()
         group.drain()
-        if coordinator.terminationStatus == StopSignal.gracefulExitStatus { return StopSignal.gracefulExitStatus }
-        return coordinator.terminationStatus == 0 && workerProcesses.allSatisfy({ $0.terminationStatus == 0 }) ? 0 : 1
+        return Self.exitStatus(coordinator)
+    }
+
+    /// A child's end as the supervisor sees it.
+    static func childExit(_ process: Process) -> LaunchSupervisor.Exit {
+        process.terminationReason == .uncaughtSignal ? .signal(process.terminationStatus) : .status(process.terminationStatus)
+    }
+
+    /// The coordinator's exit status as a shell reports it (128 + the signal's number if killed).
+    static func exitStatus(_ process: Process) -> Int32 {
+        process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+}
+
+/// Which worker holds which rank: filled from the workers' "rank R of W (generation G)" lines,
+/// and told once per generation when every rank of it is known.
+private final class RankMap: @unchecked Sendable {
+    private let lock = NSLock()
+    private var generations: [UInt64: [Int: Int]] = [:]  // generation -> worker -> rank
+
+    /// The mapping line once `line` completes its generation's, else nil.
+    func record(worker: Int, line: String) -> String? {
+        let words = line.split(separator: " ")
+        guard let at = words.firstIndex(of: "rank"), words.count > at + 5, words[at + 2] == "of",
+              let rank = Int(words[at + 1]), let size = Int(words[at + 3]), words[at + 4] == "(generation",
+              let generation = UInt64(words[at + 5].prefix { $0.isNumber }) else { return nil }
+        return lock.withLock {
+            generations[generation, default: [:]][worker] = rank
+            generations = generations.filter { $0.key + 8 > generation }  // bounded
+            guard let known = generations[generation], known.count == size else { return nil }
+            let pairs = known.sorted { $0.value < $1.value }.map { "rank \($0.value) = worker \($0.key)" }
+            return "generation \(generation): " + pairs.joined(separator: ", ")
+        }
     }
 }
 

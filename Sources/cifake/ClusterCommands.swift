@@ -243,6 +243,9 @@ struct EvaluatorCommand: ParsableCommand {
     @Option(name: .long, help: "Folder caching data received from coordinators.")
     var cache: String?
 
+    @Option(name: .long, help: "Stable name of this evaluator across restarts (a restart replaces its earlier self; default: evaluator-host-pid).")
+    var name: String?
+
     func run() throws {
         guard let address = coordinator ?? ProcessInfo.processInfo.environment["CIFAKE_COORDINATOR"] else {
             throw ValidationError("give --coordinator HOST:PORT or set CIFAKE_COORDINATOR")
@@ -252,6 +255,7 @@ struct EvaluatorCommand: ParsableCommand {
         options.dataPath = data
         options.threads = threads
         if let cache { options.cacheFolder = cache }
+        if let name { options.nodeID = name }
         do {
             try EvaluatorNode(options: options, log: { writeStandardError("\($0)\n") }).run()
         } catch {

@@ -22,6 +22,10 @@ struct TrainCommand: ParsableCommand {
             written, and the process exits with status 75; --resume RUN_DIR then continues exactly. \
             If that takes longer than the grace period (--stop-grace, stop_grace_seconds, default 25 s), \
             or on a second signal, it exits at once with 128 + the signal's number.
+            With --workers N: a coordinator, N workers and an evaluator on this machine. A worker that \
+            dies is restarted under the same name and rejoins (--max-restarts, default 3, for all workers \
+            together); beyond that the run goes on with the others down to --min-workers (default N). \
+            The exit status is then the coordinator's.
             Exit status: 0 done; 1 failed; 2 bad configuration or arguments; 4 the run folder is in use \
             by another run (nothing was done); 75 stopped by SIGTERM/SIGINT after a final checkpoint \
             (resumable); 143 or 130 killed by SIGTERM or SIGINT after the grace period, without one.
@@ -66,6 +70,12 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("worker-threads"), help: "Compute threads per worker (default: cores / workers, at least 1).")
     var workerThreads: Int?
 
+    @Option(name: .customLong("max-restarts"), help: ArgumentHelp("With --workers: restarts of failed workers, all together, before the run goes on without them (default 3; the evaluator has as many of its own).", valueName: "N"))
+    var maxRestarts: Int?
+
+    @Option(name: .customLong("min-workers"), help: ArgumentHelp("With --workers: fewest workers the run waits for at the start and goes on with once restarts are used up (default: --workers).", valueName: "N"))
+    var minWorkers: Int?
+
     @Option(name: .long, help: ArgumentHelp("Continue an interrupted run from its newest intact checkpoint (RUN_DIR/checkpoints/latest, else older ones); the run's own config.yaml is used.", valueName: "RUN_DIR"))
     var resume: String?
 
@@ -80,11 +90,14 @@ struct TrainCommand: ParsableCommand {
             let changed = [config, data, testData, model, out].compactMap { $0 }.count
                 + [dense, epochs, batch].compactMap { $0 }.count + (learningRate == nil ? 0 : 1) + (seed == nil ? 0 : 1)
             guard changed == 0 else {
-                throw CLIError.message("--resume continues the run as recorded in \(resume)/config.yaml; only --threads, --workers, --worker-threads and --stop-grace may be given with it", code: 2)
+                throw CLIError.message("--resume continues the run as recorded in \(resume)/config.yaml; only --threads, --workers, --worker-threads, --min-workers, --max-restarts and --stop-grace may be given with it", code: 2)
             }
             if let workers {
                 try runCluster(resumeFolder: resume, settings: try recorded(resume), workers: workers)
                 return
+            }
+            guard minWorkers == nil, maxRestarts == nil else {
+                throw CLIError.message("--min-workers and --max-restarts apply to a cluster run: give --workers N too", code: 2)
             }
             // Launch settings only: the run itself is as recorded.
             let grace: Double
@@ -116,6 +129,9 @@ struct TrainCommand: ParsableCommand {
             throw CLIError.message(error.description, code: 2)
         }
         let workers = self.workers ?? (scheduler.workersSource == "CIFAKE_WORKERS" ? scheduler.workers : nil)
+        if workers == nil, minWorkers != nil || maxRestarts != nil {
+            throw CLIError.message("--min-workers and --max-restarts apply to a cluster run: give --workers N (or CIFAKE_WORKERS) too", code: 2)
+        }
         if let workers {
             try runCluster(resumeFolder: nil, settings: settings, workers: workers)
             return
@@ -149,6 +165,9 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
+    /// The most restarts `--max-restarts` accepts: beyond it a fault is not transient.
+    static let restartLimit = 1000
+
     func recorded(_ folder: String) throws -> TrainingConfig {
         do { return try TrainingRun.recordedConfig(folder: folder) } catch { throw CLIError.message("\(error)", code: 2) }
     }
@@ -157,6 +176,18 @@ extension TrainCommand {
         guard workers >= 1 else { throw CLIError.message("--workers must be at least 1, found \(workers)", code: 2) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var cluster = LocalCluster(config: settings, workers: workers, threadsPerWorker: workerThreads ?? max(1, cores / workers))
+        if let minWorkers {
+            guard (1...workers).contains(minWorkers) else {
+                throw CLIError.message("--min-workers must be 1...\(workers) (--workers), found \(minWorkers)", code: 2)
+            }
+            cluster.minWorkers = minWorkers
+        }
+        if let maxRestarts {
+            guard (0...Self.restartLimit).contains(maxRestarts) else {
+                throw CLIError.message("--max-restarts must be 0...\(Self.restartLimit), found \(maxRestarts)", code: 2)
+            }
+            cluster.maxRestarts = maxRestarts
+        }
         cluster.resumeFolder = resumeFolder
         let status: Int32
         do { status = try cluster.run() } catch { throw CLIError.message("\(error)", code: 1) }
