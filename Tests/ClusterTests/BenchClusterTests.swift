@@ -14,7 +14,7 @@ final class BenchClusterTests: XCTestCase {
     override func setUpWithError() throws {
         guard getuid() == 0 else { throw XCTSkip("network namespaces need root") }
         let probe = try runProcess("/bin/sh", ["-c", "ip netns add cifake-probe-\(getpid()) && ip netns del cifake-probe-\(getpid())"])
-        guard probe.status == 0 else { throw XCTSkip("cannot create network namespaces here: \(probe.stderr)") }
+        guard probe.status == 0 else { throw MissingRequirement.unavailable("cannot create network namespaces here: \(probe.stderr)") }
         folder = Paths.temporaryFolder("bench-cluster")
         try "model: cnn2d\ndense: 1024\nbatch_size: 16\naugment_shift: 0\ngradient_compression: none\n".write(toFile: "\(folder)/d1024.yaml", atomically: true, encoding: .utf8)
     }

@@ -39,7 +39,7 @@ final class NetworkNamespaceClusterTests: XCTestCase {
         let cifake = try Paths.cifake()
         guard getuid() == 0 else { throw XCTSkip("network namespaces need root") }
         let find = { (name: String) in ["/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) } }
-        guard let ip = find("ip"), let tc = find("tc") else { throw XCTSkip("iproute2 (ip, tc) is not installed") }
+        guard let ip = find("ip"), let tc = find("tc") else { throw MissingRequirement.unavailable("iproute2 (ip, tc) is not installed") }
         ipPath = ip
         tcPath = tc
         try buildTopology()
@@ -111,7 +111,7 @@ final class NetworkNamespaceClusterTests: XCTestCase {
     /// A bridge in its own namespace, and one namespace per host with a veth link to it.
     private func buildTopology() throws {
         let added = try runProcess(ipPath, ["netns", "add", switchNamespace])
-        guard added.status == 0 else { throw XCTSkip("cannot create network namespaces here: \(added.stderr)") }
+        guard added.status == 0 else { throw MissingRequirement.unavailable("cannot create network namespaces here: \(added.stderr)") }
         namespaces.append(switchNamespace)
         try ip(["-n", switchNamespace, "link", "add", "br0", "type", "bridge"])
         try ip(["-n", switchNamespace, "link", "set", "br0", "up"])

@@ -79,3 +79,17 @@ public func killTree(_ root: pid_t) {
     for pid in processTree(root) { kill(pid, SIGSTOP) }
     for pid in processTree(root) { kill(pid, SIGKILL) }
 }
+
+/// What a test does when something it needs is missing: skips, or, under CI (`CIFAKE_CI=1`, set
+/// by `.ci/run`, which installs these things itself), fails, so a broken install cannot turn a
+/// test into a silent skip.
+public struct MissingRequirement: Error, CustomStringConvertible {
+    public let description: String
+
+    /// Throw the result: an `XCTSkip` outside CI, a failing error under it.
+    public static func unavailable(_ what: String) -> Error {
+        ProcessInfo.processInfo.environment["CIFAKE_CI"] == "1"
+            ? MissingRequirement(description: "\(what) (CI installs it: this is a failure, not a skip)")
+            : XCTSkip(what)
+    }
+}

@@ -10,7 +10,7 @@ import XCTest
 final class SafetensorsInteropTests: XCTestCase {
     func testPythonSafetensorsReadsOurModelFile() throws {
         let probe = try runProcess("/usr/bin/env", ["python3", "-c", "import safetensors.numpy"])
-        guard probe.status == 0 else { throw XCTSkip("Python's safetensors package is not installed: \(probe.stderr)") }
+        guard probe.status == 0 else { throw MissingRequirement.unavailable("Python's safetensors package is not installed: \(probe.stderr)") }
         let network = Network(architecture: .cnn2d(dense: 8), maxBatch: 1)
         network.initialize(seed: 4)
         let path = Paths.temporaryFolder("safetensors") + "/model.safetensors"
@@ -48,7 +48,7 @@ final class SafetensorsInteropTests: XCTestCase {
     /// Adam's moments under adam.m/ and adam.v/, and the resume state in the metadata.
     func testPythonSafetensorsReadsOurCheckpoint() throws {
         let probe = try runProcess("/usr/bin/env", ["python3", "-c", "import safetensors.numpy"])
-        guard probe.status == 0 else { throw XCTSkip("Python's safetensors package is not installed: \(probe.stderr)") }
+        guard probe.status == 0 else { throw MissingRequirement.unavailable("Python's safetensors package is not installed: \(probe.stderr)") }
         let network = Network(architecture: .cnn2d(dense: 8), maxBatch: 1)
         network.initialize(seed: 5)
         let adam = Adam(parameterCount: network.layout.count)
