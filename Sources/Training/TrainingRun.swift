@@ -74,6 +74,10 @@ public struct TrainingRun {
 
         let dataset = try loadData(config, folder: folder)
         let (train, validation) = Self.splits(config: config, dataset: dataset)
+        guard train.count > 0 else {
+            throw ConfigError.invalid(source: dataset.root, problems: [
+                "no training images left after the validation hold-out (validation_fraction \(config.validationFraction) of \(dataset.train.count) images)"])
+        }
         progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts) (\(dataset.testOrigin))")
 
         let trainer = Trainer(config: config, train: train)
@@ -333,6 +337,8 @@ public enum DataLoading {
                 progress.log("bad file \(file): \(reason) (\(options.badFiles == .skip ? "skipped" : "fatal"))")
             case .resized(let file, let w, let h):
                 progress.log("resized \(file) from \(w)x\(h) to 32x32")
+            case .notAFile(let file, let kind):
+                progress.log("skipped \(file): \(kind), not a regular file")
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
