@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Data
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,20 +9,6 @@ import Glibc
 /// Data folders and packed files from outside: counts, sizes and fractions are checked before
 /// anything is allocated, and nothing in a data folder can block the loader.
 final class HostileDataTests: XCTestCase {
-    /// Runs `body` on its own thread and fails (instead of hanging the suite) when it takes
-    /// longer than `seconds`; `unblock` is then called to let the stuck thread go.
-    private func withinSeconds<T>(_ seconds: Double, unblock: @escaping () -> Void = {}, _ body: @escaping () throws -> T,
-                                  file: StaticString = #filePath, line: UInt = #line) throws -> T {
-        let work = Unchecked(body), result = Unchecked<Result<T, Error>?>(nil), done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { result.value = Result { try work.value() }; done.signal() }
-        if done.wait(timeout: .now() + seconds) == .timedOut {
-            unblock()
-            done.wait()
-            XCTFail("still running after \(seconds) s: blocked", file: file, line: line)
-        }
-        return try result.value!.get()
-    }
-
     /// Opening the FIFO for writing releases a reader blocked in open(2).
     private func release(_ fifo: String) -> () -> Void {
         { let fd = open(fifo, O_WRONLY | O_NONBLOCK); if fd >= 0 { close(fd) } }
@@ -102,8 +89,3 @@ final class HostileDataTests: XCTestCase {
     }
 }
 
-/// A value handed to another thread that the test waits for.
-final class Unchecked<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
-}
