@@ -33,7 +33,7 @@ public struct CoordinatorConfiguration: Sendable, Equatable {
     public static func problems(minWorkers: Int, maxWorkers: Int, heartbeatTimeout: Double, waitTimeout: Double) -> [String] {
         var p: [String] = []
         if !(1...maximumWorkers).contains(minWorkers) { p.append("--min-workers: found \(minWorkers), expected 1...\(maximumWorkers)") }
-        if !(minWorkers...maximumWorkers).contains(maxWorkers) && (1...maximumWorkers).contains(minWorkers) {
+        if (1...maximumWorkers).contains(minWorkers) && !(minWorkers...maximumWorkers).contains(maxWorkers) {
             p.append("--max-workers: found \(maxWorkers), expected \(minWorkers) (--min-workers)...\(maximumWorkers)")
         }
         if !(heartbeatTimeout > 0 && heartbeatTimeout <= maximumSeconds) {

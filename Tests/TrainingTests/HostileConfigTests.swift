@@ -110,6 +110,7 @@ final class HostileConfigTests: XCTestCase {
             (["train", "--dense", "1000000", "--out", "\(folder)/dense"], "dense: found 1000000, expected 1...65536 (paper: 32, 64, 128, 4096) (set by --dense)"),
             (["train", "--workers", "100000", "--out", "\(folder)/workers"], "--workers must be in 1...1024, found 100000"),
             (["coordinator", "--min-workers", "0", "--out", "\(folder)/c"], "--min-workers: found 0, expected 1...1024"),
+            (["coordinator", "--min-workers", "5000", "--out", "\(folder)/c"], "--min-workers: found 5000, expected 1...1024"),
             (["coordinator", "--heartbeat-timeout", "0", "--out", "\(folder)/c"], "--heartbeat-timeout: found 0.0, expected seconds in (0, 86400]"),
             (["coordinator", "--heartbeat-timeout", "nan", "--out", "\(folder)/c"], "--heartbeat-timeout: found nan"),
             (["coordinator", "--min-workers", "3", "--max-workers", "2", "--out", "\(folder)/c"], "--max-workers: found 2, expected 3 (--min-workers)...1024"),
