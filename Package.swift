@@ -81,19 +81,24 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Model", "Kernels", "Storage"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "ImageCodecs"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "ImageCodecs", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Randomness"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Evaluation", "Imaging"]),
         // Finding the package, ../shared and the built executable; running real processes.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Seeded mutations and the fuzz loop that prints its seed.
+        .target(name: "TestSupport", dependencies: ["Randomness"], path: "Tests/TestSupport"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Data", "Model", "Kernels"]),
         .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport", "Wire", "Transport", "Runtime"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Collective", "Model", "Kernels"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Coordination", "Randomness", "TestSupport"]),
+        // Seeded, bounded fuzzing of every decoder of outside input: safetensors and checkpoints,
+        // packed data, YAML configuration (the wire codec's is in WireTests). Tests/Fuzz/ holds
+        // the coverage-guided libFuzzer harness, which CI does not build.
+        .testTarget(name: "FuzzTests", dependencies: ["Checkpoints", "Model", "Kernels", "Data", "Training", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Randomness"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),

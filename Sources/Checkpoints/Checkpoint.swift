@@ -10,8 +10,9 @@ import Model
 /// On disk it is one safetensors file (Python's `safetensors.numpy.load_file` reads it): the
 /// weights under the model file's tensor names (so `cifake predict --model` accepts a checkpoint),
 /// Adam's moments under `adam.m/NAME` and `adam.v/NAME`, and the resume state in `__metadata__`
-/// with two checksums: XXH64 of all tensor bytes (`payload_xxh64`, catches truncation and bit
-/// rot) and the replicas' weight checksum (`weights_checksum`, the value ranks agree on).
+/// with three checksums: XXH64 of all tensor bytes (`payload_xxh64`, catches truncation and bit
+/// rot), XXH64 of the other metadata entries (`metadata_xxh64`: an edited `step` is refused, not
+/// resumed) and the replicas' weight checksum (`weights_checksum`, the value ranks agree on).
 public struct Checkpoint: Sendable {
     public var architecture: Architecture
     public var state: TrainingState
@@ -50,7 +51,10 @@ public struct Checkpoint: Sendable {
     }
 
     static let format = "cifake-checkpoint"
-    static let formatVersion = "1"
+    /// Version 2 adds `metadata_xxh64`; version 1 files (no metadata checksum) are still read.
+    static let formatVersion = "2"
+    static let legacyFormatVersion = "1"
+    static let metadataHashKey = "metadata_xxh64"
     static let firstMomentPrefix = "adam.m/"
     static let secondMomentPrefix = "adam.v/"
 
@@ -70,18 +74,30 @@ public struct Checkpoint: Sendable {
         metadata["architecture_digest"] = architecture.digest
         metadata["weights_checksum"] = Hex.string(weightsChecksum)
         metadata["payload_xxh64"] = Hex.string(Self.payloadHash(tensors))
+        metadata[Self.metadataHashKey] = Hex.string(Self.metadataHash(metadata))
         return SafeTensors.encode(tensors, metadata: metadata)
     }
 
-    /// Reads and verifies a checkpoint: layout, format, every tensor and both checksums.
+    /// Reads and verifies a checkpoint: layout, format, every tensor, the metadata's range and
+    /// its checksum, and the tensors' checksums. Nothing is allocated for the model before the
+    /// file is known to hold every tensor of it.
     public static func decode(_ bytes: [UInt8], source: String) throws(CheckpointError) -> Checkpoint {
         let tensors: [SafeTensors.Tensor], metadata: [String: String]
         do { (tensors, metadata) = try SafeTensors.decode(bytes, source: source) } catch { throw .damaged(source, error.description) }
         guard metadata["format"] == format else {
             throw .damaged(source, "metadata 'format' is \(metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)'")
         }
-        guard metadata["format_version"] == formatVersion else {
-            throw .damaged(source, "format_version \(metadata["format_version"] ?? "missing"), this build reads \(formatVersion)")
+        switch metadata["format_version"] {
+        case formatVersion?:
+            let recorded = metadata[metadataHashKey] ?? ""
+            let actual = Hex.string(metadataHash(metadata))
+            guard recorded == actual else {
+                throw .damaged(source, "metadata has XXH64 \(actual), the header records \(recorded.isEmpty ? "none" : recorded) (edited or corrupt)")
+            }
+        case legacyFormatVersion?:
+            break  // written before the metadata had a checksum
+        case let other:
+            throw .damaged(source, "format_version \(other ?? "missing"), this build reads \(legacyFormatVersion) and \(formatVersion)")
         }
         let architecture: Architecture
         do {
@@ -98,18 +114,19 @@ public struct Checkpoint: Sendable {
         guard expected == actual else {
             throw .damaged(source, "tensor bytes have XXH64 \(actual), the header records \(expected.isEmpty ? "none" : expected) (truncated or corrupt)")
         }
-        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let layout = architecture.layout
-        var buffers: [[Float]] = []
-        for prefix in ["", firstMomentPrefix, secondMomentPrefix] {
-            var values = [Float](repeating: 0, count: layout.count)
-            for spec in layout.tensors {
-                guard let t = byName[prefix + spec.name] else { throw .damaged(source, "tensor '\(prefix + spec.name)' is missing") }
-                guard t.shape == spec.shape else {
-                    throw .damaged(source, "tensor '\(prefix + spec.name)' has shape \(t.shape), expected \(spec.shape)")
-                }
-                values.replaceSubrange(spec.range, with: t.values)
+        let prefixes = ["", firstMomentPrefix, secondMomentPrefix]
+        for prefix in prefixes {
+            do { try SafeTensors.check(tensors, hold: layout.tensors, prefix: prefix, source: source) } catch {
+                guard case .mismatch(_, let detail) = error else { throw .damaged(source, error.description) }
+                throw .damaged(source, "\(detail) (the \(architecture.displayName) model)")
             }
+        }
+        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var buffers: [[Float]] = []
+        for prefix in prefixes {
+            var values = [Float](repeating: 0, count: layout.count)
+            for spec in layout.tensors { values.replaceSubrange(spec.range, with: byName[prefix + spec.name]!.values) }
             buffers.append(values)
         }
         let checkpoint = Checkpoint(architecture: architecture, state: state, parameters: buffers[0], firstMoment: buffers[1], secondMoment: buffers[2])
@@ -135,6 +152,19 @@ public struct Checkpoint: Sendable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(tensors.reduce(0) { $0 + $1.values.count * 4 })
         for t in tensors { t.values.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+        return XXH64.hash(bytes)
+    }
+
+    /// XXH64 of every metadata entry but its own checksum, in key order, each key and value
+    /// prefixed by its UTF-8 length (so no entry can be shifted into its neighbour).
+    static func metadataHash(_ metadata: [String: String]) -> UInt64 {
+        var bytes: [UInt8] = []
+        for key in metadata.keys.sorted() where key != metadataHashKey {
+            for text in [key, metadata[key]!] {
+                withUnsafeBytes(of: UInt64(text.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
+                bytes.append(contentsOf: text.utf8)
+            }
+        }
         return XXH64.hash(bytes)
     }
 

@@ -44,18 +44,26 @@ public struct TrainingState: Sendable, Equatable {
 
     struct Problem: Error { var detail: String }
 
+    /// Largest step (and Adam step) a checkpoint may record: 2^40, beyond any real run and far
+    /// from overflowing the step arithmetic.
+    public static let maximumStep = 1 << 40
+    /// Largest number of steps per epoch: 2^32.
+    public static let maximumStepsPerEpoch = 1 << 32
+    /// Largest world size: 4096 replicas.
+    public static let maximumWorldSize = 4096
+
     init(metadata m: [String: String]) throws(Problem) {
-        func integer(_ key: String) throws(Problem) -> Int {
-            guard let text = m[key], let value = Int(text), value >= 0 else {
-                throw Problem(detail: "metadata '\(key)' is \(m[key].map { "'\($0)'" } ?? "missing"), expected a non-negative integer")
+        func integer(_ key: String, _ range: ClosedRange<Int>) throws(Problem) -> Int {
+            guard let text = m[key], let value = Int(text), range.contains(value) else {
+                throw Problem(detail: "metadata '\(key)' is \(m[key].map { "'\($0)'" } ?? "missing"), expected an integer in \(range.lowerBound)...\(range.upperBound)")
             }
             return value
         }
-        step = try integer("step")
-        stepsPerEpoch = try integer("steps_per_epoch")
-        guard stepsPerEpoch > 0 else { throw Problem(detail: "metadata 'steps_per_epoch' is 0") }
-        adamStep = try integer("adam_step")
-        worldSize = try integer("world_size")
+        step = try integer("step", 0...Self.maximumStep)
+        stepsPerEpoch = try integer("steps_per_epoch", 1...Self.maximumStepsPerEpoch)
+        // Adam counts the updates since it started: never more than the steps (a warm start resets it).
+        adamStep = try integer("adam_step", 0...step)
+        worldSize = try integer("world_size", 1...Self.maximumWorldSize)
         guard let seedText = m["seed"], let seed = UInt64(seedText) else { throw Problem(detail: "metadata 'seed' is missing or not an integer") }
         self.seed = seed
         configuration = m["config"] ?? ""

@@ -33,6 +33,28 @@ public struct CoordinatorConfiguration: Sendable, Equatable {
     public var joinsPerWindow: Int
     public var joinWindow: Double
 
+    /// Most workers a cluster admits (the wire's largest ring).
+    public static let maximumWorkers = 1024
+    /// Longest heartbeat timeout and wait accepted, in seconds: a day.
+    public static let maximumSeconds = 86_400.0
+
+    /// What is wrong with an operator's cluster settings, each naming its flag: the checks
+    /// `init` relies on, for a command to report instead of trapping.
+    public static func problems(minWorkers: Int, maxWorkers: Int, heartbeatTimeout: Double, waitTimeout: Double) -> [String] {
+        var p: [String] = []
+        if !(1...maximumWorkers).contains(minWorkers) { p.append("--min-workers: found \(minWorkers), expected 1...\(maximumWorkers)") }
+        if (1...maximumWorkers).contains(minWorkers) && !(minWorkers...maximumWorkers).contains(maxWorkers) {
+            p.append("--max-workers: found \(maxWorkers), expected \(minWorkers) (--min-workers)...\(maximumWorkers)")
+        }
+        if !(heartbeatTimeout > 0 && heartbeatTimeout <= maximumSeconds) {
+            p.append("--heartbeat-timeout: found \(heartbeatTimeout), expected seconds in (0, \(Int(maximumSeconds))] (workers send a heartbeat every second)")
+        }
+        if !(waitTimeout >= 0 && waitTimeout <= maximumSeconds) {
+            p.append("--wait-timeout: found \(waitTimeout), expected seconds in 0...\(Int(maximumSeconds))")
+        }
+        return p
+    }
+
     public init(expected: ClusterIdentity, minWorkers: Int, maxWorkers: Int,
                 heartbeatTimeout: Double = 10, checksumEvery: Int = 100,
                 startupTimeout: Double? = nil, belowMinimumTimeout: Double? = 300,

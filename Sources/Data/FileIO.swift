@@ -7,7 +7,7 @@ import Darwin
 /// Thin POSIX file helpers: whole-file reads into reused buffers, exact reads and writes,
 /// atomic replacement. Errors carry the system's message.
 enum FileIO {
-    enum Kind { case file, directory, other }
+    enum Kind: Equatable { case file, directory, other(String) }
 
     static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
@@ -18,7 +18,20 @@ enum FileIO {
         switch st.st_mode & S_IFMT {
         case S_IFREG: return .file
         case S_IFDIR: return .directory
-        default: return .other
+        default: return .other(typeName(st.st_mode))
+        }
+    }
+
+    /// What a file mode says an entry is, for messages: "a FIFO", "a socket", ...
+    static func typeName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: "a regular file"
+        case S_IFDIR: "a folder"
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        default: "an entry of unknown type"
         }
     }
 
@@ -41,7 +54,7 @@ enum FileIO {
     /// Reads the whole file at `path` into `buffer` (grown as needed, never shrunk) and returns
     /// its length, or the system's error message.
     static func readWhole(_ path: String, into buffer: inout [UInt8]) -> Result<Int, BadFileReason> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = openWithoutBlocking(path)
         guard fd >= 0 else { return .failure(.unreadable(detail: errorText())) }
         defer { close(fd) }
         var st = stat()
@@ -63,6 +76,14 @@ enum FileIO {
         }
         if total > size { return .failure(.unreadable(detail: "file changed while being read")) }
         return .success(total)
+    }
+
+    /// Opens `path` for reading without waiting for a writer: a FIFO put where a file was
+    /// expected opens at once (and is then refused by its type) instead of blocking forever.
+    static func openWithoutBlocking(_ path: String) -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
+        return fd
     }
 
     /// Reads exactly `count` bytes into `dst`; returns the bytes read before end of file.

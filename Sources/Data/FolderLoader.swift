@@ -22,8 +22,8 @@ struct FolderLoader {
             }
             onEvent(.layout(.packed))
             return try PackedDataset.read(path: root)
-        case .other?:
-            throw .notADataset(path: root, found: "neither a regular file nor a folder")
+        case .other(let kind)?:
+            throw .notADataset(path: root, found: "\(kind), neither a regular file nor a folder")
         case .directory?:
             break
         }
@@ -41,6 +41,7 @@ struct FolderLoader {
                 return CIFAKEDataset(train: train, test: test, testOrigin: .folder, root: root)
             }
             onEvent(.layout(.trainOnly))
+            try checkHoldOut(root)
             return try split(decode(split: "train", folders: trainFolders, root: root), root: root)
         }
         let hasClassFolder = top.contains { Label(folderName: $0) != nil && FileIO.kind(of: root + "/" + $0) == .directory }
@@ -50,7 +51,15 @@ struct FolderLoader {
             throw .notADataset(path: root, found: found)
         }
         onEvent(.layout(.flat))
+        try checkHoldOut(root)
         return try split(decode(split: "all", folders: classFolders(in: root, relative: ""), root: root), root: root)
+    }
+
+    private func checkHoldOut(_ root: String) throws(DataError) {
+        let f = options.holdOutFraction
+        guard f >= 0 && f <= 1 else {
+            throw .invalidArgument("\(root): the test hold-out fraction must be a number in 0...1, found \(f)")
+        }
     }
 
     private func split(_ all: ImageSet, root: String) -> CIFAKEDataset {
@@ -98,8 +107,14 @@ struct FolderLoader {
         var sources: [String] = []
         var labels: [UInt8] = []
         for (label, relative) in folders {
-            // Hidden files (".DS_Store", editors' temporaries) are not data.
-            let names = try FileIO.list(root + "/" + relative).filter { !$0.hasPrefix(".") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            // Hidden files (".DS_Store", editors' temporaries) are not data; nor are FIFOs, sockets
+            // and devices, which are reported and never opened.
+            let names = try FileIO.list(root + "/" + relative).filter { name in
+                guard !name.hasPrefix(".") else { return false }
+                guard case .other(let kind)? = FileIO.kind(of: root + "/" + relative + "/" + name) else { return true }
+                onEvent(.notAFile(path: relative + "/" + name, kind: kind))
+                return false
+            }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             guard !names.isEmpty else { throw .emptyFolder(path: root + "/" + relative) }
             sources += names.map { relative + "/" + $0 }
             labels += [UInt8](repeating: label.rawValue, count: names.count)

@@ -9,6 +9,10 @@ public enum LoadEvent: Sendable, Equatable {
     case badFile(path: String, reason: BadFileReason)
     /// A file of another size, resized to 32x32; `path` is relative to the data root.
     case resized(path: String, fromWidth: Int, fromHeight: Int)
+    /// An entry of a class folder that is not a regular file (a FIFO, socket or device), left
+    /// out without being opened: reading a FIFO would block forever. `path` is relative to the
+    /// data root; `kind` says what it is.
+    case notAFile(path: String, kind: String)
 }
 
 /// Which of the accepted layouts a path holds.

@@ -41,7 +41,7 @@ public enum PackedDataset {
 
     /// Whether the file at `path` starts with the packed magic.
     public static func hasMagic(path: String) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = FileIO.openWithoutBlocking(path)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var head = [UInt8](repeating: 0, count: 8)
@@ -106,7 +106,7 @@ public enum PackedDataset {
     /// Reads a packed file, verifying magic, version, geometry, size and checksum.
     /// Damage is a `DataError.badPackedFile` naming the file, the field, and expected vs found.
     public static func read(path: String) throws(DataError) -> CIFAKEDataset {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = FileIO.openWithoutBlocking(path)
         guard fd >= 0 else {
             throw errno == ENOENT ? .missing(path: path) : .io(path: path, operation: "open", detail: FileIO.errorText())
         }
@@ -116,6 +116,9 @@ public enum PackedDataset {
         let fileSize = Int(st.st_size)
         func bad(_ field: String, _ expected: String, _ found: String) -> DataError {
             .badPackedFile(path: path, field: field, expected: expected, found: found)
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw bad("file type", "a regular file", FileIO.typeName(st.st_mode))
         }
 
         var header = [UInt8](repeating: 0, count: headerSize)
@@ -152,9 +155,13 @@ public enum PackedDataset {
         let origin: CIFAKEDataset.TestOrigin
         switch get(UInt32.self, at: 40) {
         case 0: origin = .folder
-        case 1: origin = .stratifiedSplit(fraction: Double(bitPattern: get(UInt64.self, at: 48)), seed: get(UInt64.self, at: 56))
+        case 1:
+            let fraction = Double(bitPattern: get(UInt64.self, at: 48))
+            guard fraction >= 0 && fraction <= 1 else { throw bad("hold-out fraction", "a number in 0...1", "\(fraction)") }
+            origin = .stratifiedSplit(fraction: fraction, seed: get(UInt64.self, at: 56))
         case let other: throw bad("test origin", "0 or 1", "\(other)")
         }
+        guard trainCount > 0 else { throw bad("train count", "at least 1 training image", "0") }
 
         var checksum = XXH64.hash(header, seed: 0)
         func section(_ count: Int, _ name: String) throws(DataError) -> [UInt8] {

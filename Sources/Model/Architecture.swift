@@ -15,6 +15,9 @@ public enum Architecture: Sendable, Equatable, Hashable {
     public static let conv2Filters = 64
     public static let extendedDense = 32
     public static let extendedDropout: Float = 0.5
+    /// Widest hidden dense layer accepted: 65536 (151M parameters, 1.8 GB with Adam's moments);
+    /// the paper's widest is 4096.
+    public static let maximumDense = 65536
 
     /// `cnn2d` or `cnn2d-ext`, as the command line spells them.
     public var modelName: String {
@@ -51,7 +54,7 @@ public enum Architecture: Sendable, Equatable, Hashable {
     public init(model: String, dense: Int) throws(ArchitectureError) {
         switch model {
         case "cnn2d":
-            guard dense > 0 else { throw .invalidDense(dense) }
+            guard dense > 0 && dense <= Self.maximumDense else { throw .invalidDense(dense) }
             self = .cnn2d(dense: dense)
         case "cnn2d-ext", "cnn2d-extended", "extended":
             self = .cnn2dExtended
@@ -96,7 +99,7 @@ public enum ArchitectureError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unknownModel(let m): "unknown model '\(m)': expected 'cnn2d' or 'cnn2d-ext'"
-        case .invalidDense(let d): "dense width must be a positive integer (the paper uses 32, 64, 128 or 4096), found \(d)"
+        case .invalidDense(let d): "dense width must be an integer in 1...\(Architecture.maximumDense) (the paper uses 32, 64, 128 or 4096), found \(d)"
         }
     }
 }

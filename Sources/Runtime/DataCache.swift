@@ -32,7 +32,7 @@ struct DataCache {
         }
         let began = Date()
         var bytes = [UInt8]()
-        bytes.reserveCapacity(Int(info.dataBytes))
+        bytes.reserveCapacity(Int(min(info.dataBytes, 1 << 30)))  // grows past 1 GiB only as bytes arrive
         let chunk = 4 << 20
         while UInt64(bytes.count) < info.dataBytes {
             let length = min(chunk, Int(info.dataBytes) - bytes.count)

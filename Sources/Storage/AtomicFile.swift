@@ -74,12 +74,22 @@ public enum AtomicFile {
     }
 
     /// The whole file, or a typed error naming it.
-    public static func read(_ path: String) throws(StorageError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    ///
+    /// Only a regular file is read: a FIFO or device is refused at once (the open does not wait
+    /// for a writer), and a file larger than `maximumBytes` is refused before anything is allocated.
+    public static func read(_ path: String, maximumBytes: Int = .max) throws(StorageError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .io(path: path, operation: "open", detail: errorText()) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "stat", detail: errorText()) }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw .io(path: path, operation: "read", detail: "expected a regular file, found \(st.st_mode & S_IFMT == S_IFDIR ? "a folder" : "a FIFO, socket or device")")
+        }
+        guard st.st_size <= maximumBytes else {
+            throw .io(path: path, operation: "read", detail: "the file is \(st.st_size) bytes, expected at most \(maximumBytes)")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
         var done = 0
         let failure: StorageError? = bytes.withUnsafeMutableBytes { raw -> StorageError? in

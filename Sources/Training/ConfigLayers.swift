@@ -88,9 +88,7 @@ public enum ConfigLayers {
         var config = TrainingConfig()
         var problems: [String] = []
         if let file {
-            let bytes: [UInt8]
-            do { bytes = try AtomicFile.read(file) } catch { throw .unreadable(source: file, detail: error.description) }
-            (config, problems) = try ConfigFile.read(String(decoding: bytes, as: UTF8.self), source: file)
+            (config, problems) = try ConfigFile.read(ConfigFile.text(ofFile: file), source: file)
         }
         let (fromEnvironment, unknown) = environmentOverrides(environment)
         let fromFlags = flags.compactMap { $0 }

@@ -1,3 +1,4 @@
+import Coordination
 import Foundation
 
 /// What a job scheduler (or an operator) tells a process through its environment: where the
@@ -48,16 +49,16 @@ public struct SchedulerEnvironment: Sendable, Equatable {
         }
         for name in Self.workerVariables {
             guard let text = value(name) else { continue }
-            guard let n = Int(text), n >= 1 else {
-                problems.append("\(name): found '\(text)', expected a worker count of at least 1")
+            guard let n = Int(text), (1...CoordinatorConfiguration.maximumWorkers).contains(n) else {
+                problems.append("\(name): found '\(text)', expected a worker count in 1...\(CoordinatorConfiguration.maximumWorkers)")
                 continue
             }
             if workers == nil { (workers, workersSource) = (n, name) }
         }
         for name in Self.rankVariables {
             guard let text = value(name) else { continue }
-            guard let r = Int(text), r >= 0 else {
-                problems.append("\(name): found '\(text)', expected a rank, an integer of at least 0")
+            guard let r = Int(text), (0..<CoordinatorConfiguration.maximumWorkers).contains(r) else {
+                problems.append("\(name): found '\(text)', expected a rank, an integer in 0...\(CoordinatorConfiguration.maximumWorkers - 1)")
                 continue
             }
             if rank == nil { (rank, rankSource) = (r, name) }

@@ -179,6 +179,10 @@ public final class Trainer {
         guard s.stepsPerEpoch == stepsPerEpoch else {
             throw .mismatch("checkpoint has \(s.stepsPerEpoch) steps per epoch, this run has \(stepsPerEpoch) (different data or batch size)")
         }
+        let lastStep = config.epochs * stepsPerEpoch
+        guard s.step <= lastStep else {
+            throw .mismatch("checkpoint is at step \(s.step), past this run's last step \(lastStep) (\(config.epochs) epochs of \(stepsPerEpoch) steps)")
+        }
         try checkpoint.restore(into: network, adam: adam)
         globalStep = s.step
     }

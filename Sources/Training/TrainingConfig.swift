@@ -177,12 +177,21 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         evaluationData = try c.decodeIfPresent(String.self, forKey: .evaluationData) ?? d.evaluationData
     }
 
+    /// Most epochs (and early-stopping patience) accepted.
+    public static let maximumEpochs = 100_000
+    /// Most steps between checkpoints accepted.
+    public static let maximumSteps = 1 << 31
+
     /// Every impossible value, each naming its key, what was found and what is expected.
+    /// Every number has a range: nothing read from a file, the environment or a flag is used to
+    /// size an allocation or a loop before it passed here.
     public func problems() -> [String] {
         var p: [String] = []
         if !["cnn2d", "cnn2d-ext"].contains(model) { p.append("model: found '\(model)', expected 'cnn2d' or 'cnn2d-ext'") }
-        if dense <= 0 { p.append("dense: found \(dense), expected a positive integer (paper: 32, 64, 128, 4096)") }
-        if epochs <= 0 { p.append("epochs: found \(epochs), expected at least 1") }
+        if !(1...Architecture.maximumDense).contains(dense) {
+            p.append("dense: found \(dense), expected 1...\(Architecture.maximumDense) (paper: 32, 64, 128, 4096)")
+        }
+        if !(1...Self.maximumEpochs).contains(epochs) { p.append("epochs: found \(epochs), expected 1...\(Self.maximumEpochs)") }
         if batchSize <= 0 || batchSize > 8192 { p.append("batch_size: found \(batchSize), expected 1...8192") }
         if !(learningRate > 0 && learningRate < 1) { p.append("learning_rate: found \(learningRate), expected a value in (0, 1)") }
         if !["constant", "cosine"].contains(schedule) { p.append("schedule: found '\(schedule)', expected 'constant' or 'cosine'") }
@@ -191,11 +200,15 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if threads < 1 || threads > 256 { p.append("threads: found \(threads), expected 1...256") }
         if !(validationFraction >= 0 && validationFraction < 0.9) { p.append("validation_fraction: found \(validationFraction), expected 0 <= fraction < 0.9") }
         if augmentShift < 0 || augmentShift > 8 { p.append("augment_shift: found \(augmentShift), expected 0...8 pixels") }
-        if earlyStoppingPatience < 0 { p.append("early_stopping_patience: found \(earlyStoppingPatience), expected 0 (off) or more") }
+        if !(0...Self.maximumEpochs).contains(earlyStoppingPatience) {
+            p.append("early_stopping_patience: found \(earlyStoppingPatience), expected 0 (off) ...\(Self.maximumEpochs)")
+        }
         if !["skip", "fail"].contains(badFiles) { p.append("bad_files: found '\(badFiles)', expected 'skip' or 'fail'") }
         if !["refuse", "resize"].contains(wrongSize) { p.append("wrong_size: found '\(wrongSize)', expected 'refuse' or 'resize'") }
-        if checkpointEvery < 0 { p.append("checkpoint_every: found \(checkpointEvery), expected 0 (epoch ends only) or a number of steps") }
-        if keepCheckpoints < 1 { p.append("keep_checkpoints: found \(keepCheckpoints), expected at least 1") }
+        if !(0...Self.maximumSteps).contains(checkpointEvery) {
+            p.append("checkpoint_every: found \(checkpointEvery), expected 0 (epoch ends only) or a number of steps up to \(Self.maximumSteps)")
+        }
+        if !(1...10_000).contains(keepCheckpoints) { p.append("keep_checkpoints: found \(keepCheckpoints), expected 1...10000") }
         if BestMetric(rawValue: bestMetric) == nil {
             p.append("best_metric: found '\(bestMetric)', expected one of \(BestMetric.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
         }

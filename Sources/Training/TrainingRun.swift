@@ -88,6 +88,10 @@ public struct TrainingRun {
 
         let dataset = try loadData(config, folder: folder)
         let (train, validation) = Self.splits(config: config, dataset: dataset)
+        guard train.count > 0 else {
+            throw ConfigError.invalid(source: dataset.root, problems: [
+                "no training images left after the validation hold-out (validation_fraction \(config.validationFraction) of \(dataset.train.count) images)"])
+        }
         progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts) (\(dataset.testOrigin))")
 
         let trainer = Trainer(config: config, train: train)
@@ -108,7 +112,7 @@ public struct TrainingRun {
             let (checkpoint, _, path) = try store.loadNewestIntact(log: progress.log)
             try trainer.resume(from: checkpoint)
             savedStep = checkpoint.state.step
-            loop = LoopState(checkpoint.state.progress)
+            do { loop = try LoopState(checkpoint.state.progress) } catch { throw CheckpointError.damaged(path, error.detail) }
             history = try EpochRecord.readHistory("\(folder)/history.jsonl").filter { $0.epoch <= checkpoint.state.epoch }
             if let bestStep = store.pointer("best"), bestStep != checkpoint.state.step,
                let bytes = try? AtomicFile.read(store.path(step: bestStep)), let kept = try? Checkpoint.decode(bytes, source: store.path(step: bestStep)) {
@@ -144,15 +148,17 @@ public struct TrainingRun {
 
         let firstEpoch = trainer.globalStep / trainer.stepsPerEpoch
         epochs: for epoch in firstEpoch..<config.epochs {
-            let began = DispatchTime.now().uptimeNanoseconds - UInt64(loop.epochSeconds * 1e9)
+            // A resumed epoch continues its clock from the checkpoint's seconds (which may exceed this
+            // machine's uptime, so they are added to the elapsed time, never subtracted from the clock).
+            let began = DispatchTime.now().uptimeNanoseconds, secondsBefore = loop.epochSeconds
             let order = trainer.order(epoch: epoch)
             var lastRate: Float = 0
             for s in (trainer.globalStep % trainer.stepsPerEpoch)..<trainer.stepsPerEpoch {
-                try stopIfRequested(epochSeconds: Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
+                try stopIfRequested(epochSeconds: secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
                 let stats = try trainer.step(epoch: epoch, stepInEpoch: s, order: order)
                 loop.loss += stats.loss; loop.correct += stats.correct; loop.seen += stats.samples
                 lastRate = stats.learningRate
-                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+                let elapsed = secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
                 if s % 10 == 9 || s == trainer.stepsPerEpoch - 1 {
                     let rate = Double(loop.seen) / max(elapsed, 1e-9)
                     progress.step(epoch: epoch + 1, epochs: config.epochs, step: s + 1, steps: trainer.stepsPerEpoch,
@@ -164,7 +170,7 @@ public struct TrainingRun {
                     try saveCheckpoint(isBest: false)
                 }
             }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+            let seconds = secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
             var record = EpochRecord(epoch: epoch + 1, trainLoss: loop.loss / Double(loop.seen), trainAccuracy: Double(loop.correct) / Double(loop.seen),
                                      validationLoss: nil, validationAccuracy: nil, testAccuracy: nil, learningRate: Double(lastRate),
                                      seconds: seconds, imagesPerSecond: Double(loop.seen) / seconds, best: false)
@@ -245,14 +251,43 @@ public struct TrainingRun {
 
         init() {}
 
-        init(_ p: [String: String]) {
-            bestValue = p["best_value"].flatMap(Double.init)
-            bestEpoch = p["best_epoch"].flatMap(Int.init) ?? 0
-            epochsWithoutBest = p["epochs_without_best"].flatMap(Int.init) ?? 0
-            loss = p["epoch_loss_sum"].flatMap(Double.init) ?? 0
-            correct = p["epoch_correct"].flatMap(Int.init) ?? 0
-            seen = p["epoch_seen"].flatMap(Int.init) ?? 0
-            epochSeconds = p["epoch_seconds"].flatMap(Double.init) ?? 0
+        struct Problem: Error { var detail: String }
+
+        /// Largest count of images or epochs a checkpoint's bookkeeping may hold (2^40).
+        static let maximumCount = 1 << 40
+        /// Longest epoch a checkpoint may have been interrupted in: 10^7 s (116 days).
+        static let maximumEpochSeconds = 1e7
+
+        /// The bookkeeping a checkpoint recorded (`progress.*`); a missing key counts as zero, a
+        /// value out of range is refused.
+        init(_ p: [String: String]) throws(Problem) {
+            func integer(_ key: String) throws(Problem) -> Int {
+                guard let text = p[key] else { return 0 }
+                guard let value = Int(text), (0...Self.maximumCount).contains(value) else {
+                    throw Problem(detail: "metadata 'progress.\(key)' is '\(text)', expected an integer in 0...\(Self.maximumCount)")
+                }
+                return value
+            }
+            // A diverged run may legitimately record NaN or infinite sums; only the clock's seconds
+            // feed arithmetic that must stay in range.
+            func number(_ key: String, _ range: ClosedRange<Double>? = nil) throws(Problem) -> Double? {
+                guard let text = p[key] else { return nil }
+                guard let value = Double(text), range.map({ $0.contains(value) }) ?? true else {
+                    throw Problem(detail: "metadata 'progress.\(key)' is '\(text)', expected "
+                                  + (range.map { "a number in \($0.lowerBound)...\($0.upperBound)" } ?? "a number"))
+                }
+                return value
+            }
+            bestValue = try number("best_value")
+            bestEpoch = try integer("best_epoch")
+            epochsWithoutBest = try integer("epochs_without_best")
+            loss = try number("epoch_loss_sum") ?? 0
+            correct = try integer("epoch_correct")
+            seen = try integer("epoch_seen")
+            guard correct <= seen else {
+                throw Problem(detail: "metadata 'progress.epoch_correct' is '\(correct)', expected at most 'progress.epoch_seen' (\(seen))")
+            }
+            epochSeconds = try number("epoch_seconds", 0...Self.maximumEpochSeconds) ?? 0
         }
 
         var progress: [String: String] {
@@ -337,6 +372,8 @@ public enum DataLoading {
                 progress.log("bad file \(file): \(reason) (\(options.badFiles == .skip ? "skipped" : "fatal"))")
             case .resized(let file, let w, let h):
                 progress.log("resized \(file) from \(w)x\(h) to 32x32")
+            case .notAFile(let file, let kind):
+                progress.log("skipped \(file): \(kind), not a regular file")
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9

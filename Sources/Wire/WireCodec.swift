@@ -19,6 +19,11 @@ public enum WireCodec {
     public static let maximumRingSize = 1024
     /// Largest number of mismatches in a refusal.
     public static let maximumMismatches = 64
+    /// Largest compute-thread count a join may announce.
+    public static let maximumComputeThreads = 4096
+    /// Largest whole transfer (checkpoint, state or data file) an offer or chunk may announce:
+    /// 16 GiB. A receiver sizes its buffer from it, so it is bounded like every length.
+    public static let maximumTransferBytes: UInt64 = 16 << 30
 
     /// One frame: header then payload.
     ///
@@ -72,6 +77,12 @@ public enum WireCodec {
         guard n >= 0 && n <= maximum else { throw .lengthOutOfRange(field: field, found: n, maximum: maximum) }
     }
 
+    private static func checkTransfer(_ field: String, _ bytes: UInt64) throws(WireError) {
+        guard bytes <= maximumTransferBytes else {
+            throw .invalidValue(field: field, expected: "at most \(maximumTransferBytes) bytes", found: String(bytes))
+        }
+    }
+
     private static func put(_ field: String, _ s: String, _ w: inout WireWriter) throws(WireError) {
         try check(field, s.utf8.count, maximumStringBytes)
         w.string(s)
@@ -79,6 +90,7 @@ public enum WireCodec {
 
     private static func putChunk(_ c: ByteChunk, _ w: inout WireWriter) throws(WireError) {
         try check("chunk.bytes", c.bytes.count, maximumChunkBytes)
+        try checkTransfer("chunk.total", c.total)
         w.i64(c.step); w.u64(c.offset); w.u64(c.total); w.u64(c.checksum); w.blob(c.bytes)
     }
 
@@ -95,7 +107,7 @@ public enum WireCodec {
             try put("join.ringEndpoint", j.ringEndpoint, &w)
             try put("join.localRingEndpoint", j.localRingEndpoint, &w)
             try put("join.locality", j.locality, &w)
-            try check("join.computeThreads", j.computeThreads, Int(UInt32.max))
+            try check("join.computeThreads", j.computeThreads, maximumComputeThreads)
             w.count(j.computeThreads)
             try put("join.nodeID", j.nodeID, &w)
             w.u64(j.incarnation)
@@ -174,11 +186,14 @@ public enum WireCodec {
                 w.u8(4); w.i64(step); try put("stop.reason", why, &w)
             }
         case .checkpointOffer(let o):
+            try checkTransfer("checkpointOffer.totalBytes", o.totalBytes)
             w.i64(o.step); w.u64(o.totalBytes); w.u64(o.checksum)
         case .runInfoRequest:
             break
         case .runInfo(let info):
             try check("runInfo.configuration", info.configuration.count, maximumJSONBytes)
+            try checkTransfer("runInfo.dataBytes", info.dataBytes)
+            if let o = info.resume { try checkTransfer("runInfo.resume.totalBytes", o.totalBytes) }
             w.blob(info.configuration); w.u64(info.dataBytes); w.u64(info.dataDigest)
             if let o = info.resume {
                 w.u8(1); w.i64(o.step); w.u64(o.totalBytes); w.u64(o.checksum)
@@ -207,7 +222,7 @@ public enum WireCodec {
     private static func chunk(_ name: String, _ r: inout WireReader) throws(WireError) -> ByteChunk {
         let step = try r.nonNegative(name + ".step")
         let offset = try r.u64(name + ".offset")
-        let total = try r.u64(name + ".total")
+        let total = try r.transferSize(name + ".total")
         let checksum = try r.u64(name + ".checksum")
         let bytes = try r.blob(name + ".bytes", maximum: maximumChunkBytes)
         let (end, overflow) = offset.addingReportingOverflow(UInt64(bytes.count))
@@ -238,7 +253,7 @@ public enum WireCodec {
                 ringEndpoint: try r.string("join.ringEndpoint"),
                 localRingEndpoint: try r.string("join.localRingEndpoint"),
                 locality: try r.string("join.locality"),
-                computeThreads: Int(try r.u32("join.computeThreads")),
+                computeThreads: try r.count("join.computeThreads", maximum: maximumComputeThreads),
                 nodeID: try r.string("join.nodeID"),
                 incarnation: try r.u64("join.incarnation"),
                 requestedRank: nil, publicKey: try r.string("join.publicKey"))
@@ -329,7 +344,7 @@ public enum WireCodec {
             }
         case .checkpointOffer:
             return .checkpointOffer(CheckpointOffer(step: try r.nonNegative("checkpointOffer.step"),
-                                                    totalBytes: try r.u64("checkpointOffer.totalBytes"),
+                                                    totalBytes: try r.transferSize("checkpointOffer.totalBytes"),
                                                     checksum: try r.u64("checkpointOffer.checksum")))
         case .checkpointRequest:
             return .checkpointRequest(try rangeRequest("checkpointRequest", &r))
@@ -346,11 +361,11 @@ public enum WireCodec {
             return .runInfoRequest
         case .runInfo:
             var info = RunInfo(configuration: try r.blob("runInfo.configuration", maximum: maximumJSONBytes),
-                               dataBytes: try r.u64("runInfo.dataBytes"), dataDigest: try r.u64("runInfo.dataDigest"))
+                               dataBytes: try r.transferSize("runInfo.dataBytes"), dataDigest: try r.u64("runInfo.dataDigest"))
             switch try r.u8("runInfo.resume") {
             case 0: break
             case 1:
-                info.resume = CheckpointOffer(step: try r.nonNegative("runInfo.resume.step"), totalBytes: try r.u64("runInfo.resume.totalBytes"),
+                info.resume = CheckpointOffer(step: try r.nonNegative("runInfo.resume.step"), totalBytes: try r.transferSize("runInfo.resume.totalBytes"),
                                               checksum: try r.u64("runInfo.resume.checksum"))
             case let tag:
                 throw .invalidValue(field: "runInfo.resume", expected: "0 or 1", found: String(tag))

@@ -35,6 +35,14 @@ struct WireReader {
         guard v >= 0 else { throw .invalidValue(field: field, expected: "a value >= 0", found: String(v)) }
         return v
     }
+    /// A whole transfer's size in bytes, at most ``WireCodec/maximumTransferBytes``.
+    mutating func transferSize(_ field: String) throws(WireError) -> UInt64 {
+        let v = try u64(field)
+        guard v <= WireCodec.maximumTransferBytes else {
+            throw .invalidValue(field: field, expected: "at most \(WireCodec.maximumTransferBytes) bytes", found: String(v))
+        }
+        return v
+    }
     mutating func f64(_ field: String) throws(WireError) -> Double {
         Double(bitPattern: try u64(field))
     }

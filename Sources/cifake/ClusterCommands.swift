@@ -1,4 +1,5 @@
 import ArgumentParser
+import Coordination
 import Foundation
 import Observability
 import Runtime
@@ -81,12 +82,15 @@ struct CoordinatorCommand: ParsableCommand {
         } catch {
             throw CLIError.message("coordinator: \(error)", code: 2)
         }
+        let minWorkers = self.minWorkers ?? scheduler.workers ?? 2
+        let problems = CoordinatorConfiguration.problems(minWorkers: minWorkers, maxWorkers: maxWorkers ?? minWorkers,
+                                                         heartbeatTimeout: heartbeatTimeout, waitTimeout: waitTimeout)
+        guard problems.isEmpty else { throw CLIError.message("coordinator: " + problems.joined(separator: "; "), code: 2) }
         do {
             var options = CoordinatorServer.Options()
             options.listen = listen ?? environment["CIFAKE_LISTEN"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0:5555"
-            let minWorkers = self.minWorkers ?? scheduler.workers ?? 2
             options.minWorkers = minWorkers
-            options.maxWorkers = max(maxWorkers ?? minWorkers, minWorkers)
+            options.maxWorkers = maxWorkers ?? minWorkers
             options.heartbeatTimeout = heartbeatTimeout
             options.maxEvaluators = maxEvaluators
             options.belowMinimumTimeout = waitTimeout
@@ -182,7 +186,7 @@ struct WorkerCommand: ParsableCommand {
             threads = n
         }
         if let threads {
-            guard threads >= 1 else { throw ValidationError("--threads (or \(threadVariable)) must be at least 1, found \(threads)") }
+            guard (1...256).contains(threads) else { throw ValidationError("--threads (or \(threadVariable)) must be in 1...256, found \(threads)") }
             options.threads = threads
         }
         if let cache = cache ?? environment["CIFAKE_CACHE"] { options.cacheFolder = cache }
@@ -190,7 +194,9 @@ struct WorkerCommand: ParsableCommand {
         options.sameHostUnixSockets = !tcpOnly
         options.requestedRank = rank ?? scheduler.rank
         if let rank = options.requestedRank {
-            guard rank >= 0 else { throw ValidationError("--rank must be at least 0, found \(rank)") }
+            guard (0..<CoordinatorConfiguration.maximumWorkers).contains(rank) else {
+                throw ValidationError("--rank must be in 0...\(CoordinatorConfiguration.maximumWorkers - 1), found \(rank)")
+            }
             options.nodeID += "-rank\(rank)"
         }
         if let name { options.nodeID = name }
@@ -250,6 +256,7 @@ struct EvaluatorCommand: ParsableCommand {
         guard let address = coordinator ?? ProcessInfo.processInfo.environment["CIFAKE_COORDINATOR"] else {
             throw ValidationError("give --coordinator HOST:PORT or set CIFAKE_COORDINATOR")
         }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256, found \(threads)") }
         var options = EvaluatorNode.Options(coordinator: address)
         options.configPath = config
         options.dataPath = data

@@ -36,7 +36,7 @@ struct DataPackCommand: ParsableCommand {
         guard LoadOptions.BadFilePolicy(rawValue: onBadFile) != nil else {
             throw ValidationError("--on-bad-file must be 'skip' or 'fail', found '\(onBadFile)'")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, found \(threads)") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1...256, found \(threads)") }
     }
 
     func run() throws {
@@ -60,6 +60,8 @@ struct DataPackCommand: ParsableCommand {
                 case .resized(let path, let w, let h):
                     resized += 1
                     if resized <= 5 { printError("  resized \(path) from \(w)x\(h)") }
+                case .notAFile(let path, let kind):
+                    printError("  skipped \(path): \(kind), not a regular file")
                 }
             }
             try PackedDataset.write(dataset, to: out)

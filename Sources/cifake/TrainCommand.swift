@@ -1,4 +1,5 @@
 import ArgumentParser
+import Coordination
 import Foundation
 import Kernels
 import Runtime
@@ -173,7 +174,12 @@ extension TrainCommand {
     }
 
     func runCluster(resumeFolder: String?, settings: TrainingConfig, workers: Int) throws {
-        guard workers >= 1 else { throw CLIError.message("--workers must be at least 1, found \(workers)", code: 2) }
+        guard (1...CoordinatorConfiguration.maximumWorkers).contains(workers) else {
+            throw CLIError.message("--workers must be in 1...\(CoordinatorConfiguration.maximumWorkers), found \(workers)", code: 2)
+        }
+        if let workerThreads, !(1...256).contains(workerThreads) {
+            throw CLIError.message("--worker-threads must be in 1...256, found \(workerThreads)", code: 2)
+        }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var cluster = LocalCluster(config: settings, workers: workers, threadsPerWorker: workerThreads ?? max(1, cores / workers))
         if let minWorkers {

@@ -99,9 +99,9 @@ final class ConfigLayersTests: XCTestCase {
                 "CIFAKE_AUGMENT_FLIP: found 'maybe', expected a boolean (true/false) (for augment_flip)",
                 "CIFAKE_SEED: found '-3', expected an integer (for seed)",
                 "CIFAKE_THREADS: found '2.5', expected an integer (for threads)",
-                "epochs: found 0, expected at least 1 (set by CIFAKE_EPOCHS)",
+                "epochs: found 0, expected 1...100000 (set by CIFAKE_EPOCHS)",
                 "model: found 'vgg', expected 'cnn2d' or 'cnn2d-ext' (set by --model)",
-                "dense: found -1, expected a positive integer",
+                "dense: found -1, expected 1...65536",
             ] {
                 XCTAssertTrue(message.contains(expected), "missing '\(expected)' in:\n\(message)")
             }
@@ -143,8 +143,8 @@ final class ConfigLayersTests: XCTestCase {
                                                        "CIFAKE_COORDINATOR": "no-port"])) { error in
             let message = "\(error)"
             XCTAssertTrue(message.hasPrefix("environment has 4 problems"), message)
-            XCTAssertTrue(message.contains("CIFAKE_RANK: found '-1', expected a rank, an integer of at least 0"), message)
-            XCTAssertTrue(message.contains("SLURM_NTASKS: found 'zero', expected a worker count of at least 1"), message)
+            XCTAssertTrue(message.contains("CIFAKE_RANK: found '-1', expected a rank, an integer in 0...1023"), message)
+            XCTAssertTrue(message.contains("SLURM_NTASKS: found 'zero', expected a worker count in 1...1024"), message)
             XCTAssertTrue(message.contains("CIFAKE_WORKERS: found '0'"), message)
             XCTAssertTrue(message.contains("CIFAKE_COORDINATOR: found 'no-port', expected HOST:PORT"), message)
         }

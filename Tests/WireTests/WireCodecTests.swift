@@ -134,6 +134,34 @@ final class WireCodecTests: XCTestCase {
         }
     }
 
+    /// Sizes a receiver allocates from (whole transfers) and thread counts are bounded too.
+    func testTransferSizesAndThreadCountsAreBounded() throws {
+        let huge = UInt64(Int64.max) + 2
+        // An offer of 2^63 bytes: the decoder refuses it before anyone sizes a buffer from it.
+        var frame = try WireCodec.encode(.checkpointOffer(CheckpointOffer(step: 1, totalBytes: 8, checksum: 0)), generation: 1)
+        withUnsafeBytes(of: huge.littleEndian) { frame.replaceSubrange(28 ..< 36, with: $0) }
+        XCTAssertThrowsError(try WireCodec.decode(frame)) {
+            XCTAssertEqual($0 as? WireError, .invalidValue(field: "checkpointOffer.totalBytes", expected: "at most 17179869184 bytes", found: String(huge)))
+        }
+        XCTAssertThrowsError(try WireCodec.encode(.checkpointOffer(CheckpointOffer(step: 1, totalBytes: huge, checksum: 0))))
+        var info = RunInfo(configuration: [1], dataBytes: 10, dataDigest: 0)
+        frame = try WireCodec.encode(.runInfo(info), generation: 1)
+        withUnsafeBytes(of: UInt64.max.littleEndian) { frame.replaceSubrange(25 ..< 33, with: $0) }
+        XCTAssertThrowsError(try WireCodec.decode(frame)) {
+            guard case .invalidValue(field: "runInfo.dataBytes", _, _)? = $0 as? WireError else { return XCTFail("\($0)") }
+        }
+        info.dataBytes = huge
+        XCTAssertThrowsError(try WireCodec.encode(.runInfo(info)))
+        XCTAssertThrowsError(try WireCodec.encode(.dataChunk(ByteChunk(step: 0, offset: 0, total: huge, bytes: [1]))))
+        // A join announcing 4 billion compute threads.
+        let join = samples.first { $0.kind == .join }!
+        guard case .join(var request) = join else { return XCTFail() }
+        request.computeThreads = WireCodec.maximumComputeThreads + 1
+        XCTAssertThrowsError(try WireCodec.encode(.join(request))) {
+            XCTAssertEqual($0 as? WireError, .lengthOutOfRange(field: "join.computeThreads", found: 4097, maximum: 4096))
+        }
+    }
+
     func testEncoderRefusesWhatTheDecoderWould() {
         XCTAssertThrowsError(try WireCodec.encode(.leave(reason: String(repeating: "é", count: 2049)))) {
             XCTAssertEqual($0 as? WireError, .lengthOutOfRange(field: "leave.reason", found: 4098, maximum: 4096))
