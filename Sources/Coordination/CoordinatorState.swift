@@ -104,6 +104,8 @@ public struct CoordinatorState: Sendable {
     public var evaluatorPeers: [PeerID] { evaluators.map(\.peer) }
     public var worldSize: Int { members.count }
     public func rank(of peer: PeerID) -> Int? { members.firstIndex { $0.peer == peer } }
+    /// The node name of an admitted process.
+    public func nodeID(of peer: PeerID) -> String? { locate(peer: peer).map { self[$0].request.nodeID } }
     /// Whether `peer` is an admitted worker (member or pending) or evaluator.
     public func isAdmitted(_ peer: PeerID) -> Bool { locate(peer: peer) != nil }
 

@@ -109,6 +109,7 @@ public final class CoordinatorServer {
         dataBytes = try AtomicFile.read(packed)
         let (train, validation) = TrainingRun.splits(config: config, dataset: dataset)
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
+        if options.resume { replayFrom = nextEpoch * stepsPerEpoch }
         let totalSteps = config.epochs * stepsPerEpoch
         progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts); digest \(RunIdentity.dataDigest(dataset)); \(dataBytes.count) bytes to serve")
 
@@ -160,6 +161,8 @@ public final class CoordinatorServer {
                     if let done = try carryOut(state.onStepReport(peer: id, report: report, now: now())) {
                         return try finish(done, folder: folder, dataset: dataset)
                     }
+                case .stepReplay(let report):
+                    if replayFrom < Int.max { replayed(report, from: id, folder: folder) }
                 case .leave:
                     try carryOut(state.onLeave(peer: id, now: now()))
                 case .evaluationResult(let result):
@@ -334,6 +337,7 @@ public final class CoordinatorServer {
     }
 
     private func record(_ s: StepSummary) {
+        if liveFrom == nil { liveFrom = s.step }
         options.status?.update { $0.take(summary: s) }
         if let stepLog, let problem = stepLog.append(StepLogEntry(summary: s, time: Date().timeIntervalSince1970)) {
             progress.log("warning: step log: \(problem); no more lines are written")
@@ -368,6 +372,39 @@ public final class CoordinatorServer {
                           accuracy: e.correct / Double(e.samples), imagesPerSecond: s.imagesPerSecond,
                           etaSeconds: Double(stepsPerEpoch - inEpoch) * Double(config.batchSize) / max(s.imagesPerSecond, 1e-9),
                           suffix: "| compute/wait \(ranks.joined(separator: ", "))\(links) | slowest r\(s.slowestRank)")
+        }
+    }
+
+    // MARK: History across a restart
+
+    /// Steps before this one are already in history.jsonl (set when resuming).
+    private var replayFrom = Int.max
+    /// The first step this coordinator's own summaries covered; replays are of steps before it.
+    private var liveFrom: Int?
+    /// Replayed reports already counted, by node and step, and the steps any replay covered.
+    private var replayedKeys: Set<String> = []
+    private var replayedSteps: Set<Int> = []
+
+    /// A worker's report of a step trained while this coordinator was away (it restarted):
+    /// added to that epoch's sums, once per node and step, so history.jsonl keeps every epoch.
+    /// An epoch is written once a replay covered each of its steps.
+    private func replayed(_ report: StepReport, from peer: PeerID, folder: String) {
+        guard let node = state.nodeID(of: peer) else { return ignored("a step replay", from: peer) }
+        guard report.step >= replayFrom, report.step < (liveFrom ?? .max), report.epoch < config.epochs,
+              report.epoch == report.step / stepsPerEpoch, report.samples >= 0, report.loss.isFinite, (0...1).contains(report.accuracy),
+              replayedKeys.insert("\(node)#\(report.step)").inserted else { return }
+        var e = epochs[report.epoch] ?? (0, 0, 0, 0, 0)
+        e.loss += report.loss * Double(report.samples)
+        e.correct += report.accuracy * Double(report.samples)
+        e.samples += report.samples
+        if replayedSteps.insert(report.step).inserted {
+            e.seconds += report.computeSeconds + report.allReduceWaitSeconds
+            e.steps += 1
+        }
+        epochs[report.epoch] = e
+        if e.steps == stepsPerEpoch {
+            epochDone.insert(report.epoch)
+            try? writeEpochRecords(folder: folder)
         }
     }
 

@@ -111,7 +111,7 @@ public final class WorkerNode {
             let assignment: Assignment
             do { assignment = try next ?? awaitAssignment(join) } catch Interruption.rejoin(let why) {
                 say("joining again: \(why)")
-                try control.send(.join(join))
+                try joinAgain(join)
                 continue
             } catch Interruption.stopped(let reason) {
                 if case .suspended = reason { throw RuntimeError.suspended("worker: \(reason)") }
@@ -176,7 +176,7 @@ public final class WorkerNode {
                 next = a
             } catch Interruption.rejoin(let why) {
                 say("joining again: \(why); this replica holds step \(replica.globalStep)")
-                try control.send(.join(join))
+                try joinAgain(join)
             } catch Interruption.coordinatorLost(let silent) {
                 // No checkpoint can be consolidated and the run cannot finish without it, so wait
                 // for it (or its restart), then join again as a new incarnation: the next
@@ -186,7 +186,7 @@ public final class WorkerNode {
                 _ = try control.awaitMessage(what: "the coordinator's return", seconds: options.coordinatorWaitSeconds) { _ in true }
                 join.incarnation = UInt64(Date().timeIntervalSince1970 * 1e6)
                 say("the coordinator answers again; joining as a new incarnation with step \(replica.globalStep)")
-                try control.send(.join(join))
+                try joinAgain(join)
             } catch Interruption.stopped(let reason) {
                 if case .finished = reason {
                     // The run ended while this worker waited for a rank (it had been fenced out).
@@ -230,6 +230,8 @@ public final class WorkerNode {
                                     allReduceWaitSeconds: stats.reduceSeconds, weightChecksum: checksum,
                                     ringSendBusySeconds: (trainer.reducer as? RingReducer)?.takeSuccessorBusySeconds())
             try control.send(.stepReport(report), generation: generation)
+            reportLog.append(report)
+            if reportLog.count > Self.reportLogLimit { reportLog.removeFirst(reportLog.count / 2) }
             try leaveIfStoppedAlone(completedSteps: completed)
             if let reducer = trainer.reducer as? RingReducer, reducer.rejectedFrames > rejectedFramesLogged {
                 // Logged when the count first grows and then at powers of ten: a flood costs a few lines.
@@ -261,6 +263,20 @@ public final class WorkerNode {
         throw RuntimeError.suspended("worker: left the run on \(request.signal) after step \(completedSteps); the others go on without it")
     }
     private var stopSeen: Double?
+
+    /// Joins again (a restarted coordinator, or one that no longer knows this worker), then
+    /// sends this worker's step reports once more: a restarted coordinator never heard the steps
+    /// trained while it was away, and its history takes what it lacks from them (once per step
+    /// and node); any other coordinator drops them unread.
+    private func joinAgain(_ join: JoinRequest) throws {
+        try control.send(.join(join))
+        for report in reportLog { try control.send(.stepReplay(report), generation: report.generation) }
+    }
+
+    /// This worker's step reports, newest last (at most `reportLogLimit`, about 20 MB), sent
+    /// again to a coordinator that restarted.
+    private var reportLog: [StepReport] = []
+    static let reportLogLimit = 200_000
 
     /// Rejected ring frames already reported.
     private var rejectedFramesLogged = 0

@@ -153,7 +153,7 @@ public enum WireCodec {
             }
         case .heartbeat(let sequence):
             w.u64(sequence)
-        case .stepReport(let r):
+        case .stepReport(let r), .stepReplay(let r):
             w.i64(r.step); w.i64(r.epoch); w.f64(r.loss); w.f64(r.accuracy); w.i64(r.samples)
             w.f64(r.computeSeconds); w.f64(r.allReduceWaitSeconds); w.optionalU64(r.weightChecksum)
             w.optionalU64(r.ringSendBusySeconds?.bitPattern)
@@ -301,14 +301,15 @@ public enum WireCodec {
             return .start(StartTraining(generation: generation, startStep: startStep, stateSource: source, needsState: needs))
         case .heartbeat:
             return .heartbeat(sequence: try r.u64("heartbeat.sequence"))
-        case .stepReport:
-            return .stepReport(StepReport(
+        case .stepReport, .stepReplay:
+            let report = StepReport(
                 generation: generation, step: try r.nonNegative("stepReport.step"), epoch: try r.nonNegative("stepReport.epoch"),
                 loss: try r.f64("stepReport.loss"), accuracy: try r.f64("stepReport.accuracy"),
                 samples: try r.nonNegative("stepReport.samples"), computeSeconds: try r.f64("stepReport.computeSeconds"),
                 allReduceWaitSeconds: try r.f64("stepReport.allReduceWaitSeconds"),
                 weightChecksum: try r.optionalU64("stepReport.weightChecksum"),
-                ringSendBusySeconds: try r.optionalU64("stepReport.ringSendBusySeconds").map(Double.init(bitPattern:))))
+                ringSendBusySeconds: try r.optionalU64("stepReport.ringSendBusySeconds").map(Double.init(bitPattern:)))
+            return kind == .stepReport ? .stepReport(report) : .stepReplay(report)
         case .leave:
             return .leave(reason: try r.string("leave.reason"))
         case .rejoin:

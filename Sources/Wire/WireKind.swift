@@ -22,4 +22,5 @@ public enum WireKind: UInt16, Sendable, CaseIterable {
     case runInfo = 20
     case dataRequest = 21
     case dataChunk = 22
+    case stepReplay = 23
 }

@@ -19,6 +19,9 @@ public enum WireMessage: Sendable, Equatable {
     case heartbeat(sequence: UInt64)
     /// worker -> coordinator; its generation is the header's.
     case stepReport(StepReport)
+    /// A step report sent again after the coordinator restarted, for the run's history only
+    /// (the restarted coordinator never saw the steps trained while it was away).
+    case stepReplay(StepReport)
     /// any -> coordinator.
     case leave(reason: String)
     /// coordinator -> a peer it does not know: join again.
@@ -58,6 +61,7 @@ public enum WireMessage: Sendable, Equatable {
         case .start: .start
         case .heartbeat: .heartbeat
         case .stepReport: .stepReport
+        case .stepReplay: .stepReplay
         case .leave: .leave
         case .rejoin: .rejoin
         case .waiting: .waiting
@@ -80,7 +84,7 @@ public enum WireMessage: Sendable, Equatable {
         switch self {
         case .assignment(let a): a.generation
         case .start(let s): s.generation
-        case .stepReport(let r): r.generation
+        case .stepReport(let r), .stepReplay(let r): r.generation
         default: nil
         }
     }

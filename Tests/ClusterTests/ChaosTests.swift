@@ -2,6 +2,7 @@ import Checkpoints
 import Foundation
 import Storage
 import TestSupport
+import Training
 import XCTest
 
 /// Proof by chaos, with real processes on 127.0.0.1: a worker killed, a worker frozen past the
@@ -142,6 +143,10 @@ final class ChaosTests: XCTestCase {
             XCTAssertTrue(w.waitForExit(seconds: 30))
             XCTAssertEqual(w.status, 0, w.log)
         }
+        // The epochs trained while the coordinator was away reach history.jsonl from the workers.
+        let history = try EpochRecord.readHistory("\(cluster.folder)/run/history.jsonl")
+        XCTAssertEqual(history.map(\.epoch), [1, 2, 3, 4], "every epoch is in the history:\n\(restarted.log)")
+        XCTAssertTrue(history.allSatisfy { $0.trainLoss.isFinite && $0.trainAccuracy > 0.5 }, "\(history)")
         if let start = restarted.log.split(separator: "\n").first(where: { $0.contains("starts at step") }),
            let resumed = restarted.log.split(separator: "\n").first(where: { $0.contains("resuming from") }) {
             print("chaos: coordinator restart: \(resumed) | \(start)")

@@ -30,6 +30,8 @@ let samples: [WireMessage] = {
                                ringSendBusySeconds: 0.2105)),
         .stepReport(StepReport(generation: 1, step: 0, loss: -.infinity, accuracy: 1, samples: 0,
                                computeSeconds: 0, allReduceWaitSeconds: 1e-300, weightChecksum: nil)),
+        .stepReplay(StepReport(generation: 5, step: 90, epoch: 1, loss: 0.25, accuracy: 0.875, samples: 64,
+                               computeSeconds: 0.05, allReduceWaitSeconds: 0.001, weightChecksum: nil)),
         .leave(reason: "SIGTERM"),
         .rejoin(reason: "not a member"),
         .waiting(have: 1, need: 2),
