@@ -2,6 +2,7 @@ import Data
 import Evaluation
 import Foundation
 import Model
+import Signals
 import Storage
 
 /// One scheduled retraining run (`cifake retrain`): under the registry's lock, warm-start from
@@ -13,11 +14,15 @@ public struct Retraining {
     public var config: TrainingConfig
     public var progress: ProgressReporter
     public var verbose: Bool
+    /// SIGTERM/SIGINT: the candidate's training stops between steps, the run is recorded as
+    /// interrupted (the promoted model unchanged) and ``RetrainingError/stopped(_:)`` is thrown.
+    public var stop: StopSignal?
 
-    public init(config: TrainingConfig, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false) {
+    public init(config: TrainingConfig, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false, stop: StopSignal? = nil) {
         self.config = config
         self.progress = progress
         self.verbose = verbose
+        self.stop = stop
     }
 
     public struct Outcome: Sendable {
@@ -93,7 +98,7 @@ public struct Retraining {
             config.out = folder
             let initial = promoted.flatMap { warmStartModel(registry.modelFile($0), config: config) }
             record.warmStartFrom = initial.map { _ in promoted! }
-            let outcome = try TrainingRun(config: config, progress: progress, verbose: verbose, initialWeights: initial).run()
+            let outcome = try TrainingRun(config: config, progress: progress, verbose: verbose, initialWeights: initial, stop: stop).run()
             record.trainImages = outcome.trainImages
 
             let candidateReport = try evaluate(registry.modelFile(name), on: evaluation)
@@ -120,8 +125,10 @@ public struct Retraining {
             return Outcome(record: record)
         } catch {
             let retrainingError = error as? RetrainingError
-            let message = retrainingError.map(\.message) ?? "\(error)"
-            record.decision = .failed
+            let stopped = error as? TrainingStopped
+            let message = stopped.map { "stopped by \($0.signal) after step \($0.step); the promoted model is unchanged and the next run trains a new candidate" }
+                ?? retrainingError.map(\.message) ?? "\(error)"
+            record.decision = stopped == nil ? .failed : .interrupted
             record.reason = message
             record.promotedAfter = record.promotedBefore
             record.finished = LockHolder.timestamp(Date())
@@ -134,6 +141,7 @@ public struct Retraining {
                 progress.log("warning: could not record the failure in \(registry.path): \(error)")
             }
             if case .invalid(let problem)? = retrainingError { throw .invalid(problem) }
+            if stopped != nil { throw .stopped("candidate \(name): \(message)") }
             throw .failed("candidate \(name): \(message)")
         }
     }
@@ -209,11 +217,13 @@ public enum RetrainingError: Error, CustomStringConvertible {
     case busy(String)
     /// Training, evaluation or the registry failed; the promoted model is unchanged (exit 1).
     case failed(String)
+    /// A stop signal ended the run; recorded as interrupted, the promoted model unchanged (exit 75).
+    case stopped(String)
 
     public var message: String {
         switch self {
         case .invalid(let error): error.description
-        case .busy(let text), .failed(let text): text
+        case .busy(let text), .failed(let text), .stopped(let text): text
         }
     }
 

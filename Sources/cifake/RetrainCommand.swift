@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Signals
 import Training
 
 /// `cifake retrain`: one scheduled retraining run against a model registry.
@@ -25,7 +26,8 @@ struct RetrainCommand: ParsableCommand {
             Exit status: 0 the candidate was promoted; 3 the old model was kept (the candidate is \
             in the registry, not promoted); 1 failed (training, evaluation or the registry; the \
             promoted model is unchanged); 2 the configuration is invalid; 4 another retraining run \
-            holds the lock (nothing was done). --kept-exit-code 0 makes "kept" a success for a \
+            holds the lock (nothing was done); 75 stopped by SIGTERM/SIGINT between two steps (the \
+            candidate is recorded as interrupted, the promoted model is unchanged). --kept-exit-code 0 makes "kept" a success for a \
             scheduler that knows only success and failure (a Kubernetes Job).
             """)
 
@@ -74,12 +76,13 @@ struct RetrainCommand: ParsableCommand {
         }
         let outcome: Retraining.Outcome
         do {
-            outcome = try Retraining(config: settings, verbose: verbose).run()
+            outcome = try Retraining(config: settings, verbose: verbose, stop: TrainCommand.stopSignal(settings.stopGraceSeconds)).run()
         } catch {
             switch error {
             case .invalid(let problem): throw CLIError.message(problem.description, code: 2)
             case .busy(let text): throw CLIError.message(text, code: Self.busyExitCode)
             case .failed(let text): throw CLIError.message("retraining failed: \(text)", code: 1)
+            case .stopped(let text): throw CLIError.message("retraining stopped: \(text)", code: StopSignal.gracefulExitStatus)
             }
         }
         let r = outcome.record

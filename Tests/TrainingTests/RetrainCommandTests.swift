@@ -176,6 +176,27 @@ final class RetrainCommandTests: XCTestCase {
         XCTAssertEqual(try s.history().filter { $0["decision"] as? String == "interrupted" }.count, 1)
     }
 
+    /// SIGTERM to a retraining run (a CronJob's pod deleted, a systemd stop): it stops between
+    /// steps, records the candidate as interrupted, leaves the promoted model alone and exits 75.
+    func testSIGTERMRecordsAnInterruptedCandidateAndExits75() throws {
+        let s = try setUp("retrain-sigterm")
+        let first = try s.retrain()
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let pointer = try Data(contentsOf: URL(fileURLWithPath: "\(s.registry)/promoted"))
+        let long = try LoggedProcess(s.cifake, ["retrain", "--config", s.config], home: NSTemporaryDirectory(),
+                                     environment: ["CIFAKE_EPOCHS": "2000"])
+        defer { long.stop() }
+        XCTAssertNotNil(long.waitForLog("epoch 1/2000", seconds: 120), long.log)
+        kill(long.pid, SIGTERM)
+        XCTAssertTrue(long.waitForExit(seconds: 60), long.log)
+        XCTAssertEqual(long.status, 75, long.log)
+        let candidate = try XCTUnwrap(s.candidates().last)
+        XCTAssertEqual(try s.evaluation(candidate)["decision"] as? String, "interrupted")
+        XCTAssertTrue((try s.evaluation(candidate)["reason"] as? String)?.contains("stopped by SIGTERM") == true)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(s.registry)/promoted")), pointer, "the promoted model is unchanged")
+        XCTAssertEqual(try s.history().map { $0["decision"] as? String }, ["promoted", "interrupted"])
+    }
+
     func testConfigurationErrorsAndFailuresHaveTheirExitCodes() throws {
         let s = try setUp("retrain-errors")
 
