@@ -646,11 +646,16 @@ public final class CoordinatorServer {
         let network = Network(architecture: kept.architecture, maxBatch: 256, threads: max(1, config.threads))
         try network.loadModelFile(modelBytes, source: "kept model")
         let report = try ClassificationReport(probabilities: Trainer.predict(dataset.test, with: network), labels: dataset.test.labels)
-        try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: [
+        var extra: [String: Any] = [
             "model": kept.architecture.modelName, "dense": kept.architecture.hiddenWidth, "architecture": kept.architecture.displayName,
-            "kept_step": keptStep, "best_metric": tracker.metric.rawValue, "epochs_run": history.split(separator: "\n").count,
+            "kept_step": keptStep, "steps_per_epoch": stepsPerEpoch, "best_metric": tracker.metric.rawValue,
+            "epochs_run": history.split(separator: "\n").count,
             "data": dataset.root, "test_origin": "\(dataset.testOrigin)", "workers": options.maxWorkers,
-        ])
+        ]
+        // The kept checkpoint closes an epoch (rank 0's validations), or lies inside one (the
+        // evaluator's): the report names the epoch, or the step.
+        if keptStep % stepsPerEpoch == 0 { extra["best_epoch"] = keptStep / stepsPerEpoch }
+        try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: extra)
         progress.log("\(reason); kept the checkpoint of step \(keptStep) (\(tracker.summary)); test split:")
         progress.log(report.table())
         progress.log("written: \(folder)/model.safetensors, metrics.json, history.jsonl, evaluations.jsonl, checkpoints/")

@@ -12,6 +12,9 @@ public struct RunFolder: Sendable {
     public var architecture: String?
     public var modelName: String?
     public var bestEpoch: Int?
+    /// A cluster run's kept checkpoint: its step, and the steps of an epoch.
+    public var keptStep: Int?
+    public var stepsPerEpoch: Int?
     public var epochsRun: Int?
     public var data: String?
     public var testOrigin: String?
@@ -43,9 +46,21 @@ public struct RunFolder: Sendable {
     /// Epochs trained: `epochs_run` from metrics.json, else the number of history records.
     public var epochs: Int? { epochsRun ?? (history.isEmpty ? nil : history.count) }
 
-    /// The epoch whose model was kept: `best_epoch` from metrics.json, else the last history
-    /// record marked best.
-    public var keptEpoch: Int? { bestEpoch ?? history.last(where: \.best)?.epoch }
+    /// The epoch whose model was kept: `best_epoch` from metrics.json; else, for a cluster run
+    /// whose kept checkpoint lies inside an epoch, none (``keptCheckpoint`` names it); else the
+    /// last history record marked best.
+    public var keptEpoch: Int? {
+        if let bestEpoch { return bestEpoch }
+        if keptStep != nil { return nil }
+        return history.last(where: \.best)?.epoch
+    }
+
+    /// A kept checkpoint inside an epoch, in words: "step 540 (epoch 10, step 27 of 57)".
+    public var keptCheckpoint: String? {
+        guard bestEpoch == nil, let keptStep else { return nil }
+        guard let stepsPerEpoch, stepsPerEpoch > 0 else { return "step \(keptStep)" }
+        return "step \(keptStep) (epoch \(keptStep / stepsPerEpoch + 1), step \(keptStep % stepsPerEpoch) of \(stepsPerEpoch))"
+    }
 
     /// Reads the folder. Throws `RunFolderError` naming the folder and the file at fault.
     public static func load(_ path: String) throws(RunFolderError) -> RunFolder {
@@ -68,6 +83,7 @@ public struct RunFolder: Sendable {
         let extras = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
         var run = RunFolder(path: path, metrics: metrics, architecture: extras["architecture"] as? String,
                             modelName: extras["model"] as? String, bestEpoch: extras["best_epoch"] as? Int,
+                            keptStep: extras["kept_step"] as? Int, stepsPerEpoch: extras["steps_per_epoch"] as? Int,
                             epochsRun: extras["epochs_run"] as? Int, data: extras["data"] as? String,
                             testOrigin: extras["test_origin"] as? String, workers: extras["workers"] as? Int,
                             history: [], config: nil)

@@ -151,6 +151,7 @@ public enum RunReport {
         if let t = run.testOrigin { rows.append(("test set", t)) }
         if let e = run.epochs { rows.append(("epochs run", String(e))) }
         if let k = run.keptEpoch { rows.append(("kept epoch", String(k))) }
+        if let k = run.keptCheckpoint { rows.append(("kept checkpoint", k)) }
         if let w = run.workers { rows.append(("workers", String(w))) }
         if let config = run.config {
             for line in ConfigFile.yaml(config).split(separator: "\n") {

@@ -1,6 +1,7 @@
 import Foundation
 import Storage
 import TestSupport
+import Training
 import XCTest
 
 /// Checkpoints, exact resume after a crash (SIGKILL), the evaluator and early stopping, with real
@@ -150,6 +151,16 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertGreaterThan(byEvaluator.compactMap { $0["test_accuracy"] as? Double }.max() ?? 0, 0.9)
         let best = String(decoding: try AtomicFile.read("\(folder)/whole/checkpoints/best"), as: UTF8.self)
         XCTAssertTrue(best.hasPrefix("step-"), best)
+        // The report names the checkpoint the coordinator kept: its epoch, or its step inside one.
+        let run = try RunFolder.load("\(folder)/whole")
+        let kept = try XCTUnwrap(run.keptStep)
+        XCTAssertEqual(Int(best.dropFirst(5).prefix { $0.isNumber }), kept, "the kept model is the best checkpoint")
+        if kept % 57 == 0 {
+            XCTAssertEqual(run.keptEpoch, kept / 57)
+        } else {
+            XCTAssertNil(run.keptEpoch)
+            XCTAssertEqual(run.keptCheckpoint?.hasPrefix("step \(kept) "), true)
+        }
 
         try killResumeAndCompare(cifake, config: config, folder: folder, cluster: cluster)
         let history = String(decoding: try AtomicFile.read("\(folder)/broken/history.jsonl"), as: UTF8.self)

@@ -122,6 +122,36 @@ final class RunReportTests: XCTestCase {
         }
     }
 
+    /// A cluster run names its kept checkpoint by step: the report must name that one, not the
+    /// last epoch its history marks best (a run that kept step 500 at val 0.834 was reported as
+    /// "kept epoch 1").
+    func testAClusterRunsKeptCheckpointIsTheOneReported() throws {
+        let run = try runFolder()
+        let folder = Paths.temporaryFolder("runfolder-kept")
+        for file in ["history.jsonl", "metrics.json"] {
+            try FileManager.default.copyItem(atPath: "\(run)/\(file)", toPath: "\(folder)/\(file)")
+        }
+        func withExtras(_ extras: [String: Any]) throws -> RunFolder {
+            var metrics = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/metrics.json"))) as? [String: Any])
+            metrics["best_epoch"] = nil
+            metrics.merge(extras) { $1 }
+            try JSONSerialization.data(withJSONObject: metrics).write(to: URL(fileURLWithPath: "\(folder)/metrics.json"))
+            return try RunFolder.load(folder)
+        }
+        let history = try RunFolder.load(folder).history
+        XCTAssertTrue(history.contains(where: \.best), "the history marks a best epoch")
+        // Kept inside an epoch (an evaluator's checkpoint): no epoch is named, the step is.
+        let inside = try withExtras(["kept_step": 500, "steps_per_epoch": 57])
+        XCTAssertNil(inside.keptEpoch)
+        XCTAssertEqual(inside.keptCheckpoint, "step 500 (epoch 9, step 44 of 57)")
+        XCTAssertTrue(RunReport.details(inside).contains { $0.name == "kept checkpoint" && $0.value == "step 500 (epoch 9, step 44 of 57)" })
+        XCTAssertFalse(RunReport.details(inside).contains { $0.name == "kept epoch" })
+        // Kept at an epoch's end: that epoch.
+        let atEnd = try withExtras(["kept_step": 114, "steps_per_epoch": 57, "best_epoch": 2])
+        XCTAssertEqual(atEnd.keptEpoch, 2)
+        XCTAssertNil(atEnd.keptCheckpoint)
+    }
+
     func testConfigValuesReadAsAPersonWritesThem() {
         XCTAssertEqual(RunReport.readable("1.00000004749745e-3"), "0.001")
         XCTAssertEqual(RunReport.readable("1.99999995529652e-2"), "0.02")
