@@ -14,8 +14,6 @@ public struct CoordinatorConfiguration: Sendable, Equatable {
     /// others have are declared dead; when no rank reported it, a stall warning is logged
     /// (nil: never).
     public var stepTimeout: Double?
-    /// Ranks send a weight checksum every K steps; the coordinator compares them.
-    public var checksumEvery: Int
     /// Before training first starts: stop when fewer than `minWorkers` joined for this long (nil: wait forever).
     public var startupTimeout: Double?
     /// After training started: stop when below `minWorkers` for this long (nil: wait forever).
@@ -56,17 +54,16 @@ public struct CoordinatorConfiguration: Sendable, Equatable {
     }
 
     public init(expected: ClusterIdentity, minWorkers: Int, maxWorkers: Int,
-                heartbeatTimeout: Double = 10, checksumEvery: Int = 100,
+                heartbeatTimeout: Double = 10,
                 startupTimeout: Double? = nil, belowMinimumTimeout: Double? = 300,
                 totalSteps: Int? = nil, readyTimeout: Double = 60, stepTimeout: Double? = 120,
                 keyRoles: [String: JoinRequest.Role] = [:], maxEvaluators: Int = 1, joinsPerWindow: Int? = nil, joinWindow: Double = 10) {
         precondition(minWorkers >= 1 && maxWorkers >= minWorkers, "need 1 <= minWorkers <= maxWorkers")
-        precondition(checksumEvery >= 1 && heartbeatTimeout > 0 && maxEvaluators >= 0 && joinWindow > 0)
+        precondition(heartbeatTimeout > 0 && maxEvaluators >= 0 && joinWindow > 0)
         self.expected = expected
         self.minWorkers = minWorkers
         self.maxWorkers = maxWorkers
         self.heartbeatTimeout = heartbeatTimeout
-        self.checksumEvery = checksumEvery
         self.startupTimeout = startupTimeout
         self.belowMinimumTimeout = belowMinimumTimeout
         self.totalSteps = totalSteps

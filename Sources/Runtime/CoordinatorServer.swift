@@ -115,7 +115,7 @@ public final class CoordinatorServer {
 
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         let settings = CoordinatorConfiguration(expected: identity, minWorkers: options.minWorkers, maxWorkers: options.maxWorkers,
-                                                heartbeatTimeout: options.heartbeatTimeout, checksumEvery: 25,
+                                                heartbeatTimeout: options.heartbeatTimeout,
                                                 startupTimeout: options.startupTimeout, belowMinimumTimeout: options.belowMinimumTimeout,
                                                 totalSteps: totalSteps, keyRoles: security.keyRoles, maxEvaluators: options.maxEvaluators)
         // Generations above any a previous life of this coordinator used (seconds since 2020, in
@@ -315,6 +315,8 @@ public final class CoordinatorServer {
                 for p in peers { try channel.send(.stop(.finished(step: step)), to: p.bytes) }
             case .waitingForWorkers(let have, let need):
                 progress.log("waiting for workers: \(have) of \(need)")
+                // The admitted workers hear it too ("waiting for workers: 1 of 2" in their log).
+                for p in state.memberPeers + state.pendingPeers { try? channel.send(.waiting(have: have, need: need), to: p.bytes) }
             case .stop(var reason, let peers):
                 if case .finished(let step) = reason, let suspension { reason = .suspended(step: step + 1, why: suspension) }
                 if case .suspended(let completed, _) = reason, awaitsUpload(completedSteps: completed) {

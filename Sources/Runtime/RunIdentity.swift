@@ -2,10 +2,12 @@ import Coordination
 import Data
 import Model
 import Training
+import Wire
 
 /// The facts every process of a run must agree on, and their digests.
 public enum RunIdentity {
-    public static let version = "cifake 0.1.0 (wire 2)"
+    /// Processes of different versions never join one run (a join compares this string).
+    public static let version = "cifake 0.2.0 (wire \(WireHeader.currentVersion))"
 
     /// A digest of the settings that change the maths of training (not of paths, threads or
     /// where the run folder is).

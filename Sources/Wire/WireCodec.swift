@@ -200,10 +200,10 @@ public enum WireCodec {
             } else {
                 w.u8(0)
             }
-        case .checkpointRequest(let q), .stateRequest(let q), .dataRequest(let q):
+        case .checkpointRequest(let q), .dataRequest(let q):
             try check("request.length", q.length, maximumChunkBytes)
             w.i64(q.step); w.u64(q.offset); w.count(q.length)
-        case .checkpointChunk(let c), .stateChunk(let c), .dataChunk(let c):
+        case .checkpointChunk(let c), .dataChunk(let c):
             try putChunk(c, &w)
         case .evaluationResult(let e):
             try check("evaluationResult.json", e.json.count, maximumJSONBytes)
@@ -354,10 +354,6 @@ public enum WireCodec {
         case .evaluationResult:
             return .evaluationResult(EvaluationResult(step: try r.nonNegative("evaluationResult.step"),
                                                       json: try r.blob("evaluationResult.json", maximum: maximumJSONBytes)))
-        case .stateRequest:
-            return .stateRequest(try rangeRequest("stateRequest", &r))
-        case .stateChunk:
-            return .stateChunk(try chunk("stateChunk", &r))
         case .runInfoRequest:
             return .runInfoRequest
         case .runInfo:

@@ -4,7 +4,7 @@
 public struct WireHeader: Sendable, Equatable {
     /// "CFKW" read as a little-endian UInt32.
     public static let magic: UInt32 = 0x574B_4643
-    public static let currentVersion: UInt16 = 3
+    public static let currentVersion: UInt16 = 4
     public static let byteCount = 20
 
     public var version: UInt16

@@ -16,8 +16,8 @@ public enum WireKind: UInt16, Sendable, CaseIterable {
     case checkpointRequest = 14
     case checkpointChunk = 15
     case evaluationResult = 16
-    case stateRequest = 17
-    case stateChunk = 18
+    // 17 and 18 were stateRequest and stateChunk, never sent (state travels as checkpoint
+    // offers and chunks through the coordinator): retired, never reused.
     case runInfoRequest = 19
     case runInfo = 20
     case dataRequest = 21

@@ -38,10 +38,6 @@ public enum WireMessage: Sendable, Equatable {
     case checkpointChunk(ByteChunk)
     /// evaluator -> coordinator.
     case evaluationResult(EvaluationResult)
-    /// joining worker -> state source (relayed).
-    case stateRequest(ByteRangeRequest)
-    /// state source -> joining worker (relayed).
-    case stateChunk(ByteChunk)
     /// worker -> coordinator: what does this run train, and on which data?
     case runInfoRequest
     /// coordinator -> worker: the run's configuration and its packed data set's size and digest.
@@ -70,8 +66,6 @@ public enum WireMessage: Sendable, Equatable {
         case .checkpointRequest: .checkpointRequest
         case .checkpointChunk: .checkpointChunk
         case .evaluationResult: .evaluationResult
-        case .stateRequest: .stateRequest
-        case .stateChunk: .stateChunk
         case .runInfoRequest: .runInfoRequest
         case .runInfo: .runInfo
         case .dataRequest: .dataRequest

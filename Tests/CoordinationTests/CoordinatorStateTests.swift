@@ -340,7 +340,7 @@ final class CoordinatorStateTests: XCTestCase {
     /// One simulated hour at four steps a second with a crash, a restart and a late joiner,
     /// checked for invariants after every event.
     func testAnHourOfTrainingWithFailures() {
-        var h = Harness(min: 2, max: 4, heartbeatTimeout: 5, checksumEvery: 50, belowMinimumTimeout: 600)
+        var h = Harness(min: 2, max: 4, heartbeatTimeout: 5, belowMinimumTimeout: 600)
         var alive: Set<Int> = [0, 1, 2]
         var incarnation: [Int: UInt64] = [0: 1, 1: 1, 2: 1, 3: 1]
         var completed: [PeerID: Int] = [:]

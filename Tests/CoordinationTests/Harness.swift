@@ -25,12 +25,12 @@ struct Harness {
     var now = 0.0
     var all: [CoordinatorDirective] = []
 
-    init(min: Int = 2, max: Int = 4, heartbeatTimeout: Double = 10, checksumEvery: Int = 10,
+    init(min: Int = 2, max: Int = 4, heartbeatTimeout: Double = 10,
          startupTimeout: Double? = nil, belowMinimumTimeout: Double? = 60, totalSteps: Int? = nil,
          keyRoles: [String: JoinRequest.Role] = [:], maxEvaluators: Int = 1) {
         state = CoordinatorState(configuration: CoordinatorConfiguration(
             expected: identity, minWorkers: min, maxWorkers: max, heartbeatTimeout: heartbeatTimeout,
-            checksumEvery: checksumEvery, startupTimeout: startupTimeout,
+            startupTimeout: startupTimeout,
             belowMinimumTimeout: belowMinimumTimeout, totalSteps: totalSteps, keyRoles: keyRoles, maxEvaluators: maxEvaluators), now: 0)
     }
 

@@ -21,7 +21,7 @@ final class WireCodecTests: XCTestCase {
 
     func testHeaderLayoutIsLittleEndianAndFixed() throws {
         let frame = try WireCodec.encode(.heartbeat(sequence: 0x0102_0304_0506_0708), generation: 0x1122_3344_5566_7788)
-        XCTAssertEqual(frame, [0x43, 0x46, 0x4B, 0x57,  3, 0,  7, 0,
+        XCTAssertEqual(frame, [0x43, 0x46, 0x4B, 0x57,  4, 0,  7, 0,
                                0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,  8, 0, 0, 0,
                                8, 7, 6, 5, 4, 3, 2, 1])
         XCTAssertEqual(Array("CFKW".utf8), Array(frame[0 ..< 4]))
@@ -66,8 +66,8 @@ final class WireCodecTests: XCTestCase {
         }
         bad = frame; bad[4] = 1
         XCTAssertThrowsError(try WireCodec.decode(bad)) {
-            XCTAssertEqual($0 as? WireError, .unsupportedVersion(expected: 3, found: 1))
-            XCTAssertEqual(($0 as? WireError)?.description, "unsupported wire version: expected 3, found 1")
+            XCTAssertEqual($0 as? WireError, .unsupportedVersion(expected: 4, found: 1))
+            XCTAssertEqual(($0 as? WireError)?.description, "unsupported wire version: expected 4, found 1")
         }
         bad = frame; bad[6] = 0xFF; bad[7] = 0x7F
         XCTAssertThrowsError(try WireCodec.decode(bad)) { XCTAssertEqual($0 as? WireError, .unknownKind(found: 0x7FFF)) }
@@ -118,14 +118,14 @@ final class WireCodecTests: XCTestCase {
         XCTAssertThrowsError(try WireCodec.decode(frame)) { guard case .invalidValue(field: "assignment", _, _)? = $0 as? WireError else { return XCTFail("\($0)") } }
         // A corrupted chunk byte fails its checksum; a chunk beyond its total is refused.
         let chunk = ByteChunk(step: 1, offset: 10, total: 16, bytes: [1, 2, 3, 4, 5, 6])
-        frame = try WireCodec.encode(.stateChunk(chunk), generation: 1)
+        frame = try WireCodec.encode(.dataChunk(chunk), generation: 1)
         frame[frame.count - 1] ^= 0x10
         XCTAssertThrowsError(try WireCodec.decode(frame)) {
-            guard case .checksumMismatch(field: "stateChunk.bytes", expected: chunk.checksum, _)? = $0 as? WireError else { return XCTFail("\($0)") }
+            guard case .checksumMismatch(field: "dataChunk.bytes", expected: chunk.checksum, _)? = $0 as? WireError else { return XCTFail("\($0)") }
         }
-        frame = try WireCodec.encode(.stateChunk(ByteChunk(step: 1, offset: 11, total: 16, bytes: [1, 2, 3, 4, 5, 6])), generation: 1)
+        frame = try WireCodec.encode(.dataChunk(ByteChunk(step: 1, offset: 11, total: 16, bytes: [1, 2, 3, 4, 5, 6])), generation: 1)
         XCTAssertThrowsError(try WireCodec.decode(frame)) {
-            guard case .invalidValue(field: "stateChunk.offset", _, found: "11")? = $0 as? WireError else { return XCTFail("\($0)") }
+            guard case .invalidValue(field: "dataChunk.offset", _, found: "11")? = $0 as? WireError else { return XCTFail("\($0)") }
         }
         // Negative step.
         frame = try WireCodec.encode(.ready(completedSteps: -1), generation: 1)
@@ -166,8 +166,8 @@ final class WireCodecTests: XCTestCase {
         XCTAssertThrowsError(try WireCodec.encode(.leave(reason: String(repeating: "é", count: 2049)))) {
             XCTAssertEqual($0 as? WireError, .lengthOutOfRange(field: "leave.reason", found: 4098, maximum: 4096))
         }
-        XCTAssertThrowsError(try WireCodec.encode(.stateChunk(ByteChunk(step: 0, offset: 0, total: 9 << 20, bytes: Array(repeating: 0, count: (8 << 20) + 1)))))
-        XCTAssertNoThrow(try WireCodec.encode(.stateChunk(ByteChunk(step: 0, offset: 0, total: 8 << 20, bytes: Array(repeating: 0, count: 8 << 20)))))
+        XCTAssertThrowsError(try WireCodec.encode(.dataChunk(ByteChunk(step: 0, offset: 0, total: 9 << 20, bytes: Array(repeating: 0, count: (8 << 20) + 1)))))
+        XCTAssertNoThrow(try WireCodec.encode(.dataChunk(ByteChunk(step: 0, offset: 0, total: 8 << 20, bytes: Array(repeating: 0, count: 8 << 20)))))
     }
 
     /// About two seconds of random frames and mutated valid frames. The decoder must never trap,
