@@ -1,9 +1,9 @@
 import Foundation
 import Training
 
-/// Which checkpoint is best by the configured validation metric, and whether early stopping is
-/// due: after `patience` evaluations in a row without improvement (0: never). Each checkpoint
-/// step counts once, whoever evaluated it first.
+/// Which epoch's checkpoint is best by the configured validation metric (rank 0's validations at
+/// epoch ends), and whether early stopping is due: after `patience` epochs in a row without
+/// improvement (0: never), as in one process. Each step counts once.
 struct BestTracker {
     let metric: BestMetric
     let patience: Int
@@ -17,8 +17,6 @@ struct BestTracker {
         self.metric = metric
         self.patience = patience
     }
-
-    func hasEvaluation(of step: Int) -> Bool { values[step] != nil }
 
     /// Records the metrics of the checkpoint after `step` steps. Returns whether it is the new
     /// best, or nil when the step was already evaluated or lacks the metric.

@@ -286,7 +286,7 @@ public final class CoordinatorServer {
             switch d {
             case .admit(let peer, let admission):
                 try channel.send(.admitted(admission), to: peer.bytes)
-                if admission.role == .evaluator, let served, !tracker.hasEvaluation(of: served.offer.step) {
+                if admission.role == .evaluator, let served {
                     try channel.send(.checkpointOffer(served.offer), to: peer.bytes)
                 }
             case .refuse(let peer, let refusal):  // logged by the state, at most a few lines a window
@@ -430,7 +430,7 @@ public final class CoordinatorServer {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let step = object["step"] as? Int, step <= state.step else { continue }
             evaluationLog += line + "\n"
-            _ = tracker.record(step: step, values: object)
+            if object["source"] as? String == "rank 0" { _ = tracker.record(step: step, values: object) }
         }
         progress.log("resuming from \(path): step \(state.step) (epoch \(state.epoch + 1), step \(state.stepInEpoch + 1)); best so far: \(tracker.summary)")
     }
@@ -557,7 +557,9 @@ public final class CoordinatorServer {
     }
 
     /// An evaluation of a checkpoint (rank 0's validation at an epoch end, or an evaluator's):
-    /// logged, recorded in evaluations.jsonl, and used for the best checkpoint and early stopping.
+    /// logged and recorded in evaluations.jsonl. Rank 0's choose the kept model and count for
+    /// early stopping, epoch by epoch, exactly as the epochs do in one process (so one worker
+    /// keeps the single process's epoch); the evaluator's scores are reported beside them.
     private func evaluated(_ result: EvaluationResult, from peer: PeerID, folder: String) throws -> [CoordinatorDirective] {
         guard var object = try? JSONSerialization.jsonObject(with: Data(result.json)) as? [String: Any] else {
             progress.log("control: an evaluation result that is not a JSON object; ignored")
@@ -566,7 +568,7 @@ public final class CoordinatorServer {
         let source = state.evaluatorPeers.contains(peer) ? "evaluator" : "rank 0"
         object["step"] = result.step
         object["source"] = source
-        let improved = tracker.record(step: result.step, values: object)
+        let improved = source == "rank 0" ? tracker.record(step: result.step, values: object) : nil
         options.status?.update { $0.take(evaluation: object, step: result.step) }
         if let epoch = object["epoch"] as? Int, source == "rank 0" {
             object["best"] = improved ?? false
@@ -576,13 +578,13 @@ public final class CoordinatorServer {
         if improved == true { try store.markBest(step: result.step) }
         if source == "evaluator" {
             let parts = ["val_accuracy", "val_f1", "test_accuracy", "test_f1"].compactMap { k in (object[k] as? Double).map { String(format: "%@ %.4f", k, $0) } }
-            progress.log("evaluator: step \(result.step): \(parts.joined(separator: ", "))\(improved == true ? " (best)" : "")")
+            progress.log("evaluator: step \(result.step): \(parts.joined(separator: ", "))")
         }
         let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         evaluationLog += String(decoding: line, as: UTF8.self) + "\n"
         try AtomicFile.write(evaluationLog, to: "\(folder)/evaluations.jsonl")
         if tracker.shouldStop {
-            return state.onEarlyStop("no better \(tracker.metric.rawValue) in \(tracker.evaluationsWithoutImprovement) evaluations",
+            return state.onEarlyStop("no better \(tracker.metric.rawValue) in \(tracker.evaluationsWithoutImprovement) epochs",
                                      margin: stopMargin, now: now())
         }
         return []

@@ -250,5 +250,18 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertLessThan(finished ?? .max, 6 * 57 - 1, "stopped before the configured end")
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/run/metrics.json"))) as! [String: Any]
         XCTAssertNotNil(metrics["kept_step"] as? Int)
+
+        // One worker and one process: early stopping counts the same epochs, keeps the same
+        // epoch, and its model holds the same weights, bit for bit.
+        let single = try runProcess(cifake, ["train", "--config", config, "--out", "\(folder)/single"], environment: ["HOME": folder])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let one = try runProcess(cifake, ["train", "--config", config, "--out", "\(folder)/one", "--workers", "1", "--worker-threads", "1"],
+                                 environment: ["HOME": folder])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertTrue(single.stderr.contains("early stopping") && one.stderr.contains("early stopping"), single.stderr + one.stderr)
+        let keptSingle = try RunFolder.load("\(folder)/single").keptEpoch, keptOne = try RunFolder.load("\(folder)/one").keptEpoch
+        XCTAssertNotNil(keptSingle)
+        XCTAssertEqual(keptOne, keptSingle, "the same kept epoch")
+        try assertSameState("\(folder)/single/model.safetensors", "\(folder)/one/model.safetensors")
     }
 }
