@@ -28,7 +28,7 @@ let package = Package(
         // JPEG and PNG encode/decode.
         .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CPNG"]),
         // CIFAKE folders, packed files, synthetic set, batching.
-        .target(name: "Data", dependencies: ["ImageCodecs", "Randomness", "Storage"]),
+        .target(name: "Dataset", dependencies: ["ImageCodecs", "Randomness", "Storage"]),
         // Atomic file writes and whole-file reads.
         .target(name: "Storage"),
         // SIGTERM and SIGINT as a stop request a loop checks between steps, with a grace period.
@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Imaging"),
         // Checkpoints: weights, Adam's moments and resume state in one verified safetensors file;
         // the run folder's checkpoints/ with retention and latest/best pointers.
-        .target(name: "Checkpoints", dependencies: ["Model", "Kernels", "Data", "Storage"]),
+        .target(name: "Checkpoints", dependencies: ["Model", "Kernels", "Dataset", "Storage"]),
         // A run's report (pure): the HTML page and its figures from metrics, history and Grad-CAM.
         .target(name: "Reporting", dependencies: ["Evaluation", "Imaging", "Randomness"]),
         // Gradient compression for the ring (pure but for BLAS): the methods, bf16 is in Collective's
@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Compression", dependencies: ["Model", "Kernels", "Randomness"]),
         // The single-process training loop and its configuration; a run folder's report.
         .target(name: "Training", dependencies: [
-            "Compression", "Model", "Data", "Evaluation", "Storage", "Coordination", "Checkpoints", "Reporting", "Explanation", "ImageCodecs",
+            "Compression", "Model", "Dataset", "Evaluation", "Storage", "Coordination", "Checkpoints", "Reporting", "Explanation", "ImageCodecs",
             "Signals", .product(name: "Yams", package: "Yams"),
         ]),
         // Non-temporal copies (SSE2 streaming stores), in C: Swift has no way to emit them.
@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
 
         // The status HTTP server (/healthz, /status, /metrics): POSIX sockets, one thread polling them all.
-        .target(name: "Observability"),
+        .target(name: "Status"),
 
         // Grad-CAM: why the detector calls an image FAKE or REAL.
         .target(name: "Explanation", dependencies: ["Model", "Kernels", "Imaging"]),
@@ -70,27 +70,27 @@ let package = Package(
         .target(name: "ClusterBench", dependencies: ["Coordination"]),
         // The process shells: coordinator, worker, local launcher. The only code that combines
         // sockets, files and the training loop.
-        .target(name: "Runtime", dependencies: ["Signals", "Compression", "Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Observability"]),
+        .target(name: "Cluster", dependencies: ["Signals", "Compression", "Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Status"]),
 
         .executableTarget(name: "cifake", dependencies: [
-            "Runtime", "Explanation", "ImageCodecs", "Imaging", "Observability", "Signals", "Storage",
-            "Training", "Data", "Evaluation", "Model", "Kernels", "Collective", "Compression", "Transport", "Coordination", "ClusterBench",
+            "Cluster", "Explanation", "ImageCodecs", "Imaging", "Status", "Signals", "Storage",
+            "Training", "Dataset", "Evaluation", "Model", "Kernels", "Collective", "Compression", "Transport", "Coordination", "ClusterBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Model", "Kernels", "Storage"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "ImageCodecs", "TestSupport"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset", "ImageCodecs", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Randomness"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Evaluation", "Imaging"]),
         // Finding the package, ../shared and the built executable; running real processes.
         // Seeded mutations and the fuzz loop that prints its seed.
         .target(name: "TestSupport", dependencies: ["Randomness"], path: "Tests/TestSupport"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Data", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
-        .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Data", "Model", "Kernels"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport", "Wire", "Transport", "Runtime"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Dataset", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
+        .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Dataset", "Model", "Kernels"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport", "Wire", "Transport", "Cluster"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Collective", "Model", "Kernels"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
@@ -98,9 +98,9 @@ let package = Package(
         // Seeded, bounded fuzzing of every decoder of outside input: safetensors and checkpoints,
         // packed data, YAML configuration (the wire codec's is in WireTests). Tests/Fuzz/ holds
         // the coverage-guided libFuzzer harness, which CI does not build.
-        .testTarget(name: "FuzzTests", dependencies: ["Checkpoints", "Model", "Kernels", "Data", "Training", "TestSupport"]),
+        .testTarget(name: "FuzzTests", dependencies: ["Checkpoints", "Model", "Kernels", "Dataset", "Training", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
-        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "Randomness"]),
+        .testTarget(name: "StatusTests", dependencies: ["Status", "Randomness"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ClusterBenchTests", dependencies: ["ClusterBench", "Coordination"]),
     ]

@@ -1,4 +1,4 @@
-import Data
+import Dataset
 import Evaluation
 import Explanation
 import Foundation

@@ -1,6 +1,6 @@
 import Checkpoints
 import Coordination
-import Data
+import Dataset
 import Dispatch
 import Kernels
 import Model

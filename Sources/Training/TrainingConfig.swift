@@ -1,5 +1,5 @@
 import Compression
-import Data
+import Dataset
 import Model
 import Signals
 

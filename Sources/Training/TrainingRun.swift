@@ -1,5 +1,5 @@
 import Checkpoints
-import Data
+import Dataset
 import Dispatch
 import Evaluation
 import Foundation

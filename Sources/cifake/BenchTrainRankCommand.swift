@@ -1,7 +1,7 @@
 import ArgumentParser
 import Compression
 import Foundation
-import Runtime
+import Cluster
 import Training
 import Transport
 

@@ -1,6 +1,6 @@
 import ClusterBench
 import Coordination
-import Data
+import Dataset
 import Foundation
 import Model
 import Training

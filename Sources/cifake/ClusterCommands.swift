@@ -1,8 +1,8 @@
 import ArgumentParser
 import Coordination
 import Foundation
-import Observability
-import Runtime
+import Status
+import Cluster
 import Signals
 import Training
 

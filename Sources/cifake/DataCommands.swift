@@ -1,5 +1,5 @@
 import ArgumentParser
-import Data
+import Dataset
 import Foundation
 
 /// `cifake data pack SRC --out FILE`: read CIFAKE folders once, write one packed file.

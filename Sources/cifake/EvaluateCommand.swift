@@ -1,5 +1,5 @@
 import ArgumentParser
-import Data
+import Dataset
 import Evaluation
 import Foundation
 import Model

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Runtime
+import Cluster
 import Coordination
 import Transport
 

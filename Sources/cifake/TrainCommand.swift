@@ -2,7 +2,7 @@ import ArgumentParser
 import Coordination
 import Foundation
 import Kernels
-import Runtime
+import Cluster
 import Signals
 import Training
 

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Runtime
+@testable import Cluster
 import Training
 
 /// The coordinator's choice of the kept checkpoint, without processes.

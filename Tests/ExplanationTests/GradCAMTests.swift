@@ -1,4 +1,4 @@
-import Data
+import Dataset
 import Explanation
 import Kernels
 import Model

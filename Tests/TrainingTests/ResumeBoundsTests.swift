@@ -1,5 +1,5 @@
 import Checkpoints
-import Data
+import Dataset
 import Foundation
 import Storage
 import TestSupport

@@ -1,5 +1,5 @@
 import Coordination
-import Data
+import Dataset
 import Model
 import Training
 import Wire

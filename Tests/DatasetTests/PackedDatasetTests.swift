@@ -1,5 +1,5 @@
 import XCTest
-@testable import Data
+@testable import Dataset
 
 final class PackedDatasetTests: XCTestCase {
     private func smallDataset() throws -> (root: String, data: CIFAKEDataset) {

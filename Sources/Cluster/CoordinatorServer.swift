@@ -1,11 +1,11 @@
 import Checkpoints
 import Coordination
-import Data
+import Dataset
 import Dispatch
 import Evaluation
 import Foundation
 import Model
-import Observability
+import Status
 import Signals
 import Storage
 import Training

@@ -6,7 +6,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import XCTest
-@testable import Observability
+@testable import Status
 
 /// A socket connected to the server on 127.0.0.1, with a 10 s receive timeout.
 private func connectClient(_ port: Int) -> Int32 {

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Observability
+@testable import Status
 
 func sampleSnapshot() -> StatusSnapshot {
     var s = StatusSnapshot(role: "coordinator")

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Data
+@testable import Dataset
 import TestSupport
 #if canImport(Glibc)
 import Glibc

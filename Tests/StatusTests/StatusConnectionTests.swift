@@ -1,6 +1,6 @@
 import Randomness
 import XCTest
-@testable import Observability
+@testable import Status
 
 /// The status server's per-client machine, driven with bytes and times and no sockets; and a
 /// fuzz test of the request parser behind it.

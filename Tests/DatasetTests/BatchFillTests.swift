@@ -1,5 +1,5 @@
 import XCTest
-@testable import Data
+@testable import Dataset
 import Randomness
 
 final class BatchFillTests: XCTestCase {

@@ -1,5 +1,5 @@
 import Coordination
-import Observability
+import Status
 
 /// How the coordinator's state fills the status snapshot (`/status`, `/metrics`).
 extension StatusSnapshot {
