@@ -1,5 +1,6 @@
 import Foundation
 import Training
+import Wire
 
 /// Which epoch's checkpoint is best by the configured validation metric (rank 0's validations at
 /// epoch ends), and whether early stopping is due: after `patience` epochs in a row without
@@ -21,7 +22,13 @@ struct BestTracker {
     /// Records the metrics of the checkpoint after `step` steps. Returns whether it is the new
     /// best, or nil when the step was already evaluated or lacks the metric.
     mutating func record(step: Int, values: [String: Any]) -> Bool? {
-        guard self.values[step] == nil, let value = (values[metric.rawValue] as? NSNumber)?.doubleValue else { return nil }
+        record(step: step, value: (values[metric.rawValue] as? NSNumber)?.doubleValue)
+    }
+
+    /// Records the metric's value for the checkpoint after `step` steps (nil: undefined, e.g. an
+    /// AUC on one class; the step then counts as evaluated without a value).
+    mutating func record(step: Int, value: Double?) -> Bool? {
+        guard self.values[step] == nil, let value else { return nil }
         self.values[step] = value
         if metric.improves(value, on: bestValue) {
             bestValue = value
@@ -54,5 +61,17 @@ struct BestTracker {
     var summary: String {
         guard let bestValue, let bestStep else { return "no evaluation yet" }
         return "\(metric.rawValue) \(String(format: "%.4f", bestValue)) at step \(bestStep)"
+    }
+}
+
+extension BestMetric {
+    /// This metric among typed validation scores (nil: undefined).
+    func value(_ scores: EvaluationResult.Scores) -> Double? {
+        switch self {
+        case .valAccuracy: scores.accuracy
+        case .valLoss: scores.loss
+        case .valF1: scores.f1
+        case .valAUC: scores.auc
+        }
     }
 }

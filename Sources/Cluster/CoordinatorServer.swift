@@ -561,14 +561,11 @@ public final class CoordinatorServer {
     /// early stopping, epoch by epoch, exactly as the epochs do in one process (so one worker
     /// keeps the single process's epoch); the evaluator's scores are reported beside them.
     private func evaluated(_ result: EvaluationResult, from peer: PeerID, folder: String) throws -> [CoordinatorDirective] {
-        guard var object = try? JSONSerialization.jsonObject(with: Data(result.json)) as? [String: Any] else {
-            progress.log("control: an evaluation result that is not a JSON object; ignored")
-            return []
-        }
         let source = state.evaluatorPeers.contains(peer) ? "evaluator" : "rank 0"
-        object["step"] = result.step
+        var object = result.record
         object["source"] = source
-        let improved = source == "rank 0" ? tracker.record(step: result.step, values: object) : nil
+        object["epoch_fraction"] = Double(result.step) / Double(stepsPerEpoch)
+        let improved = source == "rank 0" ? tracker.record(step: result.step, value: result.validation.flatMap(tracker.metric.value)) : nil
         options.status?.update { $0.take(evaluation: object, step: result.step) }
         if let epoch = object["epoch"] as? Int, source == "rank 0" {
             object["best"] = improved ?? false

@@ -100,19 +100,23 @@ public final class EvaluatorNode {
             let began = DispatchTime.now().uptimeNanoseconds
             let checkpoint = try Checkpoint.decode(bytes, source: "checkpoint of step \(offer.step)")
             checkpoint.parameters.withUnsafeBufferPointer { network.parameters.pointer.update(from: $0.baseAddress!, count: $0.count) }
-            var values: [String: Any] = ["epoch_fraction": Double(checkpoint.state.step) / Double(checkpoint.state.stepsPerEpoch)]
+            var scoresOfValidation: EvaluationResult.Scores?
             if validation.count > 0 {
                 let v = try ClassificationReport(probabilities: Trainer.predict(validation, with: network, afterEachBatch: control.heartbeatIfDue), labels: validation.labels)
-                values["val_accuracy"] = v.accuracy; values["val_loss"] = v.logLoss; values["val_f1"] = v.f1; values["val_auc"] = v.rocAUC ?? 0.5
+                scoresOfValidation = EvaluationResult.Scores(v)
             }
             let t = try ClassificationReport(probabilities: Trainer.predict(dataset.test, with: network, afterEachBatch: control.heartbeatIfDue), labels: dataset.test.labels)
-            values["test_accuracy"] = t.accuracy; values["test_precision"] = t.precision; values["test_recall"] = t.recall
-            values["test_f1"] = t.f1; values["test_auc"] = t.rocAUC ?? 0.5; values["test_loss"] = t.logLoss
-            values["seconds"] = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-            let json = try JSONSerialization.data(withJSONObject: values, options: [.sortedKeys])
-            try control.send(.evaluationResult(EvaluationResult(step: offer.step, json: Array(json))))
+            try control.send(.evaluationResult(EvaluationResult(step: offer.step, validation: scoresOfValidation, test: EvaluationResult.Scores(t))))
             evaluated = offer.step
-            say(String(format: "step %d: test accuracy %.4f, F1 %.4f (%.1f s)", offer.step, t.accuracy, t.f1, values["seconds"] as! Double))
+            say(String(format: "step %d: test accuracy %.4f, F1 %.4f (%.1f s)", offer.step, t.accuracy, t.f1,
+                       Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9))
         }
+    }
+}
+
+extension EvaluationResult.Scores {
+    /// A classification report's scores as they travel.
+    init(_ report: ClassificationReport) {
+        self.init(loss: report.logLoss, accuracy: report.accuracy, f1: report.f1, auc: report.rocAUC)
     }
 }

@@ -215,8 +215,8 @@ public final class WorkerNode {
             if isLead && epochEnd && validation.count > 0 {
                 let report = try ClassificationReport(probabilities: Trainer.predict(validation, with: trainer.network, afterEachBatch: control.heartbeatIfDue),
                                                       labels: validation.labels)
-                let json = #"{"epoch":\#(epoch + 1),"val_loss":\#(report.logLoss),"val_accuracy":\#(report.accuracy),"val_f1":\#(report.f1),"val_auc":\#(report.rocAUC ?? 0.5)}"#
-                try control.send(.evaluationResult(EvaluationResult(step: completed, json: Array(json.utf8))), generation: generation)
+                try control.send(.evaluationResult(EvaluationResult(step: completed, epoch: epoch + 1, validation: EvaluationResult.Scores(report))),
+                                 generation: generation)
             }
             if isLead && checkpointDue {
                 try control.upload(trainer.checkpoint(configuration: yaml, progress: ["gradient_compression": compressionNote]).encode(),

@@ -179,9 +179,12 @@ public struct TrainingRun {
                 let report = try ClassificationReport(probabilities: trainer.predict(validation), labels: validation.labels)
                 record.validationLoss = report.logLoss
                 record.validationAccuracy = report.accuracy
-                let value = metric.value(of: report)
-                improved = metric.improves(value, on: loop.bestValue)
-                if improved { loop.bestValue = value }
+                if let value = metric.value(of: report) {
+                    improved = metric.improves(value, on: loop.bestValue)
+                    if improved { loop.bestValue = value }
+                } else {
+                    improved = false
+                }
             }
             if improved {
                 loop.bestEpoch = epoch + 1

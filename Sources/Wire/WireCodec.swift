@@ -13,6 +13,8 @@ public enum WireCodec {
     public static let maximumChunkBytes = 8 << 20
     /// Largest evaluation-result JSON: 4 MiB.
     public static let maximumJSONBytes = 4 << 20
+    /// Epochs a run may have (the configuration's own limit).
+    public static let maximumEpochs = 100_000
     /// Largest string field, in UTF-8 bytes.
     public static let maximumStringBytes = 4096
     /// Largest ring (world size) and rank list.
@@ -206,8 +208,13 @@ public enum WireCodec {
         case .checkpointChunk(let c), .dataChunk(let c):
             try putChunk(c, &w)
         case .evaluationResult(let e):
-            try check("evaluationResult.json", e.json.count, maximumJSONBytes)
-            w.i64(e.step); w.blob(e.json)
+            w.i64(e.step)
+            if let epoch = e.epoch { try check("evaluationResult.epoch", epoch, maximumEpochs) }
+            w.optionalCount(e.epoch)
+            for scores in [e.validation, e.test] {
+                guard let scores else { w.u8(0); continue }
+                w.u8(1); w.f64(scores.loss); w.f64(scores.accuracy); w.f64(scores.f1); w.optionalU64(scores.auc?.bitPattern)
+            }
         }
     }
 
@@ -232,6 +239,24 @@ public enum WireCodec {
         let found = WireChecksum.fnv1a64(bytes)
         guard found == checksum else { throw .checksumMismatch(field: name + ".bytes", expected: checksum, found: found) }
         return ByteChunk(step: step, offset: offset, total: total, checksum: checksum, bytes: bytes)
+    }
+
+    /// Optional scores: each a finite number in its range (a loss >= 0, the rest in 0...1).
+    private static func scores(_ name: String, _ r: inout WireReader) throws(WireError) -> EvaluationResult.Scores? {
+        guard try r.bool(name) else { return nil }
+        func value(_ field: String, _ range: ClosedRange<Double>) throws(WireError) -> Double {
+            let v = try r.f64("\(name).\(field)")
+            guard range.contains(v) else {
+                throw .invalidValue(field: "\(name).\(field)", expected: "a number in \(range.lowerBound)...\(range.upperBound)", found: String(v))
+            }
+            return v
+        }
+        let loss = try value("loss", 0...1e6), accuracy = try value("accuracy", 0...1), f1 = try value("f1", 0...1)
+        let auc = try r.optionalU64("\(name).auc").map(Double.init(bitPattern:))
+        if let auc, !(0...1).contains(auc) {
+            throw .invalidValue(field: "\(name).auc", expected: "a number in 0.0...1.0", found: String(auc))
+        }
+        return EvaluationResult.Scores(loss: loss, accuracy: accuracy, f1: f1, auc: auc)
     }
 
     private static func rangeRequest(_ name: String, _ r: inout WireReader) throws(WireError) -> ByteRangeRequest {
@@ -352,8 +377,10 @@ public enum WireCodec {
         case .checkpointChunk:
             return .checkpointChunk(try chunk("checkpointChunk", &r))
         case .evaluationResult:
-            return .evaluationResult(EvaluationResult(step: try r.nonNegative("evaluationResult.step"),
-                                                      json: try r.blob("evaluationResult.json", maximum: maximumJSONBytes)))
+            let step = try r.nonNegative("evaluationResult.step")
+            let epoch = try r.optionalCount("evaluationResult.epoch", maximum: maximumEpochs)
+            return .evaluationResult(EvaluationResult(step: step, epoch: epoch, validation: try scores("evaluationResult.validation", &r),
+                                                      test: try scores("evaluationResult.test", &r)))
         case .runInfoRequest:
             return .runInfoRequest
         case .runInfo:

@@ -58,6 +58,23 @@ final class WireCodecTests: XCTestCase {
         XCTAssertGreaterThan(checked, 1000)
     }
 
+    /// Evaluation results are typed: a score out of its range (or not a number) is refused by
+    /// name, and an undefined AUC travels as absent, not as a made-up 0.5.
+    func testEvaluationScoresAreCheckedAndAnUndefinedAUCStaysUndefined() throws {
+        for (accuracy, auc) in [(Double.nan, 0.5), (1.5, 0.5), (-0.1, 0.5), (0.5, 2.0), (0.5, -.infinity)] {
+            let frame = try WireCodec.encode(.evaluationResult(EvaluationResult(step: 1, validation: .init(loss: 0.1, accuracy: accuracy, f1: 0.5, auc: auc))),
+                                             generation: 0)
+            XCTAssertThrowsError(try WireCodec.decode(frame), "accuracy \(accuracy), auc \(auc)") {
+                guard case .invalidValue(let field, _, _)? = $0 as? WireError else { return XCTFail("\($0)") }
+                XCTAssertTrue(field.hasPrefix("evaluationResult.validation."), field)
+            }
+        }
+        let undefined = EvaluationResult(step: 4, validation: .init(loss: 0.3, accuracy: 0.9, f1: 0.8, auc: nil))
+        let decoded = try WireCodec.decode(WireCodec.encode(.evaluationResult(undefined), generation: 0)).message
+        XCTAssertEqual(decoded, .evaluationResult(undefined))
+        XCTAssertNil(undefined.record["val_auc"], "absent from evaluations.jsonl, not 0.5")
+    }
+
     func testHeaderErrorsSayExpectedAndFound() throws {
         let frame = try WireCodec.encode(.leave(reason: "bye"), generation: 1)
         var bad = frame; bad[0] = 0x58
