@@ -24,11 +24,13 @@ let package = Package(
         // Numerical kernels: every op's forward and backward, with a naive twin.
         .target(name: "Kernels", dependencies: ["COpenBLAS", "Randomness"]),
         // Architectures, the flat parameter buffer, initialisation, Adam.
-        .target(name: "Model", dependencies: ["Kernels", "Randomness"]),
+        .target(name: "Model", dependencies: ["Checksums", "Kernels", "Randomness"]),
         // JPEG and PNG encode/decode.
         .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CPNG"]),
         // CIFAKE folders, packed files, synthetic set, batching.
-        .target(name: "Dataset", dependencies: ["ImageCodecs", "Randomness", "Storage"]),
+        .target(name: "Dataset", dependencies: ["Checksums", "ImageCodecs", "Randomness", "Storage"]),
+        // The one content hash (XXH64) and the one hex formatter: a leaf every module may use.
+        .target(name: "Checksums"),
         // Atomic file writes and whole-file reads.
         .target(name: "Storage"),
         // SIGTERM and SIGINT as a stop request a loop checks between steps, with a grace period.
@@ -39,7 +41,7 @@ let package = Package(
         .target(name: "Imaging"),
         // Checkpoints: weights, Adam's moments and resume state in one verified safetensors file;
         // the run folder's checkpoints/ with retention and latest/best pointers.
-        .target(name: "Checkpoints", dependencies: ["Model", "Kernels", "Dataset", "Storage"]),
+        .target(name: "Checkpoints", dependencies: ["Checksums", "Model", "Kernels", "Storage"]),
         // A run's report (pure): the HTML page and its figures from metrics, history and Grad-CAM.
         .target(name: "Reporting", dependencies: ["Evaluation", "Imaging", "Randomness"]),
         // Gradient compression for the ring (pure but for BLAS): the methods, bf16 is in Collective's
@@ -55,9 +57,9 @@ let package = Package(
         // Ring all-reduce schedule (pure) and its execution over an abstract link.
         .target(name: "Collective", dependencies: ["CStreamingStores"]),
         // Pure state machines: rendezvous, membership, generations, heartbeats, checksum agreement.
-        .target(name: "Coordination"),
+        .target(name: "Coordination", dependencies: ["Checksums"]),
         // Control-message frames and their codec (magic, version, kind, generation, length).
-        .target(name: "Wire", dependencies: ["Coordination"]),
+        .target(name: "Wire", dependencies: ["Checksums", "Coordination"]),
         // The only code that touches ZeroMQ.
         .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
 

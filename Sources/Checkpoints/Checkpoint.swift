@@ -1,4 +1,4 @@
-import Dataset
+import Checksums
 import Kernels
 import Model
 

@@ -92,10 +92,3 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Fixed-width lower-case hexadecimal.
-public enum Hex {
-    public static func string(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
-}

@@ -1,4 +1,5 @@
 import Checkpoints
+import Checksums
 import Coordination
 import Dataset
 import Dispatch
@@ -171,7 +172,7 @@ final class CoordinatorClient {
             guard !chunk.bytes.isEmpty else { throw RuntimeError.protocolViolation("empty checkpoint chunk at offset \(bytes.count)") }
             bytes += chunk.bytes
         }
-        guard WireChecksum.fnv1a64(bytes) == offer.checksum else {
+        guard XXH64.hash(bytes) == offer.checksum else {
             throw RuntimeError.protocolViolation("the checkpoint of step \(offer.step) arrived damaged (checksum differs)")
         }
         return bytes
@@ -184,7 +185,7 @@ final class CoordinatorClient {
     func upload(_ bytes: [UInt8], step: Int, generation: UInt64) throws {
         outgoing = (step, generation, bytes)
         uploadPending = true
-        try channel.send(.checkpointOffer(CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes))),
+        try channel.send(.checkpointOffer(CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: XXH64.hash(bytes))),
                          generation: generation)
     }
 }

@@ -1,4 +1,5 @@
 import Checkpoints
+import Checksums
 import Coordination
 import Dataset
 import Dispatch
@@ -421,7 +422,7 @@ public final class CoordinatorServer {
         let (checkpoint, bytes, path) = try store.loadNewestIntact(log: { [progress] in progress.log($0) })
         let state = checkpoint.state
         nextEpoch = state.epoch
-        served = (CheckpointOffer(step: state.step, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes)), bytes)
+        served = (CheckpointOffer(step: state.step, totalBytes: UInt64(bytes.count), checksum: XXH64.hash(bytes)), bytes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         history = try EpochRecord.readHistory("\(folder)/history.jsonl").filter { $0.epoch <= state.epoch }
@@ -470,7 +471,7 @@ public final class CoordinatorServer {
         u.bytes += chunk.bytes
         if u.pull.isComplete {
             inProgress[peer] = nil
-            if WireChecksum.fnv1a64(u.bytes) == u.offer.checksum {
+            if XXH64.hash(u.bytes) == u.offer.checksum {
                 if var t = transfer, t.step == u.offer.step, t.offer == nil {
                     t.offer = u.offer
                     t.bytes = u.bytes
@@ -535,7 +536,7 @@ public final class CoordinatorServer {
             if let again = tracker.bestStep, again != step { try store.markBest(step: again) }
         }
         let path = try store.commit(step: step, isBest: tracker.bestStep == step)
-        served = (CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: WireChecksum.fnv1a64(bytes)), bytes)
+        served = (CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: XXH64.hash(bytes)), bytes)
         if step % stepsPerEpoch == 0 || step == config.epochs * stepsPerEpoch { progress.log("checkpoint: \(path) (all ranks agree)") }
         try carryOut(state.onCheckpointWritten(step: step, now: now()).filter { if case .log = $0 { false } else { true } })
         for p in state.evaluatorPeers { try channel.send(.checkpointOffer(served!.offer), to: p.bytes) }

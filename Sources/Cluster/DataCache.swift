@@ -1,3 +1,4 @@
+import Checksums
 import Dataset
 import Foundation
 import Storage
@@ -11,16 +12,16 @@ struct DataCache {
     let folder: String
     let log: (String) -> Void
 
-    func path(for digest: UInt64) -> String { "\(folder)/\(RunIdentity.hex(digest)).cifakepk" }
+    func path(for digest: UInt64) -> String { "\(folder)/\(Hex.string(digest)).cifakepk" }
 
     func obtain(info: RunInfo, localPath: String?, options: LoadOptions, fetch: (ByteRangeRequest) throws -> ByteChunk) throws -> CIFAKEDataset {
         if let localPath {
             let dataset = try DataLoading.load(localPath, options: options, progress: ProgressReporter())
             if dataset.digest == info.dataDigest {
-                log("data: using the local copy \(localPath) (digest \(RunIdentity.hex(dataset.digest)) matches the coordinator's)")
+                log("data: using the local copy \(localPath) (digest \(Hex.string(dataset.digest)) matches the coordinator's)")
                 return dataset
             }
-            log("data: the local copy \(localPath) has digest \(RunIdentity.hex(dataset.digest)), the coordinator's is \(RunIdentity.hex(info.dataDigest)); fetching the coordinator's")
+            log("data: the local copy \(localPath) has digest \(Hex.string(dataset.digest)), the coordinator's is \(Hex.string(info.dataDigest)); fetching the coordinator's")
         }
         let cached = path(for: info.dataDigest)
         if FileManager.default.fileExists(atPath: cached) {
@@ -47,7 +48,7 @@ struct DataCache {
         let dataset = try PackedDataset.read(path: cached)
         guard dataset.digest == info.dataDigest else {
             try? FileManager.default.removeItem(atPath: cached)
-            throw RuntimeError.protocolViolation("received data has digest \(RunIdentity.hex(dataset.digest)), the coordinator announced \(RunIdentity.hex(info.dataDigest))")
+            throw RuntimeError.protocolViolation("received data has digest \(Hex.string(dataset.digest)), the coordinator announced \(Hex.string(info.dataDigest))")
         }
         log(String(format: "data: received %.1f MB from the coordinator in %.1f s, cached at %@", Double(bytes.count) / 1e6,
                    Date().timeIntervalSince(began), cached))

@@ -1,3 +1,4 @@
+import Checksums
 import Coordination
 import Dataset
 import Model
@@ -16,17 +17,13 @@ public enum RunIdentity {
                     "lr=\(c.learningRate)", "schedule=\(c.schedule)", "warmup=\(c.warmupEpochs)",
                     "floor=\(c.minLearningRateFraction)", "seed=\(c.seed)", "validation=\(c.validationFraction)",
                     "flip=\(c.augmentFlip)", "shift=\(c.augmentShift)"].joined(separator: ";")
-        return fnv1aHex(text)
+        return Hex.string(XXH64.hash(Array(text.utf8)))
     }
 
     public static func dataDigest(_ dataset: CIFAKEDataset) -> String {
-        hex(dataset.digest)
+        Hex.string(dataset.digest)
     }
 
-    public static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
 
     public static func cluster(config: TrainingConfig, dataset: CIFAKEDataset) -> ClusterIdentity {
         ClusterIdentity(version: version, configDigest: configDigest(config),

@@ -1,3 +1,4 @@
+import Checksums
 /// Why the coordinator stops the run.
 public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     public struct RankChecksum: Sendable, Equatable {
@@ -33,9 +34,9 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         case .finished(let step):
             return "finished after step \(step)"
         case .weightsDiverged(let step, let majority, let minority):
-            let ranks = minority.map { "rank \($0.rank) has \(hex($0.checksum))" }.joined(separator: ", ")
+            let ranks = minority.map { "rank \($0.rank) has \(Hex.prefixed($0.checksum))" }.joined(separator: ", ")
             if let majority {
-                return "weight checksums differ after step \(step): \(ranks); the majority has \(hex(majority))"
+                return "weight checksums differ after step \(step): \(ranks); the majority has \(Hex.prefixed(majority))"
             }
             return "weight checksums differ after step \(step) with no majority: \(ranks)"
         case .tooFewWorkers(let have, let need, let waited):
@@ -46,9 +47,4 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
             return "stopped by \(why) after step \(step), with a consolidated checkpoint of every completed step"
         }
     }
-}
-
-func hex(_ value: UInt64) -> String {
-    let digits = String(value, radix: 16)
-    return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
 }

@@ -1,3 +1,4 @@
+import Checksums
 /// A CIFAKE train/test pair, as loaded from folders or a packed file.
 public struct CIFAKEDataset: Sendable, Equatable {
     /// The training images.

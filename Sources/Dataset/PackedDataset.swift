@@ -1,3 +1,4 @@
+import Checksums
 import Storage
 #if canImport(Glibc)
 import Glibc
@@ -191,7 +192,7 @@ public enum PackedDataset {
         guard n == 8 else { throw bad("checksum", "8 bytes", "\(n) bytes (truncated)") }
         stored = UInt64(littleEndian: stored)
         guard stored == checksum else {
-            throw bad("checksum", hex(stored) + " (stored)", hex(checksum) + " (computed): the content is damaged")
+            throw bad("checksum", Hex.prefixed(stored) + " (stored)", Hex.prefixed(checksum) + " (computed): the content is damaged")
         }
 
         func makeSet(_ split: String, _ labels: [UInt8], _ pixels: [UInt8], _ names: [UInt8]) throws(DataError) -> ImageSet {
@@ -208,10 +209,5 @@ public enum PackedDataset {
         return CIFAKEDataset(train: try makeSet("train", trainLabels, trainPixels, trainNames),
                              test: try makeSet("test", testLabels, testPixels, testNames),
                              testOrigin: origin, root: String(decoding: rootBytes, as: UTF8.self))
-    }
-
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
     }
 }

@@ -1,3 +1,5 @@
+import Checksums
+
 /// The paper's networks. Input `[N, 32, 32, 3]` in [0, 1]; output one logit per image whose
 /// sigmoid is the probability of FAKE.
 ///
@@ -88,7 +90,7 @@ public enum Architecture: Sendable, Equatable, Hashable {
         var text = "arch-v1:\(modelName):"
         for t in tensors { text += "\(t.name)=\(t.shape.map(String.init).joined(separator: "x"));" }
         if case .cnn2dExtended = self { text += "dropout=\(Self.extendedDropout);" }
-        return fnv1aHex(text)
+        return Hex.string(XXH64.hash(Array(text.utf8)))
     }
 }
 
@@ -102,12 +104,4 @@ public enum ArchitectureError: Error, CustomStringConvertible, Equatable {
         case .invalidDense(let d): "dense width must be an integer in 1...\(Architecture.maximumDense) (the paper uses 32, 64, 128 or 4096), found \(d)"
         }
     }
-}
-
-/// 64-bit FNV-1a of a string, as 16 hex digits.
-public func fnv1aHex(_ text: String) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-    let hex = String(h, radix: 16)
-    return String(repeating: "0", count: 16 - hex.count) + hex
 }

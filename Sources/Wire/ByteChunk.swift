@@ -1,3 +1,4 @@
+import Checksums
 /// One piece of a large byte object (a checkpoint file, or a worker's weights and optimizer
 /// state for a joining rank): `bytes` belong at `offset ..< offset + bytes.count` of an object
 /// of `total` bytes. `checksum` is FNV-1a 64 of `bytes`; the decoder verifies it.
@@ -11,7 +12,7 @@ public struct ByteChunk: Sendable, Equatable {
 
     /// A chunk with its checksum computed.
     public init(step: Int, offset: UInt64, total: UInt64, bytes: [UInt8]) {
-        self.init(step: step, offset: offset, total: total, checksum: WireChecksum.fnv1a64(bytes), bytes: bytes)
+        self.init(step: step, offset: offset, total: total, checksum: XXH64.hash(bytes), bytes: bytes)
     }
 
     public init(step: Int, offset: UInt64, total: UInt64, checksum: UInt64, bytes: [UInt8]) {

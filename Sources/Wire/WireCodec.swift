@@ -1,3 +1,4 @@
+import Checksums
 import Coordination
 
 /// Encodes and decodes control frames: a ``WireHeader`` then a compact little-endian payload
@@ -236,7 +237,7 @@ public enum WireCodec {
         guard !overflow && end <= total else {
             throw .invalidValue(field: name + ".offset", expected: "offset + \(bytes.count) bytes <= total \(total)", found: String(offset))
         }
-        let found = WireChecksum.fnv1a64(bytes)
+        let found = XXH64.hash(bytes)
         guard found == checksum else { throw .checksumMismatch(field: name + ".bytes", expected: checksum, found: found) }
         return ByteChunk(step: step, offset: offset, total: total, checksum: checksum, bytes: bytes)
     }

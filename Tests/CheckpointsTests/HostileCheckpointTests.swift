@@ -1,4 +1,5 @@
 @testable import Checkpoints
+import Checksums
 import Foundation
 import Kernels
 import Model

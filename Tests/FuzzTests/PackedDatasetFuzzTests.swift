@@ -1,3 +1,4 @@
+import Checksums
 import Dataset
 import Foundation
 import TestSupport
