@@ -19,8 +19,9 @@ struct TrainCommand: ParsableCommand {
             best validation accuracy), metrics.json (that model on the test split) and report/index.html \
             (see cifake report). The run holds the folder's lock (RUN_DIR/lock) while it runs: a second \
             run on the same folder exits at once, naming the holder.
-            SIGTERM or SIGINT (without --workers): the step in flight finishes, a final checkpoint is \
-            written, and the process exits with status 75; --resume RUN_DIR then continues exactly. \
+            SIGTERM or SIGINT: the step in flight finishes (with --workers, the coordinator has every \
+            rank finish a step they can all reach), a final checkpoint is written, and every process \
+            exits with status 75; --resume RUN_DIR then continues exactly. \
             If that takes longer than the grace period (--stop-grace, stop_grace_seconds, default 25 s), \
             or on a second signal, it exits at once with 128 + the signal's number.
             With --workers N: a coordinator, N workers and an evaluator on this machine. A worker that \
