@@ -46,7 +46,8 @@ let package = Package(
         .target(name: "Reporting", dependencies: ["Evaluation", "Imaging", "Randomness"]),
         // Gradient compression for the ring (pure but for BLAS): the methods, bf16 is in Collective's
         // wire format; PowerSGD's low-rank factors with error feedback; auto's choice.
-        .target(name: "Compression", dependencies: ["Model", "Kernels", "Randomness"]),
+        .target(name: "CLowRank"),
+        .target(name: "Compression", dependencies: ["CLowRank", "Model", "Kernels", "Randomness"]),
         // The single-process training loop and its configuration; a run folder's report.
         .target(name: "Training", dependencies: [
             "Compression", "Model", "Dataset", "Evaluation", "Storage", "Coordination", "Checkpoints", "Reporting", "Explanation", "ImageCodecs",

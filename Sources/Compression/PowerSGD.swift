@@ -1,3 +1,4 @@
+import CLowRank
 import Kernels
 import Randomness
 
@@ -17,10 +18,14 @@ import Randomness
 ///
 /// Only `P` and `Q` cross the wire: `(rows + columns) x rank` floats instead of `rows x columns`.
 ///
+/// Each step reads `M` three times (steps 1, 3 and 4), each pass at memory speed (`CLowRank`'s
+/// kernels: BLAS runs these skinny products several times slower).
+///
 /// Replicas stay identical: `P` and `Q` are exact ring sums (the same bits on every rank), and the
-/// orthonormalisation and the reconstruction are plain loops in a fixed order without fused
-/// multiply-adds, so they give the same bits on every CPU. Only `M Q` and `Mᵀ P` use BLAS: they
-/// are this replica's own contribution to a sum, whose rounding may differ between CPUs.
+/// orthonormalisation and the reconstruction are elementwise in a fixed order without fused
+/// multiply-adds, so they give the same bits on every CPU. Only `M Q` and `Mᵀ P` sum in an order
+/// of their own: they are this replica's own contribution to a sum, whose rounding may differ
+/// between CPUs.
 ///
 /// The sum convention matches the ring: each replica's gradient is its share of the global-batch
 /// mean, so Σ over replicas is the gradient, and `E` is measured against the replica's share (1/N)
@@ -64,8 +69,8 @@ public final class PowerSGD {
     /// alike on every replica.
     public func project(_ m: UnsafePointer<Float>) {
         if Self.hasDeadColumn(q.pointer, rows: columns, columns: rank) { restartQ() }
-        Gemm.sgemm(transA: false, transB: false, m: rows, n: rank, k: columns, a: m, lda: columns,
-                   b: q.pointer, ldb: rank, beta: 0, c: p.pointer, ldc: rank)
+        transposeQ()
+        cifake_low_rank_project(m, rows, columns, qTransposed.pointer, rank, p.pointer)
     }
 
     /// Step 2, after `P` was summed: modified Gram-Schmidt on `P`'s columns, in Double, in a fixed
@@ -77,8 +82,9 @@ public final class PowerSGD {
 
     /// Step 3: `Q = Mᵀ P`.
     public func backProject(_ m: UnsafePointer<Float>) {
-        Gemm.sgemm(transA: true, transB: false, m: columns, n: rank, k: rows, a: m, lda: columns,
-                   b: p.pointer, ldb: rank, beta: 0, c: q.pointer, ldc: rank)
+        cifake_low_rank_back_project(m, rows, columns, p.pointer, rank, qTransposed.pointer)
+        let r = rank, n = columns, qt = qTransposed.pointer, qp = q.pointer
+        for j in 0..<n { for k in 0..<r { qp[j * r + k] = qt[k * n + j] } }
     }
 
     /// Step 4 whole, after `Q` was summed: writes `P Qᵀ` to `out` and turns `m` into `E`.
@@ -90,6 +96,11 @@ public final class PowerSGD {
     /// Step 4 in parts: after `prepareDecompression`, `decompress(elements:)` for ranges that
     /// cover the matrix once, from any threads (each range touches only its own elements).
     public func prepareDecompression() {
+        transposeQ()
+    }
+
+    /// `Qᵀ` (`rank x columns`), the layout the kernels read.
+    private func transposeQ() {
         let r = rank, n = columns, qt = qTransposed.pointer, qp = q.pointer
         for j in 0..<n { for k in 0..<r { qt[k * n + j] = qp[j * r + k] } }
     }
@@ -98,21 +109,12 @@ public final class PowerSGD {
     /// floats) and turns those elements of `m` into `E = M - P Qᵀ / N`. Each element's value is the
     /// same whatever the ranges: a fixed-order sum over the rank.
     public func decompress(elements: Range<Int>, of m: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, worldSize: Int) {
-        let n = columns, share = 1 / Float(worldSize)
-        var index = elements.lowerBound
-        while index < elements.upperBound {
-            let row = index / n, first = index - row * n, last = min(n, first + elements.upperBound - index)
-            let destination = out + (index - elements.lowerBound)
-            Self.reconstructRow(destination, p: p.pointer + row * rank, qTransposed: qTransposed.pointer + first,
-                                stride: n, rank: rank, columns: last - first)
-            let mRow = m + row * n + first
-            for j in 0..<(last - first) { mRow[j] -= destination[j] * share }
-            index += last - first
-        }
+        cifake_low_rank_reconstruct(m, p.pointer, qTransposed.pointer, columns, rank, elements.lowerBound, elements.count,
+                                    1 / Float(worldSize), out)
     }
 
-    /// `row[j] = Σ_k p[k] · qᵀ[k][j]`, summed in k order, each product rounded before the sum.
-    @inline(__always)
+    /// `row[j] = Σ_k p[k] · qᵀ[k][j]`, summed in k order, each product rounded before the sum:
+    /// the plain-Swift twin of the kernel `decompress` uses.
     static func reconstructRow(_ row: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, qTransposed qt: UnsafePointer<Float>,
                                stride: Int, rank: Int, columns n: Int) {
         let p0 = p[0]

@@ -44,6 +44,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure training throughput and all-reduce bandwidth on this machine, or of a cluster on simulated hosts.",
-        subcommands: [BenchTrainCommand.self, BenchTrainRankCommand.self, BenchAllReduceCommand.self, BenchAllReduceRankCommand.self, BenchClusterCommand.self]
+        subcommands: [BenchTrainCommand.self, BenchTrainRankCommand.self, BenchAllReduceCommand.self, BenchAllReduceRankCommand.self, BenchClusterCommand.self, BenchPowerSGDCommand.self]
     )
 }
