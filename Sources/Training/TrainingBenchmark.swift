@@ -94,8 +94,13 @@ public struct TrainingBenchmark {
     /// Floating-point operations of one training image: forward, weight gradients and input
     /// gradients of every GEMM (conv1's input gradient is never computed).
     public static func flopsPerImage(_ a: Architecture) -> Double {
-        let conv1 = 2.0 * 900 * 27 * 32, conv2 = 2.0 * 169 * 288 * 64
-        let dense = 2.0 * Double(a.headInputs * a.hiddenWidth), output = 2.0 * Double(a.hiddenWidth)
+        let plan = a.plan
+        func gemm(_ layer: ShapePlan.Convolution) -> Double {
+            let s = layer.shape(batch: 1)
+            return 2.0 * Double(s.columnRows * s.columnWidth * s.outChannels)
+        }
+        let conv1 = gemm(plan.conv1), conv2 = gemm(plan.conv2)
+        let dense = 2.0 * Double(plan.head.inputs * plan.head.hidden), output = 2.0 * Double(plan.head.hidden)
         return conv1 * 2 + (conv2 + dense + output) * 3
     }
 
