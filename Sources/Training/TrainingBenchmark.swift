@@ -104,11 +104,12 @@ public struct TrainingBenchmark {
         return conv1 * 2 + (conv2 + dense + output) * 3
     }
 
-    /// Measured sgemm GFLOP/s on the dense layer's forward shape at batch 128 (M128 K2304 N4096),
+    /// Measured sgemm GFLOP/s on the D=4096 dense layer's forward shape at batch 128 (M128 K2304 N4096),
     /// with OpenBLAS's own threading over `threads` threads.
     public static func measureGemmPeak(threads: Int) -> Double {
         Gemm.setThreads(threads)
-        let m = 128, k = 2304, n = 4096
+        let head = Architecture.cnn2d(dense: 4096).plan.head
+        let m = 128, k = head.inputs, n = head.hidden
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         for i in 0..<a.count { a.pointer[i] = Float(i % 7) * 0.1 }
         for i in 0..<b.count { b.pointer[i] = Float(i % 5) * 0.1 }
