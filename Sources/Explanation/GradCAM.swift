@@ -29,14 +29,14 @@ public enum GradCAM {
     /// Explains `count` images `[count, 32, 32, 3]` (values in [0, 1]). Uses the network's
     /// gradient buffers as scratch: do not call between a training step's backward and update.
     public static func explain(network: Network, images: UnsafePointer<Float>, count n: Int, target: Target = .predicted) -> [Explanation] {
-        let grid = Network.lastConvGrid
-        let pixels = grid.height * grid.width, channels = grid.channels
+        let conv = network.plan.conv2, imageSide = network.plan.constants.imageSide
+        let side = conv.outputSide, pixels = side * side, channels = conv.filters
         var results: [Explanation] = []
         var start = 0
         let dLogits = FloatBuffer(count: network.maxBatch)
         while start < n {
             let m = min(network.maxBatch, n - start)
-            let logits = network.forward(input: images + start * 3072, batch: m, dropout: nil)
+            let logits = network.forward(input: images + start * network.plan.perImage.input, batch: m, dropout: nil)
             var fake = [Bool](repeating: true, count: m)
             for i in 0..<m {
                 switch target {
@@ -61,7 +61,7 @@ public enum GradCAM {
                     for c in 0..<channels { sum += weights[c] * a[base + p * channels + c] }
                     coarse[p] = max(sum, 0)
                 }
-                let fine = Heatmap.bilinearUpsample(map: coarse, width: grid.width, height: grid.height, toWidth: 32, toHeight: 32)
+                let fine = Heatmap.bilinearUpsample(map: coarse, width: side, height: side, toWidth: imageSide, toHeight: imageSide)
                 results.append(Explanation(probability: probabilities[i], explainsFake: fake[i], coarse: coarse,
                                            heatmap: Heatmap.normalize(fine, mode: .divideByMax)))
             }

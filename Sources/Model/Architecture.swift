@@ -1,7 +1,7 @@
 import Checksums
 
 /// The paper's networks. Input `[N, 32, 32, 3]` in [0, 1]; output one logit per image whose
-/// sigmoid is the probability of FAKE.
+/// sigmoid is the probability of FAKE. `plan` derives every shape.
 ///
 /// - `cnn2d(dense: D)`: Conv2D(32, 3x3, ReLU) -> MaxPool 2 -> Conv2D(64, 3x3, ReLU) -> MaxPool 2
 ///   -> Flatten (6x6x64 = 2304) -> Dense(D, ReLU) -> Dense(1).
@@ -11,12 +11,6 @@ public enum Architecture: Sendable, Equatable, Hashable {
     case cnn2d(dense: Int)
     case cnn2dExtended
 
-    public static let imageSize = 32
-    public static let imageChannels = 3
-    public static let conv1Filters = 32
-    public static let conv2Filters = 64
-    public static let extendedDense = 32
-    public static let extendedDropout: Float = 0.5
     /// Widest hidden dense layer accepted: 65536 (151M parameters, 1.8 GB with Adam's moments);
     /// the paper's widest is 4096.
     public static let maximumDense = 65536
@@ -37,21 +31,11 @@ public enum Architecture: Sendable, Equatable, Hashable {
         }
     }
 
-    /// Width of the hidden dense layer.
-    public var hiddenWidth: Int {
-        switch self {
-        case .cnn2d(let d): d
-        case .cnn2dExtended: Self.extendedDense
-        }
-    }
+    /// Every shape: the layers' geometry, the parameter tensors, the activations per image.
+    public var plan: ShapePlan { ShapePlan(self) }
 
-    /// Features entering the hidden dense layer: the flatten (2304) or the pooled channels (64).
-    public var headInputs: Int {
-        switch self {
-        case .cnn2d: 6 * 6 * Self.conv2Filters
-        case .cnn2dExtended: Self.conv2Filters
-        }
-    }
+    /// Width of the hidden dense layer.
+    public var hiddenWidth: Int { plan.head.hidden }
 
     public init(model: String, dense: Int) throws(ArchitectureError) {
         switch model {
@@ -65,31 +49,18 @@ public enum Architecture: Sendable, Equatable, Hashable {
         }
     }
 
-    /// The parameter tensors in buffer order, with Keras's shapes and layouts
-    /// (conv kernels `[KH, KW, Cin, Cout]`, dense kernels `[in, out]`).
-    public var tensors: [TensorSpec] {
-        let c1 = Self.conv1Filters, c2 = Self.conv2Filters, d = hiddenWidth
-        return [
-            TensorSpec(name: "conv1.kernel", shape: [3, 3, Self.imageChannels, c1], fanIn: 27, fanOut: 9 * c1),
-            TensorSpec(name: "conv1.bias", shape: [c1]),
-            TensorSpec(name: "conv2.kernel", shape: [3, 3, c1, c2], fanIn: 9 * c1, fanOut: 9 * c2),
-            TensorSpec(name: "conv2.bias", shape: [c2]),
-            TensorSpec(name: "dense.kernel", shape: [headInputs, d], fanIn: headInputs, fanOut: d),
-            TensorSpec(name: "dense.bias", shape: [d]),
-            TensorSpec(name: "output.kernel", shape: [d, 1], fanIn: d, fanOut: 1),
-            TensorSpec(name: "output.bias", shape: [1]),
-        ]
-    }
-
-    public var layout: ParameterLayout { ParameterLayout(tensors) }
+    /// The parameter tensors in buffer order, placed: `plan.layout.tensors`.
+    public var tensors: [TensorSpec] { layout.tensors }
+    public var layout: ParameterLayout { plan.layout }
     public var parameterCount: Int { layout.count }
 
     /// A digest of everything that fixes the parameter layout and the maths, for the cluster's
     /// rendezvous check.
     public var digest: String {
+        let plan = self.plan
         var text = "arch-v1:\(modelName):"
-        for t in tensors { text += "\(t.name)=\(t.shape.map(String.init).joined(separator: "x"));" }
-        if case .cnn2dExtended = self { text += "dropout=\(Self.extendedDropout);" }
+        for t in plan.layout.tensors { text += "\(t.name)=\(t.shape.map(String.init).joined(separator: "x"));" }
+        if let rate = plan.head.dropout { text += "dropout=\(rate);" }
         return Hex.string(XXH64.hash(Array(text.utf8)))
     }
 }

@@ -16,8 +16,8 @@ public struct TensorSpec: Sendable, Equatable, Hashable {
     public var range: Range<Int> { offset..<(offset + count) }
 }
 
-/// The offset table of the one flat parameter buffer. Gradients, Adam's moments, checkpoints and
-/// the all-reduce all use this same layout.
+/// The offset table of the one flat parameter buffer, placed by `ShapePlan`. Gradients, Adam's
+/// moments, checkpoints and the all-reduce all use this same layout.
 public struct ParameterLayout: Sendable, Equatable {
     public let tensors: [TensorSpec]
     public let count: Int

@@ -38,7 +38,7 @@ public final class BenchmarkReplica {
         network = Network(architecture: architecture, maxBatch: batch, threads: threads)
         network.initialize(seed: 1)
         adam = Adam(parameterCount: network.layout.count)
-        images = FloatBuffer(count: batch * 3072)
+        images = FloatBuffer(count: batch * network.plan.perImage.input)
         labels = FloatBuffer(count: batch)
         dLogits = FloatBuffer(count: batch)
         var rng = SplitMix64(seed: 2 &+ UInt64(reducer.rank))

@@ -94,16 +94,22 @@ public struct TrainingBenchmark {
     /// Floating-point operations of one training image: forward, weight gradients and input
     /// gradients of every GEMM (conv1's input gradient is never computed).
     public static func flopsPerImage(_ a: Architecture) -> Double {
-        let conv1 = 2.0 * 900 * 27 * 32, conv2 = 2.0 * 169 * 288 * 64
-        let dense = 2.0 * Double(a.headInputs * a.hiddenWidth), output = 2.0 * Double(a.hiddenWidth)
+        let plan = a.plan
+        func gemm(_ layer: ShapePlan.Convolution) -> Double {
+            let s = layer.shape(batch: 1)
+            return 2.0 * Double(s.columnRows * s.columnWidth * s.outChannels)
+        }
+        let conv1 = gemm(plan.conv1), conv2 = gemm(plan.conv2)
+        let dense = 2.0 * Double(plan.head.inputs * plan.head.hidden), output = 2.0 * Double(plan.head.hidden)
         return conv1 * 2 + (conv2 + dense + output) * 3
     }
 
-    /// Measured sgemm GFLOP/s on the dense layer's forward shape at batch 128 (M128 K2304 N4096),
+    /// Measured sgemm GFLOP/s on the D=4096 dense layer's forward shape at batch 128 (M128 K2304 N4096),
     /// with OpenBLAS's own threading over `threads` threads.
     public static func measureGemmPeak(threads: Int) -> Double {
         Gemm.setThreads(threads)
-        let m = 128, k = 2304, n = 4096
+        let head = Architecture.cnn2d(dense: 4096).plan.head
+        let m = 128, k = head.inputs, n = head.hidden
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
         for i in 0..<a.count { a.pointer[i] = Float(i % 7) * 0.1 }
         for i in 0..<b.count { b.pointer[i] = Float(i % 5) * 0.1 }

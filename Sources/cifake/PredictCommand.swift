@@ -46,17 +46,18 @@ struct PredictCommand: ParsableCommand {
         }
         var failures = 0
         var rows: [[String: Any]] = []
-        let input = FloatBuffer(count: 3072)
+        let side = network.plan.constants.imageSide
+        let input = FloatBuffer(count: network.plan.perImage.input)
         for (index, path) in images.enumerated() {
             do {
                 var image = try ImageFormat.decode(try AtomicFile.read(path))
-                if image.width != 32 || image.height != 32 {
+                if image.width != side || image.height != side {
                     guard resize else {
-                        throw CLIError.refused("\(path) is \(image.width)x\(image.height), expected 32x32 (add --resize to scale it)")
+                        throw CLIError.refused("\(path) is \(image.width)x\(image.height), expected \(side)x\(side) (add --resize to scale it)")
                     }
-                    image = image.resized(width: 32, height: 32)
+                    image = image.resized(width: side, height: side)
                 }
-                for i in 0..<3072 { input.pointer[i] = Float(image.pixels[i]) / 255 }
+                for i in 0..<input.count { input.pointer[i] = Float(image.pixels[i]) / 255 }
                 let explanation = GradCAM.explain(network: network, images: input.pointer, count: 1)[0]
                 let label = explanation.probability >= 0.5 ? "FAKE" : "REAL"
                 var row: [String: Any] = ["path": path, "label": label, "probability_fake": Double(explanation.probability)]

@@ -7,22 +7,36 @@ import Model
 struct ReferenceNetwork {
     let architecture: Architecture
     let layout: ParameterLayout
+    /// Written out by the caller, not read from a plan: the input's side and channels, both
+    /// convolutions' kernel size and filters (2x2 pooling and 'valid' padding throughout).
+    let side, channels, kernel, filters1, filters2: Int
 
     init(_ architecture: Architecture) {
+        self.init(architecture, layout: architecture.layout, side: 32, channels: 3, kernel: 3, filters: (32, 64))
+    }
+
+    /// A network of other constants; `layout` only says where each named tensor starts.
+    init(_ architecture: Architecture, layout: ParameterLayout, side: Int, channels: Int, kernel: Int, filters: (Int, Int)) {
         self.architecture = architecture
-        layout = architecture.layout
+        self.layout = layout
+        self.side = side; self.channels = channels; self.kernel = kernel
+        (filters1, filters2) = filters
     }
 
     func loss(parameters p: [Double], input: [Double], labels: [Double]) -> Double {
         let n = labels.count
         var total = 0.0
         for b in 0..<n {
-            let image = Array(input[(b * 3072)..<((b + 1) * 3072)])
-            let c1 = pool(conv(image, 32, 3, 32, p, "conv1"), 30, 32)
-            let c2 = pool(conv(c1, 15, 32, 64, p, "conv2"), 13, 64)
+            let pixels = side * side * channels
+            let image = Array(input[(b * pixels)..<((b + 1) * pixels)])
+            let side1 = side - kernel + 1, pooled1 = side1 / 2, side2 = pooled1 - kernel + 1, pooled2 = side2 / 2
+            let c1 = pool(conv(image, side, channels, filters1, p, "conv1"), side1, filters1)
+            let c2 = pool(conv(c1, pooled1, filters1, filters2, p, "conv2"), side2, filters2)
             var features = c2
             if architecture == .cnn2dExtended {
-                features = (0..<64).map { c in stride(from: c, to: c2.count, by: 64).map { c2[$0] }.reduce(0, +) / 36 }
+                features = (0..<filters2).map { c in
+                    stride(from: c, to: c2.count, by: filters2).map { c2[$0] }.reduce(0, +) / Double(pooled2 * pooled2)
+                }
             }
             let hidden = dense(features, p, "dense", relu: true)
             let z = dense(hidden, p, "output", relu: false)[0]
@@ -32,13 +46,28 @@ struct ReferenceNetwork {
         return total / Double(n)
     }
 
+    /// dLoss/dp[i] by central differences.
+    func numericGradient(at i: Int, parameters: [Double], input: [Double], labels: [Double]) -> Double {
+        var p = parameters
+        let h = 1e-6
+        p[i] = parameters[i] + h
+        let up = loss(parameters: p, input: input, labels: labels)
+        p[i] = parameters[i] - h
+        return (up - loss(parameters: p, input: input, labels: labels)) / (2 * h)
+    }
+
+    /// The mean binary cross-entropy of `logits` (the stable form).
+    static func loss(logits: [Double], labels: [Double]) -> Double {
+        zip(logits, labels).map { z, y in max(z, 0) - z * y + log1p(exp(-abs(z))) }.reduce(0, +) / Double(labels.count)
+    }
+
     private func conv(_ x: [Double], _ size: Int, _ cin: Int, _ cout: Int, _ p: [Double], _ name: String) -> [Double] {
-        let w = layout["\(name).kernel"].offset, bias = layout["\(name).bias"].offset, out = size - 2
+        let w = layout["\(name).kernel"].offset, bias = layout["\(name).bias"].offset, out = size - kernel + 1
         var y = [Double](repeating: 0, count: out * out * cout)
         for r in 0..<out { for c in 0..<out { for o in 0..<cout {
             var s = p[bias + o]
-            for dy in 0..<3 { for dx in 0..<3 { for i in 0..<cin {
-                s += x[((r + dy) * size + c + dx) * cin + i] * p[w + ((dy * 3 + dx) * cin + i) * cout + o]
+            for dy in 0..<kernel { for dx in 0..<kernel { for i in 0..<cin {
+                s += x[((r + dy) * size + c + dx) * cin + i] * p[w + ((dy * kernel + dx) * cin + i) * cout + o]
             } } }
             y[(r * out + c) * cout + o] = max(s, 0)
         } } }
