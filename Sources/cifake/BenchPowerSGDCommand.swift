@@ -2,6 +2,7 @@ import ArgumentParser
 import Compression
 import Dispatch
 import Kernels
+import Model
 
 /// `cifake bench powersgd`: PowerSGD's passes over one weight-gradient matrix, each beside the
 /// floor it is bound by (one read pass over the matrix) and beside OpenBLAS doing the same
@@ -12,7 +13,7 @@ struct BenchPowerSGDCommand: ParsableCommand {
         abstract: "Milliseconds of PowerSGD's passes over one gradient matrix (D=4096's dense kernel by default), beside a read pass and BLAS.")
 
     @Option(help: "Matrix rows (the dense layer's inputs).")
-    var rows = 2304
+    var rows = Architecture.cnn2d(dense: 4096).plan.head.inputs
     @Option(help: "Matrix columns (the dense width).")
     var columns = 4096
     @Option(help: "PowerSGD's rank.")
