@@ -38,6 +38,9 @@ public final class CoordinatorServer {
         /// SIGTERM/SIGINT: the ranks finish a step or two, that state is consolidated into a
         /// checkpoint, every process is told, and `run` throws ``RuntimeError/suspended(_:)``.
         public var stop: StopSignal?
+        /// Where the packed data served to workers is kept, by digest (`DataCache`'s layout, so a
+        /// worker sharing the folder finds it there): runs reference it, none holds a copy.
+        public var cacheFolder = DataCache.defaultFolder
         public init() {}
     }
 
@@ -105,9 +108,7 @@ public final class CoordinatorServer {
         tracker = BestTracker(metric: BestMetric(rawValue: config.bestMetric) ?? .valAccuracy, patience: config.earlyStoppingPatience)
         if options.resume { try prepareResume(folder: folder) }
         let dataset = try TrainingRun(config: config, progress: progress).loadData(config, folder: folder)
-        let packed = "\(folder)/data.cifakepk"
-        try PackedDataset.write(dataset, to: packed)
-        dataBytes = try AtomicFile.read(packed)
+        dataBytes = try DataCache(folder: options.cacheFolder, log: { [progress] in progress.log($0) }).packed(dataset)
         let (train, validation) = TrainingRun.splits(config: config, dataset: dataset)
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
         if options.resume { replayFrom = nextEpoch * stepsPerEpoch }

@@ -8,11 +8,37 @@ import Wire
 /// Gets a worker the run's data: its own copy when the digest matches, else the cached copy
 /// from an earlier run, else the packed file from the coordinator, chunk by chunk, checked by
 /// chunk checksums and then by the content digest, and cached for next time.
-struct DataCache {
+public struct DataCache {
     let folder: String
     let log: (String) -> Void
 
+    /// `$XDG_CACHE_HOME/cifake`, else `$HOME/.cache/cifake` (the account's home when HOME is unset).
+    public static var defaultFolder: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return "\(xdg)/cifake" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return "\(home)/.cache/cifake"
+    }
+
     func path(for digest: UInt64) -> String { "\(folder)/\(Hex.string(digest)).cifakepk" }
+
+    /// The coordinator's side: `dataset` packed, as served to workers. Kept in the cache under its
+    /// digest: a run folder holds no copy, and a later run or restart on the same data reuses the
+    /// file (checked: a damaged or stale one is written again).
+    func packed(_ dataset: CIFAKEDataset) throws -> [UInt8] {
+        let cached = path(for: dataset.digest)
+        if FileManager.default.fileExists(atPath: cached) {
+            if let copy = try? PackedDataset.read(path: cached), copy.digest == dataset.digest {
+                log("data: serving the cached pack \(cached)")
+                return try AtomicFile.read(cached)
+            }
+            log("data: the cached pack \(cached) is damaged or stale; packing again")
+        }
+        try AtomicFile.makeFolder(folder)
+        try PackedDataset.write(dataset, to: cached)
+        log("data: packed into the cache as \(cached)")
+        return try AtomicFile.read(cached)
+    }
 
     func obtain(info: RunInfo, localPath: String?, options: LoadOptions, fetch: (ByteRangeRequest) throws -> ByteChunk) throws -> CIFAKEDataset {
         if let localPath {

@@ -20,7 +20,7 @@ public final class EvaluatorNode {
         /// Its own configuration: CURVE keys, and settings checked against the coordinator's.
         public var configPath: String?
         public var threads = 1
-        public var cacheFolder = "\(NSHomeDirectory())/.cache/cifake"
+        public var cacheFolder = DataCache.defaultFolder
         public var controlTimeoutSeconds = 60.0
         public var nodeID = "evaluator-" + ProcessInfo.processInfo.hostName + "-\(getpid())"
         public init(coordinator: String) { self.coordinator = coordinator }

@@ -21,7 +21,7 @@ public final class WorkerNode {
         public var configPath: String?
         public var dataPath: String?
         public var threads = 1
-        public var cacheFolder = "\(NSHomeDirectory())/.cache/cifake"
+        public var cacheFolder = DataCache.defaultFolder
         /// Address other workers reach this one on; nil: the local address facing the coordinator.
         public var advertiseHost: String?
         public var ringTimeoutSeconds = 60.0

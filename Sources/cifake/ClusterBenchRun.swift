@@ -183,7 +183,7 @@ final class ClusterBenchRun {
         let address = "\(hosts.layout.address(ofHost: 0)):5555"
         let process = try start(onHost: 0, ["coordinator", "--config", config, "--listen", address, "--data", data,
                                             "--min-workers", "\(plan.workers)", "--max-workers", "\(plan.workers)",
-                                            "--out", "\(folder)/run", "--step-log", stepLog], name: "coordinator")
+                                            "--out", "\(folder)/run", "--step-log", stepLog, "--cache", "\(folder)/cache-coordinator"], name: "coordinator")
         note("coordinator on \(address): loading the data...")
         let deadline = Date().addingTimeInterval(600)
         while !((try? String(contentsOfFile: "\(folder)/coordinator.out", encoding: .utf8))?.contains("coordinator listening on") ?? false) {

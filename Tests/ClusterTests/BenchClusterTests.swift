@@ -56,11 +56,15 @@ final class BenchClusterTests: XCTestCase {
         XCTAssertEqual(ranks.count, 2)
         XCTAssertTrue(ranks.allSatisfy { ($0["compute_seconds"] as? Double ?? 0) > 0 }, "\(ranks)")
         // Each worker sends its share of the ring all-reduce of the fp32 gradient every step, plus
-        // TCP/IP, CURVE and control overheads: a little more, never less.
+        // TCP/IP, CURVE and control overheads: a little more. The counters are read when the
+        // step log shows a step, and by then the workers may have sent part of the next step's
+        // gradient (overlapped with its backward): the window can miss up to one step's share,
+        // so per step at least (1 - 1/steps) of it (seen on a loaded machine: 0.957).
         let wire = try XCTUnwrap(result["wire"] as? [String: Any])
         let ideal = try XCTUnwrap(wire["ring_fp32_bytes_per_worker"] as? Double)
+        let spanned = try XCTUnwrap((wire["steps"] as? NSNumber)?.doubleValue)
         for sent in try XCTUnwrap(wire["worker_tx_bytes"] as? [Double]) {
-            XCTAssertGreaterThan(sent, 0.98 * ideal, "\(wire)")
+            XCTAssertGreaterThan(sent, (1 - 1 / spanned) * ideal, "\(wire)")
             XCTAssertLessThan(sent, 1.3 * ideal, "\(wire)")
         }
         XCTAssertTrue(process.output.contains("scaling efficiency: "), process.output)

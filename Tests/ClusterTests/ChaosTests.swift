@@ -74,6 +74,11 @@ final class ChaosTests: XCTestCase {
         let latest = try XCTUnwrap(store.pointer("latest"), file: file, line: line)
         XCTAssertEqual(latest, cluster.epochs * 57, "the last step's checkpoint", file: file, line: line)
         XCTAssertNoThrow(try Checkpoint.decode(AtomicFile.read(store.path(step: latest)), source: "latest"), file: file, line: line)
+        // The data stays where it is: the run references the coordinator's cached pack by digest.
+        let runFiles = try FileManager.default.contentsOfDirectory(atPath: "\(cluster.folder)/run")
+        XCTAssertFalse(runFiles.contains { $0.hasSuffix(".cifakepk") }, "no copy of the data in the run folder: \(runFiles)", file: file, line: line)
+        let cached = try FileManager.default.contentsOfDirectory(atPath: "\(cluster.folder)/.cache/cifake").filter { $0.hasSuffix(".cifakepk") }
+        XCTAssertEqual(cached.count, 1, "the coordinator's pack, named by its digest: \(cached)", file: file, line: line)
     }
 
     private func seconds(since start: Date) -> String { String(format: "%.2f s", Date().timeIntervalSince(start)) }
@@ -138,6 +143,7 @@ final class ChaosTests: XCTestCase {
                                                    "--listen", "127.0.0.1:\(port)", "--min-workers", "2"], home: cluster.folder)
         cluster.coordinator = restarted
         XCTAssertNotNil(restarted.waitForLog("resuming from", seconds: 60), restarted.log)
+        XCTAssertNotNil(restarted.waitForLog("serving the cached pack", seconds: 60), "a restart reuses the pack:\n\(restarted.log)")
         try assertFinishedWell(cluster)
         for w in cluster.workers {
             XCTAssertTrue(w.waitForExit(seconds: 30))
