@@ -4,6 +4,7 @@ import Dataset
 import Dispatch
 import Evaluation
 import Foundation
+import Logs
 import Signals
 import Kernels
 import Model
@@ -85,7 +86,7 @@ public final class WorkerNode {
 
         // 2. Join with everything the coordinator checks; one ring endpoint for every generation.
         let host = options.advertiseHost ?? Self.localAddress(towards: endpoint) ?? "127.0.0.1"
-        let ringGuard = try security.startRingGuard(context: context, log: { writeStandardError($0 + "\n") })
+        let ringGuard = try security.startRingGuard(context: context, log: { [logger = ProcessLog.logger()] in logger.log(prefixed: $0) })
         defer { ringGuard?.stop() }
         let link = try ZeroMQRingLink(context: context, bind: "tcp://\(host):*", curve: security.keys, zap: ringGuard)
         defer { link.close() }
@@ -121,6 +122,11 @@ public final class WorkerNode {
             }
             next = nil
             generation = assignment.generation
+            // From here this process's log lines read `worker rank=R gen=G`.
+            ProcessLabels.shared.update {
+                $0.rank = assignment.rank
+                $0.generation = assignment.generation
+            }
             say("rank \(assignment.rank) of \(assignment.worldSize) (generation \(assignment.generation)); ring: \(assignment.ring.map(\.endpoint).joined(separator: " -> "))")
             try security.trustPredecessor(ringGuard, assignment: assignment)
             let reducer = RingReducer(link: watched, rank: assignment.rank, worldSize: assignment.worldSize,

@@ -6,6 +6,7 @@ import Foundation
 import Kernels
 import Model
 import Signals
+import Logs
 import Storage
 
 /// A whole single-process run, from data folder to run folder:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordination
 import Foundation
+import Logs
 import Kernels
 import Cluster
 import Signals
@@ -122,7 +123,7 @@ struct TrainCommand: ParsableCommand {
                 .flag("--threads", "threads", threads), .flag("--stop-grace", "stop_grace_seconds", stopGrace),
             ])
             settings = resolved.config
-            for w in resolved.warnings { writeStandardError("warning: \(w)\n") }
+            for w in resolved.warnings { log.warning("\(w)") }
         } catch {
             throw CLIError.message(error.description, code: 2)
         }
@@ -162,7 +163,7 @@ struct TrainCommand: ParsableCommand {
 
     /// SIGTERM and SIGINT become a stop request that the run checks between steps.
     static func stopSignal(_ graceSeconds: Double) -> StopSignal {
-        StopSignal.install(graceSeconds: graceSeconds) { writeStandardError($0 + "\n") }
+        StopSignal.install(graceSeconds: graceSeconds) { log.log(prefixed: $0) }
     }
 }
 
@@ -211,9 +212,11 @@ enum CLIError: Error, CustomStringConvertible {
         }
     }
 
-    /// An error message on standard error and a non-zero exit, without a stack trace.
+    /// An error message on standard error and a non-zero exit, without a stack trace: a log
+    /// line at level error, except for a usage error (status 2), which stays a plain
+    /// `error: ...` line as the argument parser's own are.
     static func message(_ text: String, code: Int32) -> ExitCode {
-        writeStandardError("error: \(text)\n")
+        if code == 2 { writeStandardError("error: \(text)\n") } else { log.error("\(text)") }
         return ExitCode(code)
     }
 }

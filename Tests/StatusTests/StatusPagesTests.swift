@@ -34,7 +34,7 @@ final class StatusPagesTests: XCTestCase {
 
     func testRoutes() {
         func get(_ method: String, _ path: String) -> HTTPResponse {
-            StatusRoutes.respond(to: HTTPRequestHead(method: method, path: path, version: "HTTP/1.1"), snapshot: sampleSnapshot, version: "v1")
+            StatusRoutes.respond(to: HTTPRequestHead(method: method, path: path, version: "HTTP/1.1"), snapshot: sampleSnapshot, program: ProgramIdentity(version: "v1"))
         }
         XCTAssertEqual(get("GET", "/healthz").status, 200)
         XCTAssertEqual(get("GET", "/healthz").body, "ok")
@@ -50,7 +50,7 @@ final class StatusPagesTests: XCTestCase {
     }
 
     func testStatusJSONHasEveryKeyWithNullsForTheUnknown() throws {
-        let full = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(sampleSnapshot(), version: "v1").utf8)) as! [String: Any]
+        let full = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(sampleSnapshot(), program: ProgramIdentity(version: "v1")).utf8)) as! [String: Any]
         XCTAssertEqual(full["generation"] as? Int, 3)
         XCTAssertEqual(full["workers"] as? Int, 2)
         XCTAssertEqual((full["members"] as? [[String: Any]])?.map { $0["node_id"] as? String }, ["node-a", "node-b"])
@@ -62,7 +62,7 @@ final class StatusPagesTests: XCTestCase {
         XCTAssertEqual((full["last_evaluation"] as? [String: Any])?["accuracy"] as? Double, 0.9412)
         XCTAssertTrue((full["last_evaluation"] as? [String: Any])?["loss"] is NSNull)
 
-        let empty = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(StatusSnapshot(role: "coordinator"), version: "v1").utf8)) as! [String: Any]
+        let empty = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(StatusSnapshot(role: "coordinator"), program: ProgramIdentity(version: "v1")).utf8)) as! [String: Any]
         XCTAssertEqual(Set(empty.keys), Set(full.keys), "the same keys whatever is known")
         for key in ["step", "epoch", "images_per_second", "slowest_rank", "last_checkpoint", "last_evaluation"] {
             XCTAssertTrue(empty[key] is NSNull, key)
