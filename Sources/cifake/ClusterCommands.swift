@@ -100,17 +100,9 @@ struct CoordinatorCommand: ParsableCommand {
             options.stop = TrainCommand.stopSignal(settings.stopGraceSeconds)
             let progress = ProgressReporter()
             progress.plainInterval = 1
-            var server: StatusServer?
-            if let address = statusListen ?? environment["CIFAKE_STATUS_LISTEN"].flatMap({ $0.isEmpty ? nil : $0 })
-                ?? (settings.statusPort > 0 ? "0.0.0.0:\(settings.statusPort)" : nil) {
-                let board = StatusBoard(StatusSnapshot(role: "coordinator"))
-                server = try StatusServer(listen: address, program: ProgramIdentity.current) { board.snapshot }
-                server?.start()
-                options.status = board
-                // Probes and scripts read this line, as they read the "listening on" one.
-                FileHandle.standardOutput.write(Data("status on http://\(server!.boundAddress)/status\n".utf8))
-            }
-            defer { server?.stop() }
+            let status = try StatusEndpoint.start(role: "coordinator", flag: statusListen, statusPort: settings.statusPort)
+            options.status = status?.board
+            defer { status?.server.stop() }
             // The run folder is the coordinator's for as long as it runs: chosen here (not by the
             // server) so that it is locked before anything is written into it.
             var settings = settings
