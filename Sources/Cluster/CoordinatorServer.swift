@@ -86,6 +86,9 @@ public final class CoordinatorServer {
     private var stepsPerEpoch = 1
     private var lastStepTime: Double?
     private var runFolder: String?
+    private var provenance: Provenance?
+    /// How the run ended, for provenance.json: `finish` sets it.
+    private var outcome = "failed"
     private var stepLog: StepLogFile?
 
     /// Runs until training finishes (returns) or fails (throws).
@@ -115,6 +118,10 @@ public final class CoordinatorServer {
         if options.resume { replayFrom = nextEpoch * stepsPerEpoch }
         let totalSteps = config.epochs * stepsPerEpoch
         progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts); digest \(RunIdentity.dataDigest(dataset)); \(dataBytes.count) bytes to serve")
+        // provenance.json: written now, and again when the run ends (however it ends).
+        provenance = Provenance(dataDigest: RunIdentity.dataDigest(dataset), data: config.data, configuration: yaml)
+        try provenance!.write(folder: folder)
+        defer { try? provenance!.ended(outcome).write(folder: folder) }
 
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         let settings = CoordinatorConfiguration(expected: identity, minWorkers: options.minWorkers, maxWorkers: options.maxWorkers,
@@ -633,6 +640,7 @@ public final class CoordinatorServer {
             try finishWrite(blocking: true)
             try writeEpochRecords(folder: folder)
             let latest = store.pointer("latest")
+            outcome = "stopped"
             progress.log("stopped by \(why) after step \(step): final checkpoint \(latest.map { store.path(step: $0) } ?? "none (no step completed)"); continue with: cifake coordinator --resume \(folder) (or cifake train --resume \(folder) --workers N)")
             throw RuntimeError.suspended("coordinator: \(reason)")
         }
@@ -646,6 +654,7 @@ public final class CoordinatorServer {
         }
         let kept = try Checkpoint.decode(bytes, source: store.path(step: keptStep))
         var metadata = ["epochs_run": String(kept.state.epoch)]
+        if let provenance { metadata[Provenance.metadataKey] = provenance.compactJSON }
         if let method = kept.state.progress["gradient_compression"] {
             metadata["gradient_compression"] = method
             progress.log("the kept checkpoint was trained with \(method)")
@@ -665,6 +674,7 @@ public final class CoordinatorServer {
         // evaluator's): the report names the epoch, or the step.
         if keptStep % stepsPerEpoch == 0 { extra["best_epoch"] = keptStep / stepsPerEpoch }
         try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: extra)
+        outcome = "finished"
         progress.log("\(reason); kept the checkpoint of step \(keptStep) (\(tracker.summary)); test split:")
         progress.log(report.table())
         progress.log("written: \(folder)/model.safetensors, metrics.json, history.jsonl, evaluations.jsonl, checkpoints/")

@@ -9,6 +9,7 @@ import Signals
 import Status
 import Logs
 import Storage
+import Checksums
 
 /// A whole single-process run, from data folder to run folder:
 /// `config.yaml` (what ran), `history.jsonl` (one line per epoch), `model.safetensors` (the
@@ -92,6 +93,11 @@ public struct TrainingRun {
         if verbose { progress.log("kernels: \(Gemm.backendDescription)") }
 
         let dataset = try loadData(config, folder: folder)
+        // provenance.json: written now, and again when the run ends (however it ends).
+        let provenance = Provenance(dataDigest: Hex.string(dataset.digest), data: dataset.root, configuration: yaml)
+        try provenance.write(folder: folder)
+        var outcome = "failed"
+        defer { try? provenance.ended(outcome).write(folder: folder) }
         let (train, validation) = Self.splits(config: config, dataset: dataset)
         guard train.count > 0 else {
             throw ConfigError.invalid(source: dataset.root, problems: [
@@ -161,6 +167,7 @@ public struct TrainingRun {
             let stopped = TrainingStopped(signal: request.signal, step: trainer.globalStep, totalSteps: config.epochs * trainer.stepsPerEpoch,
                                           checkpoint: store.path(step: trainer.globalStep), runFolder: folder)
             progress.log(stopped.description)
+            outcome = "stopped"
             throw stopped
         }
 
@@ -251,7 +258,8 @@ public struct TrainingRun {
 
         trainer.network.parameters.copy(from: best)
         status?.update { $0.phase = "stopped" }
-        try AtomicFile.write(trainer.network.modelFileBytes(metadata: ["epoch": String(loop.bestEpoch), "seed": String(config.seed)]),
+        try AtomicFile.write(trainer.network.modelFileBytes(metadata: ["epoch": String(loop.bestEpoch), "seed": String(config.seed),
+                                                                       Provenance.metadataKey: provenance.compactJSON]),
                              to: "\(folder)/model.safetensors")
         let report = try ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels)
         try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: [
@@ -273,6 +281,7 @@ public struct TrainingRun {
                 progress.log("warning: no report: \(error) (rebuild it with `cifake report \(folder)`)")
             }
         }
+        outcome = "finished"
         return Outcome(runFolder: folder, bestEpoch: loop.bestEpoch, report: report, history: history,
                        trainImages: dataset.train.count, reportPath: reportPath)
     }
