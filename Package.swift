@@ -116,7 +116,7 @@ let package = Package(
         // the coverage-guided libFuzzer harness, which CI does not build.
         .testTarget(name: "FuzzTests", dependencies: ["Checkpoints", "Model", "Kernels", "Dataset", "Training", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
-        .testTarget(name: "StatusTests", dependencies: ["Status", "Randomness"]),
+        .testTarget(name: "StatusTests", dependencies: ["Status", "Randomness", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "LogsTests", dependencies: ["Logs", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClusterBenchTests", dependencies: ["ClusterBench", "Coordination"]),

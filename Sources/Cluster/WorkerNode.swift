@@ -173,12 +173,12 @@ public final class WorkerNode {
                         say("done: \(reason)")
                     } catch RuntimeError.timeout(_) where finishAfter != nil {
                         if control.uploadPending { continue }
-                        say("done: finished after step \(finishAfter!)")
+                        say("done: finished after step \(finishAfter! + 1)")
                     }
                     return
                 }
             } catch Interruption.reassigned(let a) {
-                say("membership changed: generation \(a.generation) (\(a.worldSize) workers); continuing from step \(replica.globalStep)")
+                say("membership changed: generation \(a.generation) (\(a.worldSize) workers); continuing after step \(replica.globalStep)")
                 next = a
             } catch Interruption.rejoin(let why) {
                 say("joining again: \(why); this replica holds step \(replica.globalStep)")
@@ -250,7 +250,7 @@ public final class WorkerNode {
             try handleControl()
             step += 1
         }
-        if let finishAfter, finishAfter < total - 1 { say("early stopping: finished after step \(finishAfter)") }
+        if let finishAfter, finishAfter < total - 1 { say("early stopping: finished after step \(finishAfter + 1)") }
     }
 
     /// A signal asked this worker to stop, but the coordinator has not stopped the run within
