@@ -10,6 +10,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // The logging API (a small package of its own: about 10 s of a release build here); our
+        // own handler prints the lines (Sources/Logs).
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian's packages: one system-library target each,
@@ -31,6 +34,9 @@ let package = Package(
         .target(name: "Dataset", dependencies: ["Checksums", "ImageCodecs", "Randomness", "Storage"]),
         // The one content hash (XXH64) and the one hex formatter: a leaf every module may use.
         .target(name: "Checksums"),
+        // Timestamped, levelled log lines labelled with role, rank and generation: swift-log's
+        // handler for every process, on standard error.
+        .target(name: "Logs", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Atomic file writes and whole-file reads.
         .target(name: "Storage"),
         // SIGTERM and SIGINT as a stop request a loop checks between steps, with a grace period.
@@ -51,7 +57,7 @@ let package = Package(
         // The single-process training loop and its configuration; a run folder's report.
         .target(name: "Training", dependencies: [
             "Compression", "Model", "Dataset", "Evaluation", "Storage", "Coordination", "Checkpoints", "Reporting", "Explanation", "ImageCodecs",
-            "Signals", .product(name: "Yams", package: "Yams"),
+            "Signals", "Logs", "Status", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
         ]),
         // Non-temporal copies (SSE2 streaming stores), in C: Swift has no way to emit them.
         .target(name: "CStreamingStores"),
@@ -64,7 +70,13 @@ let package = Package(
         // The only code that touches ZeroMQ.
         .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
 
-        // The status HTTP server (/healthz, /status, /metrics): POSIX sockets, one thread polling them all.
+        // The git revision of the build (generated before every build by the plugin below);
+        // only the executable imports it, so a new commit recompiles nothing else.
+        .target(name: "BuildRevision", plugins: ["GitRevision"]),
+        .plugin(name: "GitRevision", capability: .buildTool()),
+
+        // The status HTTP server (/healthz, /status, /metrics): POSIX sockets, one thread polling them all;
+        // the exposition, histograms and process metrics it serves, and the program's identity.
         .target(name: "Status"),
 
         // Grad-CAM: why the detector calls an image FAKE or REAL.
@@ -73,11 +85,12 @@ let package = Package(
         .target(name: "ClusterBench", dependencies: ["Coordination"]),
         // The process shells: coordinator, worker, local launcher. The only code that combines
         // sockets, files and the training loop.
-        .target(name: "Cluster", dependencies: ["Signals", "Compression", "Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Status"]),
+        .target(name: "Cluster", dependencies: ["Signals", "Compression", "Training", "Checkpoints", "Coordination", "Wire", "Transport", "Collective", "Storage", "Evaluation", "Status", "Logs", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "cifake", dependencies: [
             "Cluster", "Explanation", "ImageCodecs", "Imaging", "Status", "Signals", "Storage",
             "Training", "Dataset", "Evaluation", "Model", "Kernels", "Collective", "Compression", "Transport", "Coordination", "ClusterBench",
+            "Logs", "BuildRevision", .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -103,8 +116,9 @@ let package = Package(
         // the coverage-guided libFuzzer harness, which CI does not build.
         .testTarget(name: "FuzzTests", dependencies: ["Checkpoints", "Model", "Kernels", "Dataset", "Training", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Collective"]),
-        .testTarget(name: "StatusTests", dependencies: ["Status", "Randomness"]),
+        .testTarget(name: "StatusTests", dependencies: ["Status", "Randomness", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "LogsTests", dependencies: ["Logs", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClusterBenchTests", dependencies: ["ClusterBench", "Coordination"]),
     ]
 )

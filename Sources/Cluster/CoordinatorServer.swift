@@ -5,6 +5,8 @@ import Dataset
 import Dispatch
 import Evaluation
 import Foundation
+import Logging
+import Logs
 import Model
 import Status
 import Signals
@@ -87,6 +89,9 @@ public final class CoordinatorServer {
     private var stepsPerEpoch = 1
     private var lastStepTime: Double?
     private var runFolder: String?
+    private var provenance: Provenance?
+    /// How the run ended, for provenance.json: `finish` sets it.
+    private var outcome = "failed"
     private var stepLog: StepLogFile?
 
     /// Runs until training finishes (returns) or fails (throws).
@@ -114,6 +119,10 @@ public final class CoordinatorServer {
         if options.resume { replayFrom = nextEpoch * stepsPerEpoch }
         let totalSteps = config.epochs * stepsPerEpoch
         progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts); digest \(RunIdentity.dataDigest(dataset)); \(dataBytes.count) bytes to serve")
+        // provenance.json: written now, and again when the run ends (however it ends).
+        provenance = Provenance(dataDigest: RunIdentity.dataDigest(dataset), data: config.data, configuration: yaml)
+        try provenance!.write(folder: folder)
+        defer { try? provenance!.ended(outcome).write(folder: folder) }
 
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         let settings = CoordinatorConfiguration(expected: identity, minWorkers: options.minWorkers, maxWorkers: options.maxWorkers,
@@ -296,7 +305,8 @@ public final class CoordinatorServer {
             case .assign(let peer, let assignment):
                 try channel.send(.assignment(assignment), generation: assignment.generation, to: peer.bytes)
             case .startTraining(let start, let peers):
-                progress.log("generation \(start.generation): \(peers.count) worker(s) start at step \(start.startStep)")
+                ProcessLabels.shared.update { $0.generation = start.generation }
+                progress.log("generation \(start.generation): \(peers.count) worker(s) start at step \(start.startStep + 1)")
                 if let source = start.stateSource, !start.needsState.isEmpty {
                     transfer = (start.startStep, start.needsState.map { peers[$0] }, nil, [])
                     progress.log("rank \(source) sends its state (step \(start.startStep)) to ranks \(start.needsState) through the coordinator")
@@ -305,10 +315,10 @@ public final class CoordinatorServer {
             case .rejoin(let peer):
                 try channel.send(.rejoin(reason: "unknown peer; join again"), to: peer.bytes)
             case .log(let level, let text):
-                progress.log("\(level): \(text)")
+                progress.log(level.loggerLevel, text)
             case .memberDead(let rank, let nodeID, let host, let peer, let reason):
                 inProgress[peer] = nil  // its upload never completes
-                progress.log("worker rank \(rank) (\(nodeID) on \(host)) is dead: \(reason)")
+                progress.log(.warning, "worker rank \(rank) (\(nodeID) on \(host)) is dead: \(reason)")
             case .progress(let summary):
                 record(summary)
             case .weightsAgree(_, let step, let checksum):
@@ -342,14 +352,14 @@ public final class CoordinatorServer {
 
     private func record(_ s: StepSummary) {
         if liveFrom == nil { liveFrom = s.step }
-        options.status?.update { $0.take(summary: s) }
+        let t = now()
+        let seconds = lastStepTime.map { t - $0 } ?? 0
+        lastStepTime = t
+        options.status?.update { $0.take(summary: s, stepSeconds: seconds > 0 ? seconds : nil) }
         if let stepLog, let problem = stepLog.append(StepLogEntry(summary: s, time: Date().timeIntervalSince1970)) {
             progress.log("warning: step log: \(problem); no more lines are written")
             self.stepLog = nil
         }
-        let t = now()
-        let seconds = lastStepTime.map { t - $0 } ?? 0
-        lastStepTime = t
         if seconds > 0 { recentStepSeconds = recentStepSeconds.map { 0.9 * $0 + 0.1 * seconds } ?? seconds }
         var e = epochs[s.epoch] ?? (0, 0, 0, 0, 0)
         e.loss += s.meanLoss * Double(s.samples)
@@ -537,6 +547,7 @@ public final class CoordinatorServer {
             if let again = tracker.bestStep, again != step { try store.markBest(step: again) }
         }
         let path = try store.commit(step: step, isBest: tracker.bestStep == step)
+        options.status?.update { $0.checkpointsTotal += 1 }
         served = (CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: XXH64.hash(bytes)), bytes)
         if step % stepsPerEpoch == 0 || step == config.epochs * stepsPerEpoch { progress.log("checkpoint: \(path) (all ranks agree)") }
         try carryOut(state.onCheckpointWritten(step: step, now: now()).filter { if case .log = $0 { false } else { true } })
@@ -568,7 +579,10 @@ public final class CoordinatorServer {
         object["source"] = source
         object["epoch_fraction"] = Double(result.step) / Double(stepsPerEpoch)
         let improved = source == "rank 0" ? tracker.record(step: result.step, value: result.validation.flatMap(tracker.metric.value)) : nil
-        options.status?.update { $0.take(evaluation: object, step: result.step) }
+        options.status?.update {
+            $0.take(evaluation: object, step: result.step)
+            $0.evaluationsTotal += 1
+        }
         if let epoch = object["epoch"] as? Int, source == "rank 0" {
             object["best"] = improved ?? false
             validations[epoch] = object
@@ -627,6 +641,7 @@ public final class CoordinatorServer {
             try finishWrite(blocking: true)
             try writeEpochRecords(folder: folder)
             let latest = store.pointer("latest")
+            outcome = "stopped"
             progress.log("stopped by \(why) after step \(step): final checkpoint \(latest.map { store.path(step: $0) } ?? "none (no step completed)"); continue with: cifake coordinator --resume \(folder) (or cifake train --resume \(folder) --workers N)")
             throw RuntimeError.suspended("coordinator: \(reason)")
         }
@@ -640,6 +655,7 @@ public final class CoordinatorServer {
         }
         let kept = try Checkpoint.decode(bytes, source: store.path(step: keptStep))
         var metadata = ["epochs_run": String(kept.state.epoch)]
+        if let provenance { metadata[Provenance.metadataKey] = provenance.compactJSON }
         if let method = kept.state.progress["gradient_compression"] {
             metadata["gradient_compression"] = method
             progress.log("the kept checkpoint was trained with \(method)")
@@ -659,6 +675,7 @@ public final class CoordinatorServer {
         // evaluator's): the report names the epoch, or the step.
         if keptStep % stepsPerEpoch == 0 { extra["best_epoch"] = keptStep / stepsPerEpoch }
         try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: extra)
+        outcome = "finished"
         progress.log("\(reason); kept the checkpoint of step \(keptStep) (\(tracker.summary)); test split:")
         progress.log(report.table())
         progress.log("written: \(folder)/model.safetensors, metrics.json, history.jsonl, evaluations.jsonl, checkpoints/")

@@ -1,4 +1,5 @@
 import Coordination
+import Logging
 import Status
 
 /// How the coordinator's state fills the status snapshot (`/status`, `/metrics`).
@@ -23,14 +24,17 @@ extension StatusSnapshot {
         }
     }
 
-    /// The step every rank just completed.
-    mutating func take(summary s: StepSummary) {
-        step = s.step
-        epoch = s.epoch
+    /// The step every rank just completed (its 0-based index in the summary; 1-based here), and
+    /// `stepSeconds` since the one before (nil for the first this process saw).
+    mutating func take(summary s: StepSummary, stepSeconds: Double?) {
+        step = s.step + 1
+        epoch = s.epoch + 1
         loss = s.meanLoss
         imagesPerSecond = s.imagesPerSecond
         slowestRank = s.slowestRank
         perRank = s.perRank.map { RankTiming(rank: $0.rank, computeSeconds: $0.computeSeconds, allReduceWaitSeconds: $0.allReduceWaitSeconds) }
+        countStep(images: s.samples, stepSeconds: stepSeconds, compute: s.perRank.map(\.computeSeconds),
+                  allReduce: s.perRank.map(\.allReduceWaitSeconds))
     }
 
     /// An evaluation result's JSON object (`epoch`, `val_accuracy`, `val_loss`; or `accuracy`, `loss`).
@@ -38,5 +42,17 @@ extension StatusSnapshot {
         lastEvaluation = Evaluation(step: step, epoch: object["epoch"] as? Int,
                                     accuracy: (object["accuracy"] ?? object["val_accuracy"]) as? Double,
                                     loss: (object["loss"] ?? object["val_loss"]) as? Double)
+    }
+}
+
+extension CoordinatorDirective.LogLevel {
+    /// The pure state machine's level as swift-log's.
+    var loggerLevel: Logger.Level {
+        switch self {
+        case .debug: .debug
+        case .info: .info
+        case .warning: .warning
+        case .error: .error
+        }
     }
 }

@@ -1,12 +1,16 @@
 import Coordination
 import Dispatch
 import Foundation
+import Logging
+import Logs
 import Signals
 import Training
 
 /// `cifake train --workers N`: a coordinator, N workers and an evaluator as real processes on
-/// loopback (like torchrun's standalone mode). Their output is streamed with a prefix naming each
-/// by its stable index. A child that dies is restarted under the same name and rejoins (see
+/// loopback (like torchrun's standalone mode). Their log lines are relayed as they are: each
+/// already names its role, rank and generation (a worker without a rank yet, its node name
+/// `local-PID-wI`); a line that is not a log line (a crash) is relayed as the launcher's, naming
+/// the child by rank where known. A child that dies is restarted under the same name and rejoins (see
 /// ``LaunchSupervisor``); the coordinator decides the run, and its exit status is the launcher's.
 /// Ctrl-C stops them all.
 public struct LocalCluster {
@@ -34,12 +38,14 @@ public struct LocalCluster {
 
     /// Runs the cluster to completion; returns the exit status for the launcher.
     public func run() throws -> Int32 {
+        ProcessLabels.shared.update { $0.role = "launcher" }
+        let log = ProcessLog.logger()
         let configPath = NSTemporaryDirectory() + "cifake-launch-\(getpid()).yaml"
         // One key pair more than workers: the evaluator's. (A run folder records no keys, so a
         // resumed launch makes new ones unless its settings name some.)
         let security = try LaunchSecurity.prepare(config, workers: workers + 1, evaluators: 1)
         defer { if let folder = security.keyFolder { try? FileManager.default.removeItem(atPath: folder) } }
-        writeStandardError("[launcher] \(security.note)\n")
+        log.info("\(security.note)")
         try ConfigFile.yaml(security.coordinator).write(toFile: configPath, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: configPath) }
         let workerConfigPaths = (0...workers).map { NSTemporaryDirectory() + "cifake-launch-\(getpid())-worker-\($0).yaml" }
@@ -48,13 +54,13 @@ public struct LocalCluster {
         }
         defer { for path in workerConfigPaths { try? FileManager.default.removeItem(atPath: path) } }
 
-        let group = ProcessGroup()
+        let group = ProcessGroup(log: log)
         let endpoint = EndpointBox()
         // Resuming, the run's own config.yaml rules; --config then only carries this launch's keys.
         let source = (resumeFolder.map { ["--resume", $0] } ?? []) + ["--config", configPath]
         let coordinator = try group.start(executable, ["coordinator"] + source + ["--listen", "127.0.0.1:0",
                                                        "--min-workers", "\(minWorkers)", "--max-workers", "\(workers)"],
-                                          prefix: "[coordinator] ") { line in
+                                          label: { "coordinator" }) { line in
             if let range = line.range(of: "coordinator listening on ") { endpoint.set(String(line[range.upperBound...])) }
         }
         // SIGTERM or SIGINT: the coordinator stops the run gracefully (its ranks finish a step,
@@ -67,14 +73,14 @@ public struct LocalCluster {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [grace = config.stopGraceSeconds] in
                 guard stopping.begin() else {
-                    writeStandardError("\n[launcher] \(StopSignal.name(number)) again: stopping every process now\n")
+                    log.warning("\(StopSignal.name(number)) again: stopping every process now")
                     group.terminateAll()
                     exit(128 + number)
                 }
-                writeStandardError("\n[launcher] \(StopSignal.name(number)): the coordinator stops the run after a final checkpoint (grace period \(Int(grace)) s)\n")
+                log.notice("\(StopSignal.name(number)): the coordinator stops the run after a final checkpoint (grace period \(Int(grace)) s)")
                 if coordinator.isRunning { kill(coordinator.processIdentifier, SIGTERM) }
                 DispatchQueue.global().asyncAfter(deadline: .now() + grace + 5) {
-                    writeStandardError("[launcher] the grace period is over: stopping every process now\n")
+                    log.warning("the grace period is over: stopping every process now")
                     group.terminateAll()
                     exit(128 + number)
                 }
@@ -86,7 +92,7 @@ public struct LocalCluster {
 
         guard let address = endpoint.wait(seconds: 600, while: { coordinator.isRunning }) else {
             group.terminateAll()
-            writeStandardError("[launcher] the coordinator exited before listening (status \(coordinator.isRunning ? -1 : coordinator.terminationStatus))\n")
+            log.error("the coordinator exited before listening (status \(coordinator.isRunning ? -1 : coordinator.terminationStatus))")
             return coordinator.isRunning ? 1 : Self.exitStatus(coordinator)
         }
         // Stable names: a restarted child replaces its earlier self as a newer incarnation.
@@ -95,18 +101,18 @@ public struct LocalCluster {
         func startWorker(_ i: Int) throws -> Process {
             let process = try group.start(executable, ["worker", "--coordinator", address, "--config", workerConfigPaths[i],
                                                        "--threads", "\(threadsPerWorker)", "--name", names[i]],
-                                          prefix: "[worker \(i)] ") { line in
-                if let mapping = ranks.record(worker: i, line: line) { writeStandardError("[launcher] \(mapping)\n") }
+                                          label: { ranks.label(worker: i) }) { line in
+                if let mapping = ranks.record(worker: i, line: line) { log.info("\(mapping)") }
             }
-            writeStandardError("[launcher] worker \(i) started (pid \(process.processIdentifier)) as \(names[i])\n")
+            log.info("worker \(i) started (pid \(process.processIdentifier)) as \(names[i])")
             return process
         }
         func startEvaluator() throws -> Process {
             let name = "local-\(getpid())-evaluator"
             let process = try group.start(executable, ["evaluator", "--coordinator", address, "--config", workerConfigPaths[workers],
                                                        "--threads", "1", "--name", name],
-                                          prefix: "[evaluator] ", onLine: { _ in })
-            writeStandardError("[launcher] evaluator started (pid \(process.processIdentifier)) as \(name)\n")
+                                          label: { "evaluator" }, onLine: { _ in })
+            log.info("evaluator started (pid \(process.processIdentifier)) as \(name)")
             return process
         }
         var running: [LaunchSupervisor.Child: Process] = [:]
@@ -128,13 +134,13 @@ public struct LocalCluster {
                 guard !stopping.isStopping else { continue }
                 for directive in supervisor.onExit(child, Self.childExit(process), coordinatorRunning: coordinator.isRunning) {
                     switch directive {
-                    case .log(let text): writeStandardError("[launcher] \(text)\n")
+                    case .log(let text): log.warning("\(text)")
                     case .restart(let restarted):
                         do {
                             if case .worker(let i) = restarted { running[restarted] = try startWorker(i) }
                             if restarted == .evaluator { running[restarted] = try startEvaluator() }
                         } catch {
-                            writeStandardError("[launcher] could not start \(restarted) again: \(error)\n")
+                            log.error("could not start \(restarted) again: \(error)")
                         }
                     }
                 }
@@ -164,6 +170,15 @@ public struct LocalCluster {
 private final class RankMap: @unchecked Sendable {
     private let lock = NSLock()
     private var generations: [UInt64: [Int: Int]] = [:]  // generation -> worker -> rank
+
+    /// `worker rank=R` once worker `worker` has a rank (its newest), else `worker I` (its start slot).
+    func label(worker: Int) -> String {
+        lock.withLock {
+            guard let newest = generations.keys.sorted().last(where: { generations[$0]?[worker] != nil }),
+                  let rank = generations[newest]?[worker] else { return "worker \(worker)" }
+            return "worker rank=\(rank)"
+        }
+    }
 
     /// The mapping line once `line` completes its generation's, else nil.
     func record(worker: Int, line: String) -> String? {
@@ -209,13 +224,18 @@ private final class EndpointBox: @unchecked Sendable {
     }
 }
 
-/// Child processes whose output lines are relayed with a prefix.
+/// Child processes whose output lines are relayed: log lines as they are, other lines as the
+/// launcher's own, naming the child (`label`, asked at each line: a worker's rank changes).
 final class ProcessGroup: @unchecked Sendable {
     private let lock = NSLock()
     private var processes: [Process] = []
     private var readers: [Thread] = []
+    private let log: Logger
 
-    func start(_ executable: String, _ arguments: [String], prefix: String, onLine: @escaping @Sendable (String) -> Void) throws -> Process {
+    init(log: Logger) { self.log = log }
+
+    func start(_ executable: String, _ arguments: [String], label: @escaping @Sendable () -> String,
+               onLine: @escaping @Sendable (String) -> Void) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -224,7 +244,7 @@ final class ProcessGroup: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let threads = [out, err].map { pipe in
+        let threads = [out, err].map { [log] pipe in
             Thread {
                 var pending = Data()
                 let handle = pipe.fileHandleForReading
@@ -237,7 +257,13 @@ final class ProcessGroup: @unchecked Sendable {
                         pending.removeSubrange(pending.startIndex...newline)
                         guard !line.isEmpty else { continue }
                         onLine(line)
-                        writeStandardError(prefix + line.replacingOccurrences(of: "\u{1B}[2K", with: "") + "\n")
+                        let text = line.replacingOccurrences(of: "\u{1B}[2K", with: "")
+                        if LogLine.isFormatted(text) {
+                            writeStandardError(text + "\n")
+                        } else {
+                            let (level, message) = LogLine.level(of: text)
+                            log.log(level: level, "\(label()): \(message)")
+                        }
                     }
                 }
             }

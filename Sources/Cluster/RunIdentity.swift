@@ -2,13 +2,14 @@ import Checksums
 import Coordination
 import Dataset
 import Model
+import Status
 import Training
 import Wire
 
 /// The facts every process of a run must agree on, and their digests.
 public enum RunIdentity {
     /// Processes of different versions never join one run (a join compares this string).
-    public static let version = "cifake 0.2.0 (wire \(WireHeader.currentVersion))"
+    public static let version = "cifake \(ProgramIdentity.number) (wire \(WireHeader.currentVersion))"
 
     /// A digest of the settings that change the maths of training (not of paths, threads or
     /// where the run folder is).

@@ -4,6 +4,7 @@ import Dataset
 import Dispatch
 import Evaluation
 import Foundation
+import Logs
 import Signals
 import Kernels
 import Model
@@ -85,7 +86,7 @@ public final class WorkerNode {
 
         // 2. Join with everything the coordinator checks; one ring endpoint for every generation.
         let host = options.advertiseHost ?? Self.localAddress(towards: endpoint) ?? "127.0.0.1"
-        let ringGuard = try security.startRingGuard(context: context, log: { writeStandardError($0 + "\n") })
+        let ringGuard = try security.startRingGuard(context: context, log: { [logger = ProcessLog.logger()] in logger.log(prefixed: $0) })
         defer { ringGuard?.stop() }
         let link = try ZeroMQRingLink(context: context, bind: "tcp://\(host):*", curve: security.keys, zap: ringGuard)
         defer { link.close() }
@@ -121,6 +122,11 @@ public final class WorkerNode {
             }
             next = nil
             generation = assignment.generation
+            // From here this process's log lines read `worker rank=R gen=G`.
+            ProcessLabels.shared.update {
+                $0.rank = assignment.rank
+                $0.generation = assignment.generation
+            }
             say("rank \(assignment.rank) of \(assignment.worldSize) (generation \(assignment.generation)); ring: \(assignment.ring.map(\.endpoint).joined(separator: " -> "))")
             try security.trustPredecessor(ringGuard, assignment: assignment)
             let reducer = RingReducer(link: watched, rank: assignment.rank, worldSize: assignment.worldSize,
@@ -167,12 +173,12 @@ public final class WorkerNode {
                         say("done: \(reason)")
                     } catch RuntimeError.timeout(_) where finishAfter != nil {
                         if control.uploadPending { continue }
-                        say("done: finished after step \(finishAfter!)")
+                        say("done: finished after step \(finishAfter! + 1)")
                     }
                     return
                 }
             } catch Interruption.reassigned(let a) {
-                say("membership changed: generation \(a.generation) (\(a.worldSize) workers); continuing from step \(replica.globalStep)")
+                say("membership changed: generation \(a.generation) (\(a.worldSize) workers); continuing after step \(replica.globalStep)")
                 next = a
             } catch Interruption.rejoin(let why) {
                 say("joining again: \(why); this replica holds step \(replica.globalStep)")
@@ -244,7 +250,7 @@ public final class WorkerNode {
             try handleControl()
             step += 1
         }
-        if let finishAfter, finishAfter < total - 1 { say("early stopping: finished after step \(finishAfter)") }
+        if let finishAfter, finishAfter < total - 1 { say("early stopping: finished after step \(finishAfter + 1)") }
     }
 
     /// A signal asked this worker to stop, but the coordinator has not stopped the run within

@@ -232,10 +232,10 @@ public struct CoordinatorState: Sendable {
 
         var directives: [CoordinatorDirective] = []
         if let last = lastCompleteStep, startStep <= last {
-            directives.append(.log(.warning, "generation \(current) resumes at step \(startStep) but step \(last) had completed: steps \(startStep)...\(last) are recomputed"))
+            directives.append(.log(.warning, "generation \(current) resumes at step \(startStep + 1) but step \(last + 1) had completed: steps \(startStep + 1)...\(last + 1) are recomputed"))
         }
         let copy = needsState.isEmpty ? "" : "; ranks \(needsState) copy state from rank \(source)"
-        directives.append(.log(.info, "generation \(current) starts at step \(startStep) with \(members.count) workers\(copy)"))
+        directives.append(.log(.info, "generation \(current) starts at step \(startStep + 1) with \(members.count) workers\(copy)"))
         directives.append(.startTraining(StartTraining(generation: current, startStep: startStep,
                                                        stateSource: needsState.isEmpty ? nil : source,
                                                        needsState: needsState), to: memberPeers))
@@ -271,7 +271,7 @@ public struct CoordinatorState: Sendable {
             if reports.count > maximumOpenSteps, let oldest = reports.keys.min() {
                 let missing = reports[oldest]!.indices.filter { reports[oldest]![$0] == nil }
                 reports[oldest] = nil
-                directives.append(.log(.warning, "step \(oldest) never completed: no report from ranks \(missing)"))
+                directives.append(.log(.warning, "step \(oldest + 1) never completed: no report from ranks \(missing)"))
             }
             return directives
         }
@@ -324,7 +324,7 @@ public struct CoordinatorState: Sendable {
                 }
             } else if stallWarnedAt.map({ now - $0 > limit }) ?? true {
                 stallWarnedAt = now
-                directives.append(.log(.warning, "no step completed for \(now - progressAt) s: no rank reported step \(next)"))
+                directives.append(.log(.warning, "no step completed for \(now - progressAt) s: no rank reported step \(next + 1)"))
             }
         }
         if lostMember { directives += membershipChanged(now: now) }
@@ -350,7 +350,7 @@ public struct CoordinatorState: Sendable {
         var step = (lastCompleteStep ?? startStep) + margin
         if let total = configuration.totalSteps { step = min(step, total - 1) }
         finishAfterStep = step
-        return [.log(.info, "early stopping (\(why)): the run ends after step \(step)"), .finishAfter(step: step, notify: memberPeers)]
+        return [.log(.info, "early stopping (\(why)): the run ends after step \(step + 1)"), .finishAfter(step: step, notify: memberPeers)]
     }
 
     /// An operator (or a signal) asks the run to stop.
@@ -554,7 +554,7 @@ public struct CoordinatorState: Sendable {
         if !sums.isEmpty {
             if sums.count < row.count {
                 let silent = row.indices.filter { row[$0].weightChecksum == nil }
-                directives.append(.log(.warning, "step \(step): ranks \(silent) sent no weight checksum"))
+                directives.append(.log(.warning, "step \(step + 1): ranks \(silent) sent no weight checksum"))
             }
             var counts: [UInt64: Int] = [:]
             for s in sums { counts[s.checksum, default: 0] += 1 }
@@ -572,7 +572,7 @@ public struct CoordinatorState: Sendable {
             return directives + stop(.finished(step: step))
         }
         if !pending.isEmpty && members.count < configuration.maxWorkers {
-            directives.append(.log(.info, "step \(step) boundary: admitting \(pending.count) waiting worker(s)"))
+            directives.append(.log(.info, "after step \(step + 1): admitting \(pending.count) waiting worker(s)"))
             directives += formGeneration(now: now)
         }
         return directives

@@ -32,13 +32,13 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .finished(let step):
-            return "finished after step \(step)"
+            return "finished after step \(step + 1)"
         case .weightsDiverged(let step, let majority, let minority):
             let ranks = minority.map { "rank \($0.rank) has \(Hex.prefixed($0.checksum))" }.joined(separator: ", ")
             if let majority {
-                return "weight checksums differ after step \(step): \(ranks); the majority has \(Hex.prefixed(majority))"
+                return "weight checksums differ after step \(step + 1): \(ranks); the majority has \(Hex.prefixed(majority))"
             }
-            return "weight checksums differ after step \(step) with no majority: \(ranks)"
+            return "weight checksums differ after step \(step + 1) with no majority: \(ranks)"
         case .tooFewWorkers(let have, let need, let waited):
             return "too few workers: have \(have), need \(need), waited \(waited) s"
         case .requested(let why):

@@ -2,10 +2,30 @@ import Foundation
 
 /// `/metrics`: the snapshot in Prometheus's text exposition format 0.0.4 — for each metric a
 /// `# HELP` and a `# TYPE` line, then its samples; a value not known yet has no sample.
+///
+/// Hand-written rather than swift-metrics with swift-prometheus, measured and weighed:
+/// - What is exposed is a handful of counters, three histograms and the process metrics, all
+///   owned by one loop that already publishes a ``StatusSnapshot`` per step; a pure function of
+///   that value renders them, and a strict parser in the tests checks the text. swift-metrics'
+///   global `MetricsSystem` would add a second path for the same numbers, with locks and atomics
+///   on every step, and tests could no longer render a snapshot without bootstrapping it.
+/// - swift-prometheus 2.4.1 brings swift-atomics and swift-metrics: three packages more to fetch
+///   and compile on every clean build (CI builds from a fresh clone). Measured here, a release
+///   build of the three took 17 s of wall time (swift-log alone: 6 s): not much beside this
+///   package's minutes, so build time did not decide it. It has no process metrics on Linux
+///   (``ProcessMetrics`` reads `/proc`), and its text is no more correct than this (both pass the
+///   strict parser of StatusTests: HELP/TYPE, escapes, cumulative buckets ending in `+Inf`).
+/// - Its registry is the better choice once many modules emit metrics of their own, or if
+///   OpenMetrics, exemplars or push are wanted: then swap this renderer for it.
 public enum MetricsExposition {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    public static func render(_ s: StatusSnapshot, version: String) -> String {
+    /// - Parameters:
+    ///   - version: the program, e.g. `cifake 0.2.0 (wire 3)`; `revision` the git revision it
+    ///     was built from (`unknown` when not built from a checkout); `swift` the compiler.
+    ///   - process: this process's CPU, memory, start time and descriptors; nil leaves them out.
+    public static func render(_ s: StatusSnapshot, version: String, revision: String = "unknown", swift: String = "",
+                              process: ProcessMetrics? = nil) -> String {
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
             out += "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(type)\n"
@@ -14,14 +34,31 @@ public enum MetricsExposition {
         func gauge(_ name: String, _ help: String, _ value: Double?) {
             metric(name, "gauge", help, value.map { [("", $0)] } ?? [])
         }
-        metric("cifake_info", "gauge", "Constant 1, labelled with the program's version and this process's role.",
-               [("{version=\"\(escapeLabel(version))\",role=\"\(escapeLabel(s.role))\"}", 1)])
+        func counter(_ name: String, _ help: String, _ value: Double) {
+            metric(name, "counter", help, [("", value)])
+        }
+        func histogram(_ name: String, _ help: String, _ h: Histogram) {
+            out += "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) histogram\n"
+            for (bound, count) in h.cumulative { out += "\(name)_bucket{le=\"\(format(bound))\"} \(count)\n" }
+            out += "\(name)_sum \(format(h.sum))\n\(name)_count \(h.count)\n"
+        }
+        metric("cifake_info", "gauge", "Constant 1, labelled with the program's version, git revision, Swift version and this process's role.",
+               [("{version=\"\(escapeLabel(version))\",revision=\"\(escapeLabel(revision))\",swift=\"\(escapeLabel(swift))\",role=\"\(escapeLabel(s.role))\"}", 1)])
+        counter("cifake_steps_total", "Training steps completed (by every rank) since this process started.", Double(s.stepsTotal))
+        counter("cifake_images_total", "Training images processed since this process started.", Double(s.imagesTotal))
+        counter("cifake_checkpoints_total", "Checkpoints written since this process started.", Double(s.checkpointsTotal))
+        counter("cifake_evaluations_total", "Checkpoint evaluations received since this process started.", Double(s.evaluationsTotal))
+        histogram("cifake_step_seconds", "Wall time of each training step, from the end of the one before, in seconds.", s.stepSeconds)
+        histogram("cifake_compute_seconds", "Compute time (forward, backward, update) of each rank in each step, in seconds.", s.computeSeconds)
+        if let allReduce = s.allReduceSeconds {
+            histogram("cifake_all_reduce_seconds", "Time each rank waited in each step's all-reduce, in seconds.", allReduce)
+        }
         gauge("cifake_generation", "Membership generation of the training cluster.", Double(s.generation))
         gauge("cifake_workers", "Workers in the current ring.", Double(s.members.count))
         metric("cifake_training", "gauge", "1 while a generation is training, else 0.", [("", s.phase == "training" ? 1 : 0)])
-        gauge("cifake_step", "Last step completed by every rank (0-based).", s.step.map(Double.init))
+        gauge("cifake_step", "Last step completed by every rank (1-based: steps completed).", s.step.map(Double.init))
         gauge("cifake_total_steps", "Steps the run trains for.", s.totalSteps.map(Double.init))
-        gauge("cifake_epoch", "Epoch of the last completed step (0-based).", s.epoch.map(Double.init))
+        gauge("cifake_epoch", "Epoch of the last completed step (1-based).", s.epoch.map(Double.init))
         gauge("cifake_loss", "Mean training loss of the last step's global batch.", s.loss)
         gauge("cifake_images_per_second", "Global training throughput of the last step, in images per second.", s.imagesPerSecond)
         gauge("cifake_slowest_rank", "Rank holding the last step back most: compute plus half of each of its ring links' busy time.", s.slowestRank.map(Double.init))
@@ -29,10 +66,16 @@ public enum MetricsExposition {
                s.perRank.map { ("{rank=\"\($0.rank)\"}", $0.computeSeconds) })
         metric("cifake_rank_all_reduce_wait_seconds", "gauge", "Time each rank waited in the all-reduce of the last step, in seconds.",
                s.perRank.map { ("{rank=\"\($0.rank)\"}", $0.allReduceWaitSeconds) })
-        gauge("cifake_last_checkpoint_step", "Step of the last consolidated checkpoint.", s.lastCheckpoint.map { Double($0.step) })
-        gauge("cifake_eval_step", "Step of the weights last evaluated.", s.lastEvaluation.map { Double($0.step) })
+        gauge("cifake_last_checkpoint_step", "Step of the last consolidated checkpoint (steps completed).", s.lastCheckpoint.map { Double($0.step) })
+        gauge("cifake_eval_step", "Step of the weights last evaluated (steps completed).", s.lastEvaluation.map { Double($0.step) })
         gauge("cifake_eval_accuracy", "Accuracy (0...1) of the last evaluation.", s.lastEvaluation?.accuracy)
         gauge("cifake_eval_loss", "Loss of the last evaluation.", s.lastEvaluation?.loss)
+        if let p = process {
+            counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", p.cpuSeconds)
+            gauge("process_resident_memory_bytes", "Resident memory size in bytes.", p.residentBytes)
+            gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", p.startTimeSeconds)
+            gauge("process_open_fds", "Number of open file descriptors.", p.openFileDescriptors.map(Double.init))
+        }
         return out
     }
 

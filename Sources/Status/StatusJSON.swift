@@ -3,11 +3,13 @@ import Foundation
 /// `/status`: the snapshot as one JSON object with snake_case keys, sorted; unknown values are
 /// `null` (never left out), so a dashboard can rely on every key being there.
 public enum StatusJSON {
-    public static func render(_ s: StatusSnapshot, version: String) -> String {
+    public static func render(_ s: StatusSnapshot, program: ProgramIdentity) -> String {
         func opt(_ v: Any?) -> Any { v ?? NSNull() }
         func number(_ v: Double?) -> Any { v.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
         let object: [String: Any] = [
-            "version": version,
+            "version": program.version,
+            "revision": program.revision,
+            "swift": program.swift,
             "role": s.role,
             "phase": s.phase,
             "generation": s.generation,

@@ -3,13 +3,16 @@
 public enum StatusRoutes {
     public static let paths = ["/healthz", "/status", "/metrics"]
 
-    public static func respond(to head: HTTPRequestHead, snapshot: () -> StatusSnapshot, version: String) -> HTTPResponse {
-        var response = answer(to: head, snapshot: snapshot, version: version)
+    /// - Parameter process: this process's metrics from `/proc` (asked for on `/metrics` only).
+    public static func respond(to head: HTTPRequestHead, snapshot: () -> StatusSnapshot, program: ProgramIdentity,
+                               process: () -> ProcessMetrics? = { nil }) -> HTTPResponse {
+        var response = answer(to: head, snapshot: snapshot, program: program, process: process)
         response.includesBody = head.method != "HEAD"
         return response
     }
 
-    private static func answer(to head: HTTPRequestHead, snapshot: () -> StatusSnapshot, version: String) -> HTTPResponse {
+    private static func answer(to head: HTTPRequestHead, snapshot: () -> StatusSnapshot, program: ProgramIdentity,
+                               process: () -> ProcessMetrics?) -> HTTPResponse {
         guard paths.contains(head.path) else {
             return HTTPResponse(status: 404, body: "not found: \(head.path.prefix(200)) (try \(paths.joined(separator: ", ")))\n")
         }
@@ -20,10 +23,11 @@ public enum StatusRoutes {
         case "/healthz":
             return HTTPResponse(status: 200, body: "ok")
         case "/status":
-            return HTTPResponse(status: 200, contentType: "application/json", body: StatusJSON.render(snapshot(), version: version))
+            return HTTPResponse(status: 200, contentType: "application/json", body: StatusJSON.render(snapshot(), program: program))
         default:
             return HTTPResponse(status: 200, contentType: MetricsExposition.contentType,
-                                body: MetricsExposition.render(snapshot(), version: version))
+                                body: MetricsExposition.render(snapshot(), version: program.version, revision: program.revision,
+                                                               swift: program.swift, process: process()))
         }
     }
 }

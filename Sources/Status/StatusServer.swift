@@ -35,7 +35,7 @@ public final class StatusServer: @unchecked Sendable {
 
     private let fd: Int32
     private let snapshot: @Sendable () -> StatusSnapshot
-    private let version: String
+    private let program: ProgramIdentity
     private let stopLock = NSLock()
     private var stopping = false
     private var thread: Thread?
@@ -43,7 +43,7 @@ public final class StatusServer: @unchecked Sendable {
 
     /// Binds and listens on `listen` (`HOST:PORT`; HOST an IPv4 address or name, `0.0.0.0` for
     /// every interface; PORT 0 for any free port). Call ``start()`` to serve.
-    public init(listen: String, version: String, snapshot: @escaping @Sendable () -> StatusSnapshot) throws(StatusServerError) {
+    public init(listen: String, program: ProgramIdentity, snapshot: @escaping @Sendable () -> StatusSnapshot) throws(StatusServerError) {
         guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
             throw .badAddress(listen, "expected HOST:PORT with PORT 0...65535")
         }
@@ -92,7 +92,7 @@ public final class StatusServer: @unchecked Sendable {
         self.boundAddress = "\(text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }):\(UInt16(bigEndian: actual.sin_port))"
         self.fd = fd
         self.snapshot = snapshot
-        self.version = version
+        self.program = program
     }
 
     deinit {
@@ -206,8 +206,8 @@ public final class StatusServer: @unchecked Sendable {
                     if errno != EAGAIN && errno != EWOULDBLOCK { client.connection.failed() }
                     break
                 }
-                client.connection.receive(buffer[0..<n], now: now) { [snapshot, version] head in
-                    StatusRoutes.respond(to: head, snapshot: snapshot, version: version)
+                client.connection.receive(buffer[0..<n], now: now) { [snapshot, program] head in
+                    StatusRoutes.respond(to: head, snapshot: snapshot, program: program, process: ProcessMetrics.read)
                 }
                 if n == 0 { break }
             }

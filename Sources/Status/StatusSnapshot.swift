@@ -1,5 +1,7 @@
 /// What a process shows on `/status` and `/metrics`: a plain value, copied out of a
 /// ``StatusBoard`` for each request. Nil means "not known yet" (JSON null; no metric sample).
+/// Steps and epochs are numbered as a person counts them: step 1 is the first, and step N's
+/// checkpoint is `step-0000000N` (N steps completed).
 public struct StatusSnapshot: Sendable, Equatable {
     public struct Member: Sendable, Equatable {
         public var rank: Int
@@ -57,10 +59,10 @@ public struct StatusSnapshot: Sendable, Equatable {
     public var generation: UInt64 = 0
     /// Workers in rank order.
     public var members: [Member] = []
-    /// Last step every rank completed (0-based).
+    /// Last step every rank completed (1-based: the number of steps completed).
     public var step: Int?
     public var totalSteps: Int?
-    /// Epoch of `step` (0-based), and the run's epochs.
+    /// Epoch of `step` (1-based), and the run's epochs.
     public var epoch: Int?
     public var epochs: Int?
     /// Mean training loss of the last step's global batch.
@@ -72,6 +74,32 @@ public struct StatusSnapshot: Sendable, Equatable {
     public var perRank: [RankTiming] = []
     public var lastCheckpoint: Checkpoint?
     public var lastEvaluation: Evaluation?
+
+    // Counters and histograms since this process started (Prometheus sees a restart as a reset).
+    /// Steps completed (by every rank).
+    public var stepsTotal = 0
+    /// Training images processed (global batches).
+    public var imagesTotal = 0
+    public var checkpointsTotal = 0
+    public var evaluationsTotal = 0
+    /// Wall time of each step, from the end of the one before.
+    public var stepSeconds = Histogram()
+    /// Each rank's compute time in each step (forward, backward, update).
+    public var computeSeconds = Histogram()
+    /// Each rank's wait in each step's all-reduce; nil for a single process, which has none.
+    public var allReduceSeconds: Histogram?
+
+    /// Counts a completed step of `images` images.
+    public mutating func countStep(images: Int, stepSeconds seconds: Double?, compute: [Double], allReduce: [Double]?) {
+        stepsTotal += 1
+        imagesTotal += images
+        if let seconds { stepSeconds.observe(seconds) }
+        for c in compute { computeSeconds.observe(c) }
+        if let allReduce {
+            if allReduceSeconds == nil { allReduceSeconds = Histogram() }
+            for w in allReduce { allReduceSeconds!.observe(w) }
+        }
+    }
 
     public init(role: String) { self.role = role }
 }

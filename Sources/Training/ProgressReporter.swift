@@ -1,25 +1,33 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+import Logging
+import Logs
 
 /// Progress on standard error: a live bar redrawn in place on a terminal, plain log lines
-/// (at most one every few seconds) otherwise, so logs of batch jobs stay readable.
+/// (at most one every few seconds) otherwise, so logs of batch jobs stay readable. Every line
+/// that stays goes through swift-log (``Logs/StandardErrorLogHandler``): timestamped, levelled,
+/// labelled with the process's role, rank and generation.
 public final class ProgressReporter: @unchecked Sendable {
     public let isTerminal: Bool
+    public let logger: Logger
     /// Seconds between plain progress lines when not on a terminal.
     public var plainInterval = 10.0
     private var lastPlainLine = -1e9
     private let start = Date()
 
-    public init(isTerminal: Bool = isatty(STDERR_FILENO) == 1) {
+    public init(isTerminal: Bool = standardErrorIsTerminal, logger: Logger = ProcessLog.logger()) {
         self.isTerminal = isTerminal
+        self.logger = logger
     }
 
-    /// A line that stays (ends any live bar first).
+    /// A line that stays (the handler ends any live bar first); a `warning: ` or `error: `
+    /// prefix sets the level.
     public func log(_ line: String) {
-        if isTerminal { writeStandardError("\r\u{1B}[2K") }
-        writeStandardError(line + "\n")
+        let (level, text) = LogLine.level(of: line)
+        logger.log(level: level, "\(text)")
+    }
+
+    public func log(_ level: Logger.Level, _ line: String) {
+        logger.log(level: level, "\(line)")
     }
 
     /// Live progress of an epoch.
@@ -31,7 +39,7 @@ public final class ProgressReporter: @unchecked Sendable {
                           Self.duration(etaSeconds) as NSString) + (suffix.isEmpty ? "" : " " + suffix)
         if isTerminal {
             writeStandardError("\r\u{1B}[2K" + text)
-            } else {
+        } else {
             let now = Date().timeIntervalSince(start)
             if now - lastPlainLine >= plainInterval || step == steps {
                 lastPlainLine = now
@@ -49,16 +57,5 @@ public final class ProgressReporter: @unchecked Sendable {
         guard seconds.isFinite, seconds >= 0 else { return "--:--" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%02d:%02d", s / 60, s % 60)
-    }
-}
-
-/// Writes straight to file descriptor 2 (unbuffered, safe from any thread).
-public func writeStandardError(_ text: String) {
-    var bytes = Array(text.utf8)
-    var done = 0
-    while done < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { Glibc.write(STDERR_FILENO, $0.baseAddress! + done, $0.count - done) }
-        if n <= 0 { if errno == EINTR { continue }; return }
-        done += n
     }
 }

@@ -59,7 +59,7 @@ public struct RunFolder: Sendable {
     public var keptCheckpoint: String? {
         guard bestEpoch == nil, let keptStep else { return nil }
         guard let stepsPerEpoch, stepsPerEpoch > 0 else { return "step \(keptStep)" }
-        return "step \(keptStep) (epoch \(keptStep / stepsPerEpoch + 1), step \(keptStep % stepsPerEpoch) of \(stepsPerEpoch))"
+        return "step \(keptStep) (epoch \((keptStep - 1) / stepsPerEpoch + 1), step \((keptStep - 1) % stepsPerEpoch + 1) of \(stepsPerEpoch))"
     }
 
     /// Reads the folder. Throws `RunFolderError` naming the folder and the file at fault.

@@ -6,7 +6,10 @@ import Foundation
 import Kernels
 import Model
 import Signals
+import Status
+import Logs
 import Storage
+import Checksums
 
 /// A whole single-process run, from data folder to run folder:
 /// `config.yaml` (what ran), `history.jsonl` (one line per epoch), `model.safetensors` (the
@@ -23,14 +26,17 @@ public struct TrainingRun {
     /// Checked between steps: once it is requested the run writes a checkpoint of the last
     /// completed step and throws ``TrainingStopped``. nil: the run ignores signals' requests.
     public var stop: StopSignal?
+    /// Where `/status` and `/metrics` read from (nil: nobody is looking); updated every step.
+    public var status: StatusBoard?
 
     public init(config: TrainingConfig, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false, initialWeights: String? = nil,
-                stop: StopSignal? = nil) {
+                stop: StopSignal? = nil, status: StatusBoard? = nil) {
         self.config = config
         self.progress = progress
         self.verbose = verbose
         self.initialWeights = initialWeights
         self.stop = stop
+        self.status = status
     }
 
     public struct Outcome: Sendable {
@@ -59,13 +65,13 @@ public struct TrainingRun {
     /// recorded (`threads` from this process's settings). The result equals, bit for bit, that
     /// of an uninterrupted run.
     public static func resume(folder: String, threads: Int?, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false,
-                              stop: StopSignal? = nil) throws -> Outcome {
+                              stop: StopSignal? = nil, status: StatusBoard? = nil) throws -> Outcome {
         var config = try recordedConfig(folder: folder)
         if let threads { config.threads = threads }
         let lock = try RunFolderLock.acquire(folder)
         defer { lock.release() }
         let yaml = try String(decoding: AtomicFile.read("\(folder)/config.yaml"), as: UTF8.self)
-        return try TrainingRun(config: config, progress: progress, verbose: verbose, stop: stop)
+        return try TrainingRun(config: config, progress: progress, verbose: verbose, stop: stop, status: status)
             .train(config: config.validated(), folder: folder, yaml: yaml, resume: true)
     }
 
@@ -87,6 +93,11 @@ public struct TrainingRun {
         if verbose { progress.log("kernels: \(Gemm.backendDescription)") }
 
         let dataset = try loadData(config, folder: folder)
+        // provenance.json: written now, and again when the run ends (however it ends).
+        let provenance = Provenance(dataDigest: Hex.string(dataset.digest), data: dataset.root, configuration: yaml)
+        try provenance.write(folder: folder)
+        var outcome = "failed"
+        defer { try? provenance.ended(outcome).write(folder: folder) }
         let (train, validation) = Self.splits(config: config, dataset: dataset)
         guard train.count > 0 else {
             throw ConfigError.invalid(source: dataset.root, problems: [
@@ -122,6 +133,15 @@ public struct TrainingRun {
             }
             progress.log("resumed from \(path): step \(checkpoint.state.step) (epoch \(checkpoint.state.epoch + 1), step \(checkpoint.state.stepInEpoch + 1) of \(trainer.stepsPerEpoch))")
         }
+        status?.update {
+            $0.phase = "training"
+            $0.totalSteps = config.epochs * trainer.stepsPerEpoch
+            $0.epochs = config.epochs
+            if trainer.globalStep > 0 {
+                $0.step = trainer.globalStep
+                $0.epoch = (trainer.globalStep - 1) / trainer.stepsPerEpoch + 1
+            }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var historyText = history.map { String(decoding: try! encoder.encode($0), as: UTF8.self) + "\n" }.joined()
@@ -130,6 +150,10 @@ public struct TrainingRun {
             let bytes = trainer.checkpoint(configuration: yaml, progress: loop.progress).encode()
             let path = try store.save(bytes, step: trainer.globalStep, isBest: isBest)
             savedStep = trainer.globalStep
+            status?.update {
+                $0.lastCheckpoint = StatusSnapshot.Checkpoint(step: trainer.globalStep, path: path)
+                $0.checkpointsTotal += 1
+            }
             if verbose || trainer.globalStep % trainer.stepsPerEpoch == 0 { progress.log("checkpoint: \(path)") }
         }
         /// Between steps: on a stop request, the last completed step is saved (unless it is
@@ -143,6 +167,7 @@ public struct TrainingRun {
             let stopped = TrainingStopped(signal: request.signal, step: trainer.globalStep, totalSteps: config.epochs * trainer.stepsPerEpoch,
                                           checkpoint: store.path(step: trainer.globalStep), runFolder: folder)
             progress.log(stopped.description)
+            outcome = "stopped"
             throw stopped
         }
 
@@ -155,7 +180,18 @@ public struct TrainingRun {
             var lastRate: Float = 0
             for s in (trainer.globalStep % trainer.stepsPerEpoch)..<trainer.stepsPerEpoch {
                 try stopIfRequested(epochSeconds: secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
+                let stepBegan = DispatchTime.now().uptimeNanoseconds
                 let stats = try trainer.step(epoch: epoch, stepInEpoch: s, order: order)
+                if let status {
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - stepBegan) / 1e9
+                    status.update {
+                        $0.step = trainer.globalStep
+                        $0.epoch = epoch + 1
+                        $0.loss = stats.loss / Double(max(1, stats.samples))
+                        $0.imagesPerSecond = Double(stats.samples) / max(seconds, 1e-9)
+                        $0.countStep(images: stats.samples, stepSeconds: seconds, compute: [stats.computeSeconds], allReduce: nil)
+                    }
+                }
                 loop.loss += stats.loss; loop.correct += stats.correct; loop.seen += stats.samples
                 lastRate = stats.learningRate
                 let elapsed = secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
@@ -197,6 +233,12 @@ public struct TrainingRun {
                 record.testAccuracy = try ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels).accuracy
             }
             record.best = improved
+            if let accuracy = record.validationAccuracy {
+                status?.update {
+                    $0.lastEvaluation = StatusSnapshot.Evaluation(step: trainer.globalStep, epoch: epoch + 1, accuracy: accuracy, loss: record.validationLoss)
+                    $0.evaluationsTotal += 1
+                }
+            }
             history.append(record)
             historyText += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
             try AtomicFile.write(historyText, to: "\(folder)/history.jsonl")
@@ -215,7 +257,9 @@ public struct TrainingRun {
         }
 
         trainer.network.parameters.copy(from: best)
-        try AtomicFile.write(trainer.network.modelFileBytes(metadata: ["epoch": String(loop.bestEpoch), "seed": String(config.seed)]),
+        status?.update { $0.phase = "stopped" }
+        try AtomicFile.write(trainer.network.modelFileBytes(metadata: ["epoch": String(loop.bestEpoch), "seed": String(config.seed),
+                                                                       Provenance.metadataKey: provenance.compactJSON]),
                              to: "\(folder)/model.safetensors")
         let report = try ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels)
         try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: [
@@ -237,6 +281,7 @@ public struct TrainingRun {
                 progress.log("warning: no report: \(error) (rebuild it with `cifake report \(folder)`)")
             }
         }
+        outcome = "finished"
         return Outcome(runFolder: folder, bestEpoch: loop.bestEpoch, report: report, history: history,
                        trainImages: dataset.train.count, reportPath: reportPath)
     }

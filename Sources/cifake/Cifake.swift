@@ -1,10 +1,15 @@
 import ArgumentParser
+import BuildRevision
+import Cluster
+import Logs
+import Status
 
 @main
 struct Cifake: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cifake",
         abstract: "Train and evaluate the CIFAKE real-vs-generated image detector (Deep Vision CNN).",
+        version: program.line,
         subcommands: [
             TrainCommand.self,
             RetrainCommand.self,
@@ -21,10 +26,17 @@ struct Cifake: ParsableCommand {
         ]
     )
 
+    /// This build: `cifake --version`, `/metrics`' `cifake_info`, every run's provenance.
+    static let program = ProgramIdentity(version: RunIdentity.version, revision: BuildRevision.id)
+
     static func main() {
+        ProgramIdentity.current = program
         KernelLauncher.useFastKernels()
         do {
             var command = try parseAsRoot()
+            // Every line of this process is labelled with its role: the subcommand's name
+            // (`train`, `coordinator`, `worker`, ...); the launcher of `train --workers` relabels.
+            ProcessLog.bootstrap(role: type(of: command).configuration.commandName ?? "cifake")
             try command.run()
         } catch {
             exit(withError: error)

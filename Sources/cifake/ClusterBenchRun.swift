@@ -298,6 +298,6 @@ final class ClusterBenchRun {
     /// Progress on standard error, after what standard output holds so far.
     private func note(_ text: String) {
         fflush(nil)  // every stream: standard output first
-        writeStandardError(text + "\n")
+        log.info("\(text)")
     }
 }

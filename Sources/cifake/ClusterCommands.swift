@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordination
 import Foundation
+import Logs
 import Status
 import Cluster
 import Signals
@@ -79,7 +80,7 @@ struct CoordinatorCommand: ParsableCommand {
                 let resolved = try ConfigLayers.resolve(file: config ?? environment["CIFAKE_CONFIG"], environment: environment,
                                                         flags: [.flag("--data", "data", data), .flag("--out", "out", out)])
                 settings = resolved.config
-                for w in resolved.warnings { writeStandardError("warning: \(w)\n") }
+                for w in resolved.warnings { log.warning("\(w)") }
             }
             scheduler = try SchedulerEnvironment(environment)
         } catch {
@@ -103,17 +104,9 @@ struct CoordinatorCommand: ParsableCommand {
             options.stop = TrainCommand.stopSignal(settings.stopGraceSeconds)
             let progress = ProgressReporter()
             progress.plainInterval = 1
-            var server: StatusServer?
-            if let address = statusListen ?? environment["CIFAKE_STATUS_LISTEN"].flatMap({ $0.isEmpty ? nil : $0 })
-                ?? (settings.statusPort > 0 ? "0.0.0.0:\(settings.statusPort)" : nil) {
-                let board = StatusBoard(StatusSnapshot(role: "coordinator"))
-                server = try StatusServer(listen: address, version: RunIdentity.version) { board.snapshot }
-                server?.start()
-                options.status = board
-                // Probes and scripts read this line, as they read the "listening on" one.
-                FileHandle.standardOutput.write(Data("status on http://\(server!.boundAddress)/status\n".utf8))
-            }
-            defer { server?.stop() }
+            let status = try StatusEndpoint.start(role: "coordinator", flag: statusListen, statusPort: settings.statusPort)
+            options.status = status?.board
+            defer { status?.server.stop() }
             // The run folder is the coordinator's for as long as it runs: chosen here (not by the
             // server) so that it is locked before anything is written into it.
             var settings = settings
@@ -122,7 +115,7 @@ struct CoordinatorCommand: ParsableCommand {
             defer { folderLock.release() }
             try CoordinatorServer(config: settings, options: options, progress: progress).run()
         } catch RuntimeError.suspended(let why) {
-            writeStandardError("\(why)\n")
+            log.notice("\(why)")
             throw ExitCode(StopSignal.gracefulExitStatus)
         } catch let error as RunFolderError {
             if case .inUse = error { throw CLIError.message("coordinator: \(error)", code: TrainCommand.folderInUseExitCode) }
@@ -204,9 +197,10 @@ struct WorkerCommand: ParsableCommand {
             options.nodeID += "-rank\(rank)"
         }
         if let name { options.nodeID = name }
-        let prefix = options.requestedRank.map { "[rank \($0)] " } ?? ""
+        // Named by its node until the coordinator grants a rank (WorkerNode then labels the lines).
+        ProcessLabels.shared.update { $0.node = options.nodeID }
         if rank == nil, let source = scheduler.rankSource, let r = scheduler.rank {
-            writeStandardError("\(prefix)asking for rank \(r) (from \(source))\n")
+            log.info("asking for rank \(r) (from \(source))")
         }
         // The coordinator orchestrates a stop; a worker signalled alone leaves the ring in half
         // the grace period (the stop_grace_seconds of CIFAKE_STOP_GRACE_SECONDS, else 25 s).
@@ -215,9 +209,9 @@ struct WorkerCommand: ParsableCommand {
         options.stop = TrainCommand.stopSignal(grace)
         options.leaveAfterSeconds = grace / 2
         do {
-            try WorkerNode(options: options, log: { writeStandardError("\(prefix)\($0)\n") }).run()
+            try WorkerNode(options: options, log: { log.log(prefixed: $0) }).run()
         } catch RuntimeError.suspended(let why) {
-            writeStandardError("\(prefix)\(why)\n")
+            log.notice("\(why)")
             throw ExitCode(StopSignal.gracefulExitStatus)
         } catch {
             throw CLIError.message("worker: \(error)", code: 1)
@@ -267,8 +261,9 @@ struct EvaluatorCommand: ParsableCommand {
         options.threads = threads
         if let cache { options.cacheFolder = cache }
         if let name { options.nodeID = name }
+        ProcessLabels.shared.update { $0.node = options.nodeID }
         do {
-            try EvaluatorNode(options: options, log: { writeStandardError("\($0)\n") }).run()
+            try EvaluatorNode(options: options, log: { log.log(prefixed: $0) }).run()
         } catch {
             throw CLIError.message("evaluator: \(error)", code: 1)
         }

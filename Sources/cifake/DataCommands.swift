@@ -129,7 +129,7 @@ struct DataSynthCommand: ParsableCommand {
 }
 
 private func printError(_ text: String) {
-    FileHandle.standardError.write(Foundation.Data((text + "\n").utf8))
+    log.log(prefixed: text)
 }
 
 /// `cifake data info PATH`: load a data set (folders or packed file) and describe it.

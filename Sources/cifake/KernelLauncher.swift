@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Kernels
+import Logs
 
 /// Makes sure OpenBLAS runs the kernels this CPU deserves: when it fell back to its legacy ones
 /// (it did not recognise the CPU model), the process re-executes itself once with
@@ -15,11 +16,7 @@ enum KernelLauncher {
         var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", &argv)
         // Only reached if exec failed: carry on with the slow kernels, and say so.
-        writeStandardErrorLine("warning: OpenBLAS chose its legacy '\(Gemm.coreName)' kernels and re-executing with OPENBLAS_CORETYPE=\(coreType) failed (errno \(errno)); training will be slow")
+        ProcessLog.logger().warning("OpenBLAS chose its legacy '\(Gemm.coreName)' kernels and re-executing with OPENBLAS_CORETYPE=\(coreType) failed (errno \(errno)); training will be slow")
     }
 
-    private static func writeStandardErrorLine(_ text: String) {
-        let line = Array((text + "\n").utf8)
-        _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-    }
 }

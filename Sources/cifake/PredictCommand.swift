@@ -76,7 +76,7 @@ struct PredictCommand: ParsableCommand {
                 }
             } catch {
                 failures += 1
-                writeStandardError("error: \(path): \(error)\n")
+                log.error("\(path): \(error)")
             }
         }
         if json {

@@ -75,7 +75,7 @@ final class RankChannel {
             try body()
         } catch {
             _ = try? send("error \(rank) \(error)")
-            FileHandle.standardError.write(Data("rank \(rank): \(error)\n".utf8))
+            log.error("rank \(rank): \(error)")
             throw ExitCode(1)
         }
     }

@@ -70,7 +70,7 @@ struct RetrainCommand: ParsableCommand {
                 .flag("--threads", "threads", threads),
             ])
             settings = resolved.config
-            for w in resolved.warnings { writeStandardError("warning: \(w)\n") }
+            for w in resolved.warnings { log.warning("\(w)") }
         } catch {
             throw CLIError.message(error.description, code: 2)
         }

@@ -62,7 +62,7 @@ final class Teardown: @unchecked Sendable {
             while read(reader, &byte, 1) != 1 {}
             let number = Int32(byte)
             let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][number] ?? "signal \(number)"
-            writeStandardError("\ninterrupted (\(name)): stopping the processes, deleting the namespaces\n")
+            log.notice("interrupted (\(name)): stopping the processes, deleting the namespaces")
             run()
             exit(128 + number)
         }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Coordination
 import Foundation
+import Logs
 import Kernels
 import Cluster
 import Signals
+import Status
 import Training
 
 /// `cifake train`: one process trains the paper's CNN and writes a run folder.
@@ -84,6 +86,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("stop-grace"), help: ArgumentHelp("Seconds from SIGTERM/SIGINT to the forced exit (config stop_grace_seconds; default 25).", valueName: "SECONDS"))
     var stopGrace: Double?
 
+    @Option(name: .customLong("status-listen"), help: "HOST:PORT of the HTTP status server: /healthz, /status, /metrics (default: $CIFAKE_STATUS_LISTEN, else 0.0.0.0:status_port; status_port 0, the default: none; port 0: any free port).")
+    var statusListen: String?
+
     @Flag(name: .long, help: "Print kernel and data details.")
     var verbose = false
 
@@ -110,7 +115,9 @@ struct TrainCommand: ParsableCommand {
             } catch {
                 throw CLIError.message(error.description, code: 2)
             }
-            try Self.single { try TrainingRun.resume(folder: resume, threads: threads, verbose: verbose, stop: Self.stopSignal(grace)) }
+            let status = try startStatus(statusPort: 0)
+            defer { status?.server.stop() }
+            try Self.single { try TrainingRun.resume(folder: resume, threads: threads, verbose: verbose, stop: Self.stopSignal(grace), status: status?.board) }
             return
         }
         let settings: TrainingConfig
@@ -122,7 +129,7 @@ struct TrainCommand: ParsableCommand {
                 .flag("--threads", "threads", threads), .flag("--stop-grace", "stop_grace_seconds", stopGrace),
             ])
             settings = resolved.config
-            for w in resolved.warnings { writeStandardError("warning: \(w)\n") }
+            for w in resolved.warnings { log.warning("\(w)") }
         } catch {
             throw CLIError.message(error.description, code: 2)
         }
@@ -138,7 +145,16 @@ struct TrainCommand: ParsableCommand {
             try runCluster(resumeFolder: nil, settings: settings, workers: workers)
             return
         }
-        try Self.single { try TrainingRun(config: settings, verbose: verbose, stop: Self.stopSignal(settings.stopGraceSeconds)).run() }
+        let status = try startStatus(statusPort: settings.statusPort)
+        defer { status?.server.stop() }
+        try Self.single { try TrainingRun(config: settings, verbose: verbose, stop: Self.stopSignal(settings.stopGraceSeconds), status: status?.board).run() }
+    }
+
+    /// The status server of a single-process run, if asked for; a bad address is a usage error.
+    func startStatus(statusPort: Int) throws -> (server: StatusServer, board: StatusBoard)? {
+        do { return try StatusEndpoint.start(role: "train", flag: statusListen, statusPort: statusPort) } catch {
+            throw CLIError.message("\(error)", code: 2)
+        }
     }
 
     /// A run folder in use by another run exits with this status (as `cifake retrain` does when
@@ -162,7 +178,7 @@ struct TrainCommand: ParsableCommand {
 
     /// SIGTERM and SIGINT become a stop request that the run checks between steps.
     static func stopSignal(_ graceSeconds: Double) -> StopSignal {
-        StopSignal.install(graceSeconds: graceSeconds) { writeStandardError($0 + "\n") }
+        StopSignal.install(graceSeconds: graceSeconds) { log.log(prefixed: $0) }
     }
 }
 
@@ -175,6 +191,9 @@ extension TrainCommand {
     }
 
     func runCluster(resumeFolder: String?, settings: TrainingConfig, workers: Int) throws {
+        guard statusListen == nil else {
+            throw CLIError.message("--status-listen applies to a single process; with --workers the coordinator serves status on status_port", code: 2)
+        }
         guard (1...CoordinatorConfiguration.maximumWorkers).contains(workers) else {
             throw CLIError.message("--workers must be in 1...\(CoordinatorConfiguration.maximumWorkers), found \(workers)", code: 2)
         }
@@ -211,9 +230,11 @@ enum CLIError: Error, CustomStringConvertible {
         }
     }
 
-    /// An error message on standard error and a non-zero exit, without a stack trace.
+    /// An error message on standard error and a non-zero exit, without a stack trace: a log
+    /// line at level error, except for a usage error (status 2), which stays a plain
+    /// `error: ...` line as the argument parser's own are.
     static func message(_ text: String, code: Int32) -> ExitCode {
-        writeStandardError("error: \(text)\n")
+        if code == 2 { writeStandardError("error: \(text)\n") } else { log.error("\(text)") }
         return ExitCode(code)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Storage
 import TestSupport
 import Training
@@ -44,6 +45,15 @@ final class CheckpointResumeTests: XCTestCase {
     }
 
     /// Every tensor (weights and both moments) of two checkpoint files, compared bit for bit.
+    /// The same kept model: the same tensors, bit for bit, and the same metadata but for the
+    /// provenance (each process records its own command line and times).
+    private func assertSameModel(_ a: String, _ b: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let x = try SafeTensors.decode(AtomicFile.read(a), source: a), y = try SafeTensors.decode(AtomicFile.read(b), source: b)
+        XCTAssertTrue(x.tensors == y.tensors, "\(a) and \(b) hold different weights", file: file, line: line)
+        XCTAssertNotNil(x.metadata["provenance"], file: file, line: line)
+        XCTAssertEqual(x.metadata.filter { $0.key != "provenance" }, y.metadata.filter { $0.key != "provenance" }, file: file, line: line)
+    }
+
     private func assertSameState(_ a: String, _ b: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let x = try AtomicFile.read(a), y = try AtomicFile.read(b)
         func payload(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
@@ -78,8 +88,7 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertTrue(resumed.stderr.contains("using the previous intact checkpoint"), resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("resumed from"), resumed.stderr)
         try assertSameState("\(folder)/whole/checkpoints/step-00000171.safetensors", "\(folder)/broken/checkpoints/step-00000171.safetensors")
-        XCTAssertEqual(try AtomicFile.read("\(folder)/whole/model.safetensors"), try AtomicFile.read("\(folder)/broken/model.safetensors"),
-                       "the same kept model")
+        try assertSameModel("\(folder)/whole/model.safetensors", "\(folder)/broken/model.safetensors")
         // A finished run is not resumed again.
         let again = try runProcess(cifake, ["train", "--resume", "\(folder)/broken"])
         XCTAssertNotEqual(again.status, 0)
@@ -109,8 +118,8 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertTrue(stopped.log.contains("SIGTERM: finishing the step in flight"), stopped.log)
 
         // The final checkpoint holds every step completed: at least the 20 done before the signal.
-        let line = try XCTUnwrap(stopped.log.split(separator: "\n").first { $0.hasPrefix("stopped by SIGTERM after step ") }, stopped.log)
-        let step = try XCTUnwrap(Int(line.dropFirst("stopped by SIGTERM after step ".count).prefix { $0.isNumber }))
+        let line = try XCTUnwrap(stopped.log.split(separator: "\n").first { $0.contains(": stopped by SIGTERM after step ") }, stopped.log)
+        let step = try XCTUnwrap(Int(line.components(separatedBy: "stopped by SIGTERM after step ").last!.prefix { $0.isNumber }))
         XCTAssertGreaterThanOrEqual(step, 20)
         XCTAssertLessThan(step, 171, "stopped before the end")
         let final = String(format: "step-%08d.safetensors", step)
@@ -123,8 +132,7 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("resumed from \(run)/checkpoints/\(final): step \(step) "), resumed.stderr)
         try assertSameState("\(folder)/whole/checkpoints/step-00000171.safetensors", "\(run)/checkpoints/step-00000171.safetensors")
-        XCTAssertEqual(try AtomicFile.read("\(folder)/whole/model.safetensors"), try AtomicFile.read("\(run)/model.safetensors"),
-                       "the same kept model")
+        try assertSameModel("\(folder)/whole/model.safetensors", "\(run)/model.safetensors")
     }
 
     /// A 2-worker cluster killed whole (coordinator, workers, evaluator) and resumed with

@@ -44,9 +44,9 @@ final class LauncherElasticTests: XCTestCase {
         return bytes[(8 + n)...]
     }
 
-    /// The pid in the newest "[launcher] worker `index` started (pid N)" line.
+    /// The pid in the newest "launcher: worker `index` started (pid N)" line.
     private func pid(ofWorker index: Int, in log: String) -> pid_t? {
-        let marker = "[launcher] worker \(index) started (pid "
+        let marker = "launcher: worker \(index) started (pid "
         return log.components(separatedBy: marker).dropFirst().last.flatMap { pid_t($0.prefix { $0.isNumber }) }
     }
 
@@ -76,16 +76,17 @@ final class LauncherElasticTests: XCTestCase {
         XCTAssertTrue(launcher.waitForExit(seconds: 240), "the run finished:\n\(launcher.log)")
         let log = launcher.log
         XCTAssertEqual(launcher.status, 0, log)
-        XCTAssertTrue(log.contains("[launcher] worker 2 was killed by signal 9 (SIGKILL): restarting it to rejoin as a new incarnation (2 of --max-restarts 3 left"), log)
+        XCTAssertTrue(log.contains("launcher: worker 2 was killed by signal 9 (SIGKILL): restarting it to rejoin as a new incarnation (2 of --max-restarts 3 left"), log)
         XCTAssertFalse(log.contains("stopping the cluster"), log)
         // The restart is a new process under the same name, and it trained again: it took a rank
         // in a generation formed after the kill.
         let restarted = try XCTUnwrap(pid(ofWorker: 2, in: log), log)
         XCTAssertNotEqual(restarted, victim)
-        let afterRestart = log.components(separatedBy: "[launcher] worker 2 started (pid \(restarted))").dropFirst().joined()
-        let rejoined = afterRestart.split(separator: "\n").first { $0.hasPrefix("[worker 2] rank ") && $0.contains(" of 3 (generation ") }
+        let afterRestart = log.components(separatedBy: "launcher: worker 2 started (pid \(restarted))").dropFirst().joined()
+        // Workers label their own lines by rank; the launcher prints which worker holds which rank.
+        let rejoined = afterRestart.split(separator: "\n").first { $0.contains("launcher: generation ") && $0.contains(" = worker 2") }
         XCTAssertNotNil(rejoined, "the restarted worker 2 rejoined with a rank:\n\(log)")
-        XCTAssertTrue(afterRestart.contains("[launcher] generation "), "the rank mapping of the new generation is printed:\n\(log)")
+        XCTAssertTrue(afterRestart.contains(" worker rank=") && afterRestart.contains(" of 3 (generation "), "ranks are told:\n\(log)")
         print("launcher-elastic: undisturbed run \(String(format: "%.1f", calmSeconds)) s; killed worker 2 (pid \(victim)) after step 60, "
               + "run ended \(String(format: "%.1f", Date().timeIntervalSince(killedAt))) s later; \(rejoined.map(String.init) ?? "-")")
 
@@ -124,11 +125,11 @@ final class LauncherElasticTests: XCTestCase {
         XCTAssertTrue(launcher.waitForExit(seconds: 240), "the run finished:\n\(launcher.log)")
         let log = launcher.log
         XCTAssertEqual(launcher.status, 0, log)
-        XCTAssertTrue(log.contains("[launcher] worker 2 was killed by signal 9 (SIGKILL) and no restarts are left (--max-restarts 0 used): "
+        XCTAssertTrue(log.contains("launcher: worker 2 was killed by signal 9 (SIGKILL) and no restarts are left (--max-restarts 0 used): "
                                    + "the run goes on with 2 worker(s) (--min-workers 2)"), log)
         XCTAssertEqual(pid(ofWorker: 2, in: log), victim, "not restarted")
         let after = log.components(separatedBy: "no restarts are left").dropFirst().joined()
-        XCTAssertNotNil(after.split(separator: "\n").first { $0.contains("[coordinator] info: generation ") && $0.contains(" forms with 2 workers") },
+        XCTAssertNotNil(after.split(separator: "\n").first { $0.contains(" coordinator gen=") && $0.contains(": generation ") && $0.contains(" forms with 2 workers") },
                         "the survivors formed a ring of 2:\n\(log)")
         let accuracy = try accuracy("\(folder)/run")
         print("launcher-elastic: with 2 of 3 workers after the kill, test accuracy \(accuracy)")
@@ -146,7 +147,7 @@ final class LauncherElasticTests: XCTestCase {
         let result = try runProcess(cifake, ["train", "--config", try config(folder), "--out", run, "--workers", "2", "--worker-threads", "1"],
                                     environment: ["HOME": folder])
         XCTAssertEqual(result.status, 4, result.stderr)
-        XCTAssertTrue(result.stderr.contains("[launcher] the coordinator exited before listening (status 4)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("launcher: the coordinator exited before listening (status 4)"), result.stderr)
     }
 
     func testTheElasticFlagsAreCheckedBeforeAnythingStarts() throws {

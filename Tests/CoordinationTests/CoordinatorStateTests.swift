@@ -155,7 +155,7 @@ final class CoordinatorStateTests: XCTestCase {
         let text = stops(d).first!.description
         XCTAssertTrue(text.contains("rank 1 has 0x000000000000bbbb"), text)
         XCTAssertTrue(text.contains("majority has 0x000000000000aaaa"), text)
-        XCTAssertTrue(text.contains("step 1"), text)
+        XCTAssertTrue(text.contains("after step 2"), "the second step, as a person counts: \(text)")
         XCTAssertEqual(h.state.phase, .stopped)
         if case .stop(_, let notify)? = d.last { XCTAssertEqual(notify, [peer(0), peer(1), peer(2)]) } else { XCTFail() }
         XCTAssertTrue(h.join(5).contains { if case .refuse = $0 { true } else { false } })
@@ -439,7 +439,7 @@ final class CoordinatorTimeoutTests: XCTestCase {
         h.now = 250; h.heartbeat(0); h.heartbeat(2)
         let stall = h.tick()
         XCTAssertTrue(deaths(stall).isEmpty, "nobody reported: no rank to blame")
-        XCTAssertTrue(stall.contains(.log(.warning, "no step completed for 129.0 s: no rank reported step 1")), "\(stall)")
+        XCTAssertTrue(stall.contains(.log(.warning, "no step completed for 129.0 s: no rank reported step 2")), "\(stall)")
         h.now = 251; h.heartbeat(0); h.heartbeat(2)
         XCTAssertTrue(h.tick().isEmpty, "warned once per timeout")
     }

@@ -6,7 +6,7 @@ import XCTest
 /// fuzz test of the request parser behind it.
 final class StatusConnectionTests: XCTestCase {
     private func route(_ head: HTTPRequestHead) -> HTTPResponse {
-        StatusRoutes.respond(to: head, snapshot: { StatusSnapshot(role: "coordinator") }, version: "v")
+        StatusRoutes.respond(to: head, snapshot: { StatusSnapshot(role: "coordinator") }, program: ProgramIdentity(version: "v"))
     }
 
     private func connection(at now: Double = 100) -> StatusConnection {

@@ -34,7 +34,7 @@ final class StatusPagesTests: XCTestCase {
 
     func testRoutes() {
         func get(_ method: String, _ path: String) -> HTTPResponse {
-            StatusRoutes.respond(to: HTTPRequestHead(method: method, path: path, version: "HTTP/1.1"), snapshot: sampleSnapshot, version: "v1")
+            StatusRoutes.respond(to: HTTPRequestHead(method: method, path: path, version: "HTTP/1.1"), snapshot: sampleSnapshot, program: ProgramIdentity(version: "v1"))
         }
         XCTAssertEqual(get("GET", "/healthz").status, 200)
         XCTAssertEqual(get("GET", "/healthz").body, "ok")
@@ -50,7 +50,7 @@ final class StatusPagesTests: XCTestCase {
     }
 
     func testStatusJSONHasEveryKeyWithNullsForTheUnknown() throws {
-        let full = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(sampleSnapshot(), version: "v1").utf8)) as! [String: Any]
+        let full = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(sampleSnapshot(), program: ProgramIdentity(version: "v1")).utf8)) as! [String: Any]
         XCTAssertEqual(full["generation"] as? Int, 3)
         XCTAssertEqual(full["workers"] as? Int, 2)
         XCTAssertEqual((full["members"] as? [[String: Any]])?.map { $0["node_id"] as? String }, ["node-a", "node-b"])
@@ -62,48 +62,64 @@ final class StatusPagesTests: XCTestCase {
         XCTAssertEqual((full["last_evaluation"] as? [String: Any])?["accuracy"] as? Double, 0.9412)
         XCTAssertTrue((full["last_evaluation"] as? [String: Any])?["loss"] is NSNull)
 
-        let empty = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(StatusSnapshot(role: "coordinator"), version: "v1").utf8)) as! [String: Any]
+        let empty = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(StatusSnapshot(role: "coordinator"), program: ProgramIdentity(version: "v1")).utf8)) as! [String: Any]
         XCTAssertEqual(Set(empty.keys), Set(full.keys), "the same keys whatever is known")
         for key in ["step", "epoch", "images_per_second", "slowest_rank", "last_checkpoint", "last_evaluation"] {
             XCTAssertTrue(empty[key] is NSNull, key)
         }
     }
 
-    func testMetricsFollowTheTextExpositionFormat() {
-        let text = MetricsExposition.render(sampleSnapshot(), version: "cifake \"0.1\"\\n")
+    func testMetricsFollowTheTextExpositionFormat() throws {
+        var snapshot = sampleSnapshot()
+        snapshot.countStep(images: 64, stepSeconds: 0.04, compute: [0.02, 0.03], allReduce: [0.005, 0])
+        snapshot.countStep(images: 64, stepSeconds: 75, compute: [0.02, 0.03], allReduce: [0.005, 0])
+        let text = MetricsExposition.render(snapshot, version: "cifake \"0.1\"\\n", revision: "abc", swift: "Swift 6.3",
+                                            process: ProcessMetrics(cpuSeconds: 1.5, residentBytes: 4096, startTimeSeconds: 1.7e9, openFileDescriptors: 9))
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         XCTAssertEqual(lines.last, "", "ends with a line feed")
         for required in ["cifake_step 1234", "cifake_images_per_second 1520.5", "cifake_workers 2", "cifake_generation 3",
                          "cifake_last_checkpoint_step 1000", "cifake_eval_accuracy 0.9412", "cifake_training 1",
                          "cifake_rank_compute_seconds{rank=\"1\"} 0.03", "cifake_slowest_rank 1",
-                         "cifake_info{version=\"cifake \\\"0.1\\\"\\\\n\",role=\"coordinator\"} 1"] {
+                         "cifake_info{version=\"cifake \\\"0.1\\\"\\\\n\",revision=\"abc\",swift=\"Swift 6.3\",role=\"coordinator\"} 1",
+                         "cifake_steps_total 2", "cifake_images_total 128", "cifake_step_seconds_bucket{le=\"0.05\"} 1",
+                         "cifake_step_seconds_bucket{le=\"+Inf\"} 2", "cifake_step_seconds_count 2", "cifake_all_reduce_seconds_count 4",
+                         "process_cpu_seconds_total 1.5", "process_open_fds 9"] {
             XCTAssertTrue(lines.contains(Substring(required)), "missing \(required) in\n\(text)")
         }
-        // Every sample's metric has HELP then TYPE before it, once; names are valid.
-        var described: [String] = []
-        var typed: Set<String> = []
-        for line in lines where !line.isEmpty {
-            let parts = line.split(separator: " ", maxSplits: 3)
-            if line.hasPrefix("# HELP ") {
-                described.append(String(parts[2]))
-            } else if line.hasPrefix("# TYPE ") {
-                XCTAssertEqual(String(parts[2]), described.last)
-                XCTAssertTrue(["gauge", "counter"].contains(String(parts[3])))
-                typed.insert(String(parts[2]))
-            } else {
-                let name = String(line.prefix { $0 != "{" && $0 != " " })
-                XCTAssertTrue(typed.contains(name), "sample before its TYPE: \(line)")
-                XCTAssertNotNil(name.range(of: "^[a-zA-Z_:][a-zA-Z0-9_:]*$", options: .regularExpression), name)
-                XCTAssertNotNil(Double(String(line.split(separator: " ").last!)), String(line))
-            }
-        }
-        XCTAssertEqual(described.count, Set(described).count, "each metric described once")
-        // Unknown values have no sample, but keep their description.
-        let empty = MetricsExposition.render(StatusSnapshot(role: "coordinator"), version: "v")
+        let parsed = try PrometheusText(text)
+        XCTAssertEqual(parsed.value("cifake_info", labels: ["version": "cifake \"0.1\"\\n", "revision": "abc", "swift": "Swift 6.3", "role": "coordinator"]), 1)
+        XCTAssertEqual(Set(parsed.names(ofType: "histogram")), ["cifake_step_seconds", "cifake_compute_seconds", "cifake_all_reduce_seconds"])
+        XCTAssertTrue(parsed.names(ofType: "counter").contains("cifake_steps_total"))
+        // Unknown values have no sample, but keep their description; a single process has no all-reduce.
+        let empty = MetricsExposition.render(StatusSnapshot(role: "train"), version: "v")
         XCTAssertTrue(empty.contains("# TYPE cifake_step gauge\n# HELP"), empty)
         XCTAssertTrue(empty.contains("cifake_workers 0\n"))
+        XCTAssertFalse(empty.contains("all_reduce_seconds_bucket"))
+        XCTAssertEqual(try PrometheusText(empty).value("cifake_step_seconds_count"), 0)
         XCTAssertEqual(MetricsExposition.format(.nan), "NaN")
         XCTAssertEqual(MetricsExposition.format(-.infinity), "-Inf")
         XCTAssertEqual(MetricsExposition.format(3), "3")
+    }
+
+    /// The parser refuses what Prometheus would refuse (so its passing the real pages means something).
+    func testTheStrictParserRefusesBrokenText() {
+        let good = "# HELP a_seconds x\n# TYPE a_seconds histogram\na_seconds_bucket{le=\"1\"} 1\na_seconds_bucket{le=\"+Inf\"} 2\na_seconds_sum 3\na_seconds_count 2\n"
+        XCTAssertNoThrow(try PrometheusText(good))
+        let broken = [
+            good.replacingOccurrences(of: "a_seconds_count 2", with: "a_seconds_count 3"),                    // count is not +Inf
+            good.replacingOccurrences(of: "{le=\"1\"} 1", with: "{le=\"1\"} 5"),                              // decreasing
+            good.replacingOccurrences(of: "a_seconds_bucket{le=\"+Inf\"} 2\n", with: ""),                     // no +Inf
+            good.replacingOccurrences(of: "a_seconds_sum 3\n", with: ""),                                     // no sum
+            "# HELP b x\n# TYPE b gauge\nb{l=\"\\q\"} 1\n",                                                   // bad escape
+            "# HELP b x\n# TYPE b gauge\nb{l=\"v\",l=\"w\"} 1\n",                                              // label twice
+            "# HELP b x\n# TYPE b gauge\nb  1\n",                                                              // two spaces
+            "# HELP b x\n# TYPE b counter\nb -1\n",                                                            // negative counter
+            "# TYPE b gauge\nb 1\n",                                                                          // TYPE without HELP
+            "# HELP b x\n# TYPE b gauge\nc 1\n",                                                               // other family
+            "# HELP b x\n# TYPE b gauge\nb 1",                                                                 // no final line feed
+            "# HELP 1b x\n# TYPE 1b gauge\n",                                                                   // bad name
+            "# HELP b x\n# TYPE b gauge\nb one\n",                                                             // bad value
+        ]
+        for text in broken { XCTAssertThrowsError(try PrometheusText(text), text) }
     }
 }

@@ -82,7 +82,7 @@ final class StatusServerTests: XCTestCase {
 
     func testServesHealthStatusAndMetricsAndRefusesTheRest() throws {
         let board = StatusBoard(StatusSnapshot(role: "coordinator"))
-        let server = try StatusServer(listen: "127.0.0.1:0", version: "cifake test") { board.snapshot }
+        let server = try StatusServer(listen: "127.0.0.1:0", program: ProgramIdentity(version: "cifake test")) { board.snapshot }
         server.start()
         defer { server.stop() }
         XCTAssertTrue(server.boundAddress.hasPrefix("127.0.0.1:"))
@@ -127,7 +127,7 @@ final class StatusServerTests: XCTestCase {
     }
 
     func testASlowClientTimesOutWithoutStoppingTheServer() throws {
-        let server = try StatusServer(listen: "127.0.0.1:0", version: "v") { StatusSnapshot(role: "coordinator") }
+        let server = try StatusServer(listen: "127.0.0.1:0", program: ProgramIdentity(version: "v")) { StatusSnapshot(role: "coordinator") }
         server.start()
         defer { server.stop() }
         let started = Date()
@@ -139,11 +139,11 @@ final class StatusServerTests: XCTestCase {
     }
 
     func testBadAddressesAndBusyPortsAreReported() throws {
-        XCTAssertThrowsError(try StatusServer(listen: "127.0.0.1", version: "v") { StatusSnapshot(role: "x") }) {
+        XCTAssertThrowsError(try StatusServer(listen: "127.0.0.1", program: ProgramIdentity(version: "v")) { StatusSnapshot(role: "x") }) {
             XCTAssertEqual("\($0)", "status server address '127.0.0.1': expected HOST:PORT with PORT 0...65535")
         }
-        let first = try StatusServer(listen: "127.0.0.1:0", version: "v") { StatusSnapshot(role: "x") }
-        XCTAssertThrowsError(try StatusServer(listen: first.boundAddress, version: "v") { StatusSnapshot(role: "x") }) {
+        let first = try StatusServer(listen: "127.0.0.1:0", program: ProgramIdentity(version: "v")) { StatusSnapshot(role: "x") }
+        XCTAssertThrowsError(try StatusServer(listen: first.boundAddress, program: ProgramIdentity(version: "v")) { StatusSnapshot(role: "x") }) {
             XCTAssertTrue("\($0)".contains("cannot listen on \(first.boundAddress): Address already in use"), "\($0)")
         }
     }
@@ -152,7 +152,7 @@ final class StatusServerTests: XCTestCase {
     /// (reopened as the server closes them): every /healthz probe is still answered 200 within its
     /// deadline, and the trickling client is cut off by the whole-request deadline.
     func testSlowlorisAndFortyIdleConnectionsNeverStarveTheHealthProbe() throws {
-        let server = try StatusServer(listen: "127.0.0.1:0", version: "v") { StatusSnapshot(role: "coordinator") }
+        let server = try StatusServer(listen: "127.0.0.1:0", program: ProgramIdentity(version: "v")) { StatusSnapshot(role: "coordinator") }
         server.start()
         defer { server.stop() }
         let port = server.port
@@ -218,7 +218,7 @@ final class StatusServerTests: XCTestCase {
     /// Beyond the cap, the connection that has waited longest for its request gives way (503):
     /// however many idle connections are open, the probe is answered.
     func testBeyondTheConnectionCapTheOldestIdleClientGivesWay() throws {
-        let server = try StatusServer(listen: "127.0.0.1:0", version: "v") { StatusSnapshot(role: "coordinator") }
+        let server = try StatusServer(listen: "127.0.0.1:0", program: ProgramIdentity(version: "v")) { StatusSnapshot(role: "coordinator") }
         server.start()
         defer { server.stop() }
         let idle = (0..<(StatusServer.maximumConnections + 20)).map { _ in connectClient(server.port) }
@@ -235,7 +235,7 @@ final class StatusServerTests: XCTestCase {
     /// HEAD gets GET's headers and no body; a request head over the limit is 431; a declared body
     /// is not waited for.
     func testHeadOversizeHeadsAndUnreadBodies() throws {
-        let server = try StatusServer(listen: "127.0.0.1:0", version: "v") { sampleSnapshot() }
+        let server = try StatusServer(listen: "127.0.0.1:0", program: ProgramIdentity(version: "v")) { sampleSnapshot() }
         server.start()
         defer { server.stop() }
         let head = probe(server.port, "HEAD /metrics HTTP/1.1\r\n\r\n").answer
