@@ -14,11 +14,13 @@ final class LocalisationBenchmarkTests: XCTestCase {
     /// `cifake bench explain`'s default run (about 30 s, nearly all of it training).
     ///
     /// The margin: the default method's energy in the box, trained minus randomised, measured
-    /// 0.60 (moving artefact) and 0.66 (fixed) with the GEMMs of SkylakeX, and 0.58-0.67 across
-    /// the Sandybridge, Haswell and Zen kernel families; a trained model whose maps lost half of
-    /// that is broken, so half the smallest measured separation, 0.25, is asserted. Each score is
-    /// a mean over 100 FAKE images of a share in [0, 1]; its rounding noise is orders of magnitude
-    /// below that. The model must first have learnt the artefact (test accuracy >= 0.95; 1.0 measured).
+    /// under each OpenBLAS kernel family on an AMD EPYC Zen 4 (Sandybridge, Haswell, Zen,
+    /// SkylakeX, Cooperlake): 0.586-0.650 with the moving artefact and 0.662 with the fixed one;
+    /// each family trains a slightly different model, and the spread between them is 0.064. The
+    /// assertion is 0.25, less than half the smallest separation measured: a tolerance of 0.33,
+    /// five times the spread seen between kernels. The model must first have learnt the artefact
+    /// (test accuracy >= 0.95; 1.0 under every family), so a run that never finds it fails by
+    /// name instead of as a small separation.
     func testDefaultMethodLocalisesTheArtefactAndFailsOnRandomisedWeights() throws {
         let result = try ExplanationBenchmark.run(ExplanationBenchmark.Options())
         for line in result.lines { print(line) }
