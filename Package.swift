@@ -79,7 +79,8 @@ let package = Package(
         // the exposition, histograms and process metrics it serves, and the program's identity.
         .target(name: "Status"),
 
-        // Grad-CAM: why the detector calls an image FAKE or REAL.
+        // Class activation maps (Grad-CAM, Grad-CAM++, HiResCAM, LayerCAM): why the detector calls
+        // an image FAKE or REAL; their localisation scores (pure).
         .target(name: "Explanation", dependencies: ["Model", "Kernels", "Imaging"]),
         // `cifake bench cluster`'s pure parts: host names, link counters, derived configuration, the figures.
         .target(name: "ClusterBench", dependencies: ["Coordination"]),
@@ -104,8 +105,8 @@ let package = Package(
         // Finding the package, ../shared and the built executable; running real processes.
         // Seeded mutations and the fuzz loop that prints its seed.
         .target(name: "TestSupport", dependencies: ["Randomness"], path: "Tests/TestSupport"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Dataset", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
-        .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Dataset", "Model", "Kernels"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Explanation", "Model", "Dataset", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
+        .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Dataset", "Model", "Kernels", "TestSupport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport", "Wire", "Transport", "Cluster"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Collective", "Model", "Kernels"]),

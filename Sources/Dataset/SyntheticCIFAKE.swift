@@ -59,10 +59,11 @@ public enum SyntheticCIFAKE {
         return RGBImage(width: size, height: size, pixels: pixels)
     }
 
-    /// Adds the FAKE artefact: +-amplitude on all three channels, alternating like a checkerboard.
-    public static func addArtefact(to image: inout RGBImage) {
-        for y in artefactRegion.rows {
-            for x in artefactRegion.cols {
+    /// Adds the FAKE artefact in `region` (by default `artefactRegion`): +-amplitude on all three
+    /// channels, alternating like a checkerboard.
+    public static func addArtefact(to image: inout RGBImage, in region: (rows: Range<Int>, cols: Range<Int>) = artefactRegion) {
+        for y in region.rows {
+            for x in region.cols {
                 let delta = (x + y) % 2 == 0 ? artefactAmplitude : -artefactAmplitude
                 for c in 0..<3 {
                     let i = (y * image.width + x) * 3 + c
@@ -76,6 +77,46 @@ public enum SyntheticCIFAKE {
     public static func image(label: Label, seed: UInt64, split: String, index: Int) -> RGBImage {
         var image = baseImage(seed: seed, split: split, index: index)
         if label == .fake { addArtefact(to: &image) }
+        return image
+    }
+
+    /// Side of the moving artefact's square, in pixels (the fixed one's size).
+    public static let movingArtefactSize = 8
+
+    /// Where the artefact (FAKE only) and the decoy (both classes) of image `index` of `split`
+    /// sit in the moving variant: two 8x8 squares anywhere inside the image (row and column
+    /// offsets 0...24) that do not overlap, drawn from their own stream.
+    public static func movingArtefactRegions(seed: UInt64, split: String, index: Int)
+        -> (artefact: (rows: Range<Int>, cols: Range<Int>), decoy: (rows: Range<Int>, cols: Range<Int>)) {
+        var rng = SplitMix64(seed: seed, stream: "synthetic-artefact-" + split, UInt64(index))
+        let n = movingArtefactSize, span = ImageSet.width - n + 1
+        let row = rng.nextIndex(below: span), col = rng.nextIndex(below: span)
+        var decoyRow = 0, decoyCol = 0
+        repeat {
+            decoyRow = rng.nextIndex(below: span)
+            decoyCol = rng.nextIndex(below: span)
+        } while abs(decoyRow - row) < n && abs(decoyCol - col) < n
+        return ((row..<row + n, col..<col + n), (decoyRow..<decoyRow + n, decoyCol..<decoyCol + n))
+    }
+
+    /// Image `index` of `label` in `split`, moving variant: the base picture with a decoy in both
+    /// classes (vertical stripes of the artefact's amplitude: as much contrast, not the
+    /// artefact) and, if FAKE, the checkerboard artefact elsewhere. A detector must find the
+    /// artefact wherever it is and ignore the decoy; an explanation can be scored against where
+    /// the artefact really is, and a map that only follows contrast lights up the decoy too.
+    public static func movingArtefactImage(label: Label, seed: UInt64, split: String, index: Int) -> RGBImage {
+        var image = baseImage(seed: seed, split: split, index: index)
+        let regions = movingArtefactRegions(seed: seed, split: split, index: index)
+        for y in regions.decoy.rows {
+            for x in regions.decoy.cols {
+                let delta = x % 2 == 0 ? artefactAmplitude : -artefactAmplitude
+                for c in 0..<3 {
+                    let i = (y * image.width + x) * 3 + c
+                    image.pixels[i] = UInt8(clamping: Int(image.pixels[i]) + delta)
+                }
+            }
+        }
+        if label == .fake { addArtefact(to: &image, in: regions.artefact) }
         return image
     }
 

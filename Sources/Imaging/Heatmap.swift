@@ -154,7 +154,28 @@ public enum Heatmap {
     public static func triptych(original: Raster, heatmap: Raster, overlay: Raster, spacing: Int = 8,
                                 captions: [String] = ["image", "Grad-CAM", "overlay"],
                                 textScale: Int = 1, background: RGB = .white, textColor: RGB = .black) -> Raster {
-        let panels = [original, heatmap, overlay]
+        row([original, heatmap, overlay], spacing: spacing, captions: captions, textScale: textScale, background: background,
+            textColor: textColor)
+    }
+
+    /// The picture of one explanation: the image, its colour-mapped heat (values in [0, 1]) and
+    /// their blend, each enlarged `factor` times (nearest neighbour, so pixels stay visible), then
+    /// a colour bar as tall as a panel whose `barLabels` (bottom to top) say what the colours are
+    /// worth; `captions` go under the first three.
+    public static func explanationFigure(image: Raster, heat: [Float], barLabels: [String], captions: [String],
+                                         factor: Int = 8, colormap: Colormap = .jet, alpha: Float = 0.45, textScale: Int = 2) -> Raster {
+        let colored = colorize(heat, width: image.width, height: image.height, colormap: colormap)
+        let overlay = blend(image: image, heat: heat, colormap: colormap, alpha: alpha)
+        let bar = ColorBar.render(height: image.height * factor, labels: barLabels, colormap: colormap, textScale: textScale)
+        return row([scaleNearest(image, factor: factor), scaleNearest(colored, factor: factor), scaleNearest(overlay, factor: factor), bar],
+                   captions: captions, textScale: textScale)
+    }
+
+    /// Rasters side by side, `spacing` pixels apart and around, each with its caption (if any)
+    /// centred underneath (clipped to its panel), on `background`. Panels of different heights
+    /// are top-aligned; captions share one line.
+    public static func row(_ panels: [Raster], spacing: Int = 8, captions: [String], textScale: Int = 1,
+                           background: RGB = .white, textColor: RGB = .black) -> Raster {
         let gap = max(0, spacing)
         let captionHeight = captions.isEmpty ? 0 : BitmapFont.lineHeight * textScale + gap
         let width = panels.reduce(gap) { $0 + $1.width + gap }

@@ -67,14 +67,16 @@ public struct ReportPage: Sendable {
         }
         body += "</section>\n"
 
-        body += "<section id=\"gradcam\">\n<h2>Grad-CAM gallery</h2>\n"
+        body += "<section id=\"gradcam\">\n<h2>Explanation gallery</h2>\n"
         if input.gallery.isEmpty {
-            body += "<p class=\"note\">No Grad-CAM gallery (no test images).</p>\n"
+            body += "<p class=\"note\">No explanation gallery (no test images).</p>\n"
         } else {
             let wrong = input.gallery.filter { !$0.isCorrect }.count
+            let empty = input.gallery.filter(\.isEmptyMap).count
             body += "<p>\(HTML.escape(input.galleryDescription))\(input.galleryDescription.isEmpty ? "" : ". ")"
-                + "Each row: the image, the Grad-CAM heatmap of the regions that drove the verdict (red = most), and their overlay, "
-                + "scaled \(galleryScale)x. \(input.gallery.count - wrong) of \(input.gallery.count) correct.</p>\n"
+                + "Each row: the image, the heatmap of the regions that pushed the model towards the explained class, their overlay "
+                + "(scaled \(galleryScale)x), and a colour bar: what the colours are worth in the map's units. "
+                + "\(input.gallery.count - wrong) of \(input.gallery.count) correct; \(empty) of \(input.gallery.count) maps without positive evidence.</p>\n"
             body += "<div class=\"gallery\">\n"
             for (i, item) in input.gallery.enumerated() {
                 let figure = ReportFigure(fileName: String(format: "gradcam-%02d.png", i + 1), raster: galleryRaster(item),
@@ -85,7 +87,8 @@ public struct ReportPage: Sendable {
                     + "<figcaption>true <b>\(HTML.escape(item.trueLabel))</b> &middot; predicted <b>\(HTML.escape(item.predictedLabel))</b>"
                     + " (p = \(HTML.escape(number(item.confidence, 3))), P(FAKE) = \(HTML.escape(number(item.probabilityFake, 3))))"
                     + " &middot; <span class=\"verdict\">\(item.isCorrect ? "correct" : "wrong")</span>"
-                    + (item.isEmptyMap ? " &middot; empty map (no positive evidence for \(HTML.escape(item.predictedLabel)) at the last convolution)" : "")
+                    + " &middot; \(HTML.escape(item.method)) of \(HTML.escape(item.explainedLabel))"
+                    + (item.isEmptyMap ? " &middot; empty map (no positive evidence for \(HTML.escape(item.explainedLabel)) at the last convolution)" : "")
                     + "<br><code>\(HTML.escape(item.source))</code></figcaption></figure>\n"
             }
             body += "</div>\n"
@@ -180,15 +183,11 @@ public struct ReportPage: Sendable {
     }
 
     /// Image, colour-mapped heatmap and overlay, each scaled up by `galleryScale` (nearest
-    /// neighbour, so the pixels stay visible), side by side with their captions.
+    /// neighbour, so the pixels stay visible), and the colour bar, side by side with captions.
     public static func galleryRaster(_ item: GalleryItem) -> Raster {
-        let original = Raster(width: 32, height: 32, pixels: item.pixels)
-        let colored = Heatmap.colorize(item.heatmap, width: 32, height: 32, colormap: .jet)
-        let overlay = Heatmap.blend(image: original, heat: item.heatmap, colormap: .jet, alpha: 0.45)
-        return Heatmap.triptych(original: Heatmap.scaleNearest(original, factor: galleryScale),
-                                heatmap: Heatmap.scaleNearest(colored, factor: galleryScale),
-                                overlay: Heatmap.scaleNearest(overlay, factor: galleryScale),
-                                captions: ["image", "Grad-CAM", "overlay"], textScale: 2)
+        Heatmap.explanationFigure(image: Raster(width: 32, height: 32, pixels: item.pixels), heat: item.heatmap,
+                                  barLabels: ColorBar.labels(top: Float(item.scaleTop)),
+                                  captions: ["image", item.method, "overlay"], factor: galleryScale)
     }
 
     static func figureTag(_ figure: ReportFigure, width: Int, height: Int) -> String {

@@ -8,7 +8,7 @@ import Model
 import Reporting
 import Storage
 
-/// The shell around `ReportPage`: reads a finished run folder, computes the Grad-CAM gallery
+/// The shell around `ReportPage`: reads a finished run folder, computes the explanation gallery
 /// with the kept model, and writes `report/index.html` and its PNG figures atomically.
 ///
 /// One call for every way a run ends: `TrainingRun` at the end of a run, `cifake report` for
@@ -38,10 +38,12 @@ public enum RunReport {
     ///     `history.jsonl` and `config.yaml` used when present).
     ///   - test: the run's test split, if the caller holds it; otherwise it is loaded as
     ///     `source` or the run's `config.yaml` says.
-    ///   - threads: compute threads for Grad-CAM.
+    ///   - threads: compute threads for the explanations.
+    ///   - explanation: the gallery's method, target and scale; nil: the run's `config.yaml`
+    ///     (`explain_method`, `explain_target`, `explain_scale`), else the defaults.
     @discardableResult
     public static func write(runFolder: String, test: ImageSet? = nil, source: DataSource = DataSource(), threads: Int = 1,
-                             progress: ProgressReporter = ProgressReporter()) throws -> String {
+                             explanation: ExplanationSettings? = nil, progress: ProgressReporter = ProgressReporter()) throws -> String {
         let run = try RunFolder.load(runFolder)
         let modelPath = "\(runFolder)/\(RunFolder.modelFile)"
         guard FileManager.default.fileExists(atPath: modelPath) else {
@@ -65,11 +67,15 @@ public enum RunReport {
                          + "the data given is not the run's test split.")
         }
         if run.history.isEmpty { notes.append("history.jsonl is missing or empty: no training curves.") }
+        let settings = explanation ?? run.config?.explanation ?? ExplanationSettings()
         let input = ReportInput(title: run.configurationName, runName: run.name, details: details(run),
                                 metrics: run.metrics, curves: curves(run),
-                                gallery: gallery(network: network, test: testSet, threshold: run.metrics.threshold),
+                                gallery: gallery(network: network, test: testSet, threshold: run.metrics.threshold, settings: settings),
                                 galleryDescription: "Up to \(GallerySample.perClass) REAL and \(GallerySample.perClass) FAKE test images, "
-                                    + "chosen with the fixed seed \(GallerySample.seed)",
+                                    + "chosen with the fixed seed \(GallerySample.seed), explained with \(settings.method.displayName) "
+                                    + "(\(describe(settings.target))), on the last convolution's 13x13 grid, each cell placed at its receptive "
+                                    + "field's centre; " + (settings.scale == .fixed ? "one colour scale for the whole gallery"
+                                                            : "each map scaled to its own maximum (compare maps by their colour bars)"),
                                 notes: notes)
         let page = ReportPage.build(input)
 
@@ -110,19 +116,30 @@ public enum RunReport {
         return try DataLoading.load(config.data, options: config.loadOptions, progress: progress).test
     }
 
-    /// Grad-CAM of the gallery's images with the kept model, explaining the predicted class.
-    static func gallery(network: Network, test: ImageSet, threshold: Float) -> [GalleryItem] {
+    /// The gallery's images explained by the kept model as `settings` say.
+    static func gallery(network: Network, test: ImageSet, threshold: Float, settings: ExplanationSettings) -> [GalleryItem] {
         let indices = GallerySample.indices(labels: test.labels)
         guard !indices.isEmpty else { return [] }
         let chosen = test.subset(indices)
-        let input = FloatBuffer(count: chosen.count * ImageSet.bytesPerImage)
-        for (i, v) in chosen.pixels.enumerated() { input.pointer[i] = Float(v) / 255 }
-        let explanations = GradCAM.explain(network: network, images: input.pointer, count: chosen.count, target: .predicted)
+        let input = ExplanationBenchmark.floats(chosen)
+        let explanations = Explainer.explain(network: network, images: input.pointer, count: chosen.count, method: settings.method,
+                                             target: settings.target)
+        let tops = settings.scale.tops(of: explanations.map(\.map))
         return explanations.enumerated().map { i, e in
             let start = i * ImageSet.bytesPerImage
-            return GalleryItem(pixels: Array(chosen.pixels[start..<start + ImageSet.bytesPerImage]), heatmap: e.heatmap,
+            return GalleryItem(pixels: Array(chosen.pixels[start..<start + ImageSet.bytesPerImage]),
+                               heatmap: HeatmapScale.normalise(e.map, top: tops[i]),
                                trueLabel: chosen.label(at: i).folderName, predictedLabel: e.probability >= threshold ? "FAKE" : "REAL",
-                               probabilityFake: Double(e.probability), source: chosen.sources[i])
+                               probabilityFake: Double(e.probability), source: chosen.sources[i], scaleTop: Double(tops[i]),
+                               method: settings.method.displayName, explainedLabel: e.explainedLabel)
+        }
+    }
+
+    static func describe(_ target: ExplanationTarget) -> String {
+        switch target {
+        case .predicted: "explaining the predicted class"
+        case .fake: "explaining FAKE: the evidence for FAKE in every image"
+        case .real: "explaining REAL: the evidence for REAL in every image"
         }
     }
 

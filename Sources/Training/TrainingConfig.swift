@@ -1,5 +1,6 @@
 import Compression
 import Dataset
+import Explanation
 import Model
 import Signals
 
@@ -95,6 +96,14 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// REAL/FAKE folder whole). Empty: `test_data`, else the test folder of `data`.
     public var evaluationData = ""
 
+    // The report's explanations (see `ExplanationSettings`).
+    /// `gradcam` (the paper's), `gradcam++`, `hirescam` or `layercam`.
+    public var explainMethod = ExplanationSettings.defaultMethod.rawValue
+    /// The class each gallery map explains: `predicted`, `fake` or `real`.
+    public var explainTarget = ExplanationTarget.predicted.rawValue
+    /// `per-image` (each map to its own maximum) or `fixed` (one scale for the whole gallery).
+    public var explainScale = HeatmapScale.perImage.rawValue
+
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -131,6 +140,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case promotionMetric = "promotion_metric"
         case promotionMargin = "promotion_margin"
         case evaluationData = "evaluation_data"
+        case explainMethod = "explain_method"
+        case explainTarget = "explain_target"
+        case explainScale = "explain_scale"
     }
 
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
@@ -175,6 +187,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         promotionMetric = try c.decodeIfPresent(String.self, forKey: .promotionMetric) ?? d.promotionMetric
         promotionMargin = try c.decodeIfPresent(Double.self, forKey: .promotionMargin) ?? d.promotionMargin
         evaluationData = try c.decodeIfPresent(String.self, forKey: .evaluationData) ?? d.evaluationData
+        explainMethod = try c.decodeIfPresent(String.self, forKey: .explainMethod) ?? d.explainMethod
+        explainTarget = try c.decodeIfPresent(String.self, forKey: .explainTarget) ?? d.explainTarget
+        explainScale = try c.decodeIfPresent(String.self, forKey: .explainScale) ?? d.explainScale
     }
 
     /// Most epochs (and early-stopping patience) accepted.
@@ -229,7 +244,13 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if !promotionMargin.isFinite || abs(promotionMargin) > 1e6 {
             p.append("promotion_margin: found \(promotionMargin), expected a finite number (0: a tie promotes)")
         }
+        p += ExplanationSettings.parse(method: explainMethod, target: explainTarget, scale: explainScale).problems
         return p
+    }
+
+    /// The report's explanation settings (valid after `validated()`).
+    public var explanation: ExplanationSettings {
+        ExplanationSettings.parse(method: explainMethod, target: explainTarget, scale: explainScale).settings
     }
 
     /// `gradient_compression` as a value (valid after `validated()`).

@@ -55,7 +55,7 @@ struct DataCommand: ParsableCommand {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure training throughput and all-reduce bandwidth on this machine, or of a cluster on simulated hosts.",
-        subcommands: [BenchTrainCommand.self, BenchTrainRankCommand.self, BenchAllReduceCommand.self, BenchAllReduceRankCommand.self, BenchClusterCommand.self, BenchPowerSGDCommand.self]
+        abstract: "Measure training throughput and all-reduce bandwidth on this machine, or of a cluster on simulated hosts; score the explanation methods.",
+        subcommands: [BenchTrainCommand.self, BenchTrainRankCommand.self, BenchAllReduceCommand.self, BenchAllReduceRankCommand.self, BenchClusterCommand.self, BenchPowerSGDCommand.self, BenchExplainCommand.self]
     )
 }

@@ -1,3 +1,4 @@
+import Explanation
 import Foundation
 import Training
 import TestSupport
@@ -27,6 +28,7 @@ final class ConfigLayersTests: XCTestCase {
             "worker_public_key": "/k/w.key", "worker_secret_key": "/k/w.key_secret", "authorized_keys": "/k/authorized",
             "registry": "/var/lib/cifake/registry", "promotion_metric": "log_loss", "promotion_margin": "0.005",
             "evaluation_data": "/data/fixed-eval", "gradient_compression": "powersgd", "compression_rank": "8",
+            "explain_method": "gradcam++", "explain_target": "real", "explain_scale": "fixed",
         ]
         XCTAssertEqual(Set(values.keys), Set(TrainingConfig.keys), "a value for every key")
         let env = Dictionary(uniqueKeysWithValues: values.map { (ConfigLayers.environmentVariable(for: $0.key), $0.value) })
@@ -66,6 +68,7 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertEqual(config.promotionMetric, "log_loss")
         XCTAssertEqual(config.promotionMargin, 0.005)
         XCTAssertEqual(config.evaluationData, "/data/fixed-eval")
+        XCTAssertEqual(config.explanation, ExplanationSettings(method: .gradCAMPlusPlus, target: .real, scale: .fixed))
     }
 
     func testFileThenEnvironmentThenFlags() throws {
