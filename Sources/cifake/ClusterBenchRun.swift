@@ -281,7 +281,9 @@ final class ClusterBenchRun {
     /// What rank 0 said its ring used (`gradient_compression ...`, with auto's reasons).
     private func compressionUsed() -> String {
         let text = (try? String(contentsOfFile: "\(folder)/worker-0.log", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").last { $0.contains("gradient_compression") }.map(String.init) ?? "gradient_compression: not reported"
+        guard let line = text.split(separator: "\n").last(where: { $0.contains("gradient_compression") }) else { return "gradient_compression: not reported" }
+        // The message, without the log line's time, level and labels.
+        return line.range(of: "gradient_compression").map { String(line[$0.lowerBound...]) } ?? String(line)
     }
 
     /// The last lines of a process's log.
