@@ -43,6 +43,9 @@ public final class CoordinatorServer {
         /// Where the packed data served to workers is kept, by digest (`DataCache`'s layout, so a
         /// worker sharing the folder finds it there): runs reference it, none holds a copy.
         public var cacheFolder = DataCache.defaultFolder
+        /// A model file every worker starts from instead of the seeded initialisation (a warm
+        /// start, as `TrainingRun.initialWeights`: Adam starts afresh). Ignored when resuming.
+        public var initialWeights: String?
         public init() {}
     }
 
@@ -134,8 +137,12 @@ public final class CoordinatorServer {
         let generationBase = UInt64(max(0, Date().timeIntervalSince1970 - 1_577_836_800)) << 20
         state = CoordinatorState(configuration: settings, now: now(), generationBase: generationBase)
         options.status?.update { $0.totalSteps = totalSteps; $0.epochs = config.epochs }
+        if !options.resume, let initialWeights = options.initialWeights {
+            try prepareWarmStart(from: initialWeights, config: config, yaml: yaml)
+        }
+        // Resuming or warm-starting, every worker loads the served checkpoint before its first step.
         let info = RunInfo(configuration: Array(yaml.utf8), dataBytes: UInt64(dataBytes.count), dataDigest: dataset.digest,
-                           resume: options.resume ? served?.offer : nil)
+                           resume: served?.offer)
 
         let context = try ZMQContext()
         channel = try ControlChannel(context: context, router: true)
@@ -445,6 +452,18 @@ public final class CoordinatorServer {
             if object["source"] as? String == "rank 0" { _ = tracker.record(step: step, values: object) }
         }
         progress.log("resuming from \(path): step \(state.step) (epoch \(state.epoch + 1), step \(state.stepInEpoch + 1)); best so far: \(tracker.summary)")
+    }
+
+    /// A warm start: the weights of the model file at `path` with a fresh Adam, served as the
+    /// checkpoint of step 0, which every worker loads as it would a resumed run's.
+    private func prepareWarmStart(from path: String, config: TrainingConfig, yaml: String) throws {
+        let network = Network(architecture: config.architecture, maxBatch: 1)
+        try network.loadModelFile(AtomicFile.read(path), source: path)
+        let state = TrainingState(step: 0, stepsPerEpoch: stepsPerEpoch, adamStep: 0, seed: config.seed, worldSize: options.maxWorkers,
+                                  configuration: yaml, progress: ["warm_start": path])
+        let bytes = Checkpoint(network: network, adam: Adam(parameterCount: network.layout.count), state: state).encode()
+        served = (CheckpointOffer(step: 0, totalBytes: UInt64(bytes.count), checksum: XXH64.hash(bytes)), bytes)
+        progress.log("warm start: every worker starts from the weights of \(path)")
     }
 
     /// Asks each uploading member for its next ranges (and again for ranges that never came),

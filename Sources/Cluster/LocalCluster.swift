@@ -24,6 +24,8 @@ public struct LocalCluster {
     public var maxRestarts = 3
     /// Continue this run folder from its newest intact checkpoint instead of starting anew.
     public var resumeFolder: String?
+    /// A model file the workers start from (the coordinator's `--initial-weights`: a warm start).
+    public var initialWeights: String?
     /// Also start an evaluation worker (the last `evaluatorThreads` compute threads are its).
     public var evaluator = true
     /// This program's own path (so `ps` shows `cifake worker ...`).
@@ -57,7 +59,8 @@ public struct LocalCluster {
         let group = ProcessGroup(log: log)
         let endpoint = EndpointBox()
         // Resuming, the run's own config.yaml rules; --config then only carries this launch's keys.
-        let source = (resumeFolder.map { ["--resume", $0] } ?? []) + ["--config", configPath]
+        let source = (resumeFolder.map { ["--resume", $0] } ?? []) + (initialWeights.map { ["--initial-weights", $0] } ?? [])
+            + ["--config", configPath]
         let coordinator = try group.start(executable, ["coordinator"] + source + ["--listen", "127.0.0.1:0",
                                                        "--min-workers", "\(minWorkers)", "--max-workers", "\(workers)"],
                                           label: { "coordinator" }) { line in

@@ -141,10 +141,16 @@ public final class WorkerNode {
             } else {
                 replica = Trainer(config: config, train: train, reducer: reducer)
                 trainer = replica
+                // The run's starting state (a resume or a warm start). A worker that joins after the
+                // run has moved on (a restarted one) finds a newer checkpoint served instead: it
+                // starts empty, says so in `ready`, and gets a peer's state in the transfer.
                 if let resume = info.resume {
-                    guard let bytes = try control.fetchCheckpoint(resume) else { throw RuntimeError.protocolViolation("the resume checkpoint changed") }
-                    try replica.resume(from: Checkpoint.decode(bytes, source: "the coordinator's checkpoint of step \(resume.step)"))
-                    say("loaded the checkpoint of step \(resume.step) from the coordinator")
+                    if let bytes = try control.fetchCheckpoint(resume, newer: { _ in }) {
+                        try replica.resume(from: Checkpoint.decode(bytes, source: "the coordinator's checkpoint of step \(resume.step)"))
+                        say("loaded the checkpoint of step \(resume.step) from the coordinator")
+                    } else {
+                        say("the run has moved past the checkpoint of step \(resume.step): this worker gets a peer's state when the ring forms")
+                    }
                 }
             }
             do {

@@ -17,6 +17,10 @@ public struct Retraining {
     /// SIGTERM/SIGINT: the candidate's training stops between steps, the run is recorded as
     /// interrupted (the promoted model unchanged) and ``RetrainingError/stopped(_:)`` is thrown.
     public var stop: StopSignal?
+    /// Trains the candidate into `config.out`, from `initialWeights` when given, and returns the
+    /// training images it used; nil: this process (`TrainingRun`). `cifake retrain --workers N`
+    /// supplies the cluster's launcher. It throws `TrainingStopped` when a stop signal ended it.
+    public var trainCandidate: ((_ config: TrainingConfig, _ initialWeights: String?) throws -> Int?)?
 
     public init(config: TrainingConfig, progress: ProgressReporter = ProgressReporter(), verbose: Bool = false, stop: StopSignal? = nil) {
         self.config = config
@@ -98,8 +102,11 @@ public struct Retraining {
             config.out = folder
             let initial = promoted.flatMap { warmStartModel(registry.modelFile($0), config: config) }
             record.warmStartFrom = initial.map { _ in promoted! }
-            let outcome = try TrainingRun(config: config, progress: progress, verbose: verbose, initialWeights: initial, stop: stop).run()
-            record.trainImages = outcome.trainImages
+            if let trainCandidate {
+                record.trainImages = try trainCandidate(config, initial)
+            } else {
+                record.trainImages = try TrainingRun(config: config, progress: progress, verbose: verbose, initialWeights: initial, stop: stop).run().trainImages
+            }
 
             let candidateReport = try evaluate(registry.modelFile(name), on: evaluation)
             guard let candidateValue = rule.metric.value(of: candidateReport) else {

@@ -11,6 +11,14 @@ public struct TrainingStopped: Error, CustomStringConvertible, Equatable {
     public var checkpoint: String
     public var runFolder: String
 
+    public init(signal: String, step: Int, totalSteps: Int, checkpoint: String, runFolder: String) {
+        self.signal = signal
+        self.step = step
+        self.totalSteps = totalSteps
+        self.checkpoint = checkpoint
+        self.runFolder = runFolder
+    }
+
     public var description: String {
         "stopped by \(signal) after step \(step) of \(totalSteps); final checkpoint \(checkpoint); "
             + "continue with: cifake train --resume \(runFolder)"

@@ -59,6 +59,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .customLong("step-log"), help: ArgumentHelp("Append one JSON line per completed step to this file: time, samples, loss, each rank's compute, all-reduce wait and ring link busy seconds.", valueName: "FILE"))
     var stepLog: String?
 
+    @Option(name: .customLong("initial-weights"), help: ArgumentHelp("Model file every worker starts from instead of the seeded initialisation (a warm start: Adam starts afresh; `retrain --workers` passes the promoted model). Ignored with --resume.", valueName: "MODEL"))
+    var initialWeights: String?
+
     @Option(name: .long, help: "Folder keeping the packed data served to workers, one file per data digest, shared by runs and by workers on this host (default: $CIFAKE_CACHE, else ~/.cache/cifake).")
     var cache: String?
 
@@ -100,6 +103,7 @@ struct CoordinatorCommand: ParsableCommand {
             options.belowMinimumTimeout = waitTimeout
             options.resume = resume != nil
             options.stepLog = stepLog
+            options.initialWeights = initialWeights
             if let cache = cache ?? environment["CIFAKE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) { options.cacheFolder = cache }
             options.stop = TrainCommand.stopSignal(settings.stopGraceSeconds)
             let progress = ProgressReporter()

@@ -1,4 +1,7 @@
 import ArgumentParser
+import Coordination
+import Checkpoints
+import Cluster
 import Foundation
 import Signals
 import Training
@@ -51,6 +54,12 @@ struct RetrainCommand: ParsableCommand {
     @Option(name: .long, help: "Compute threads.")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Train the candidate with a cluster of N worker processes on this machine (a coordinator, N workers and an evaluator, as `train --workers N`), warm-started from the promoted model on every rank. The lock, the promotion gate, the registry and the exit codes are the same.", valueName: "N"))
+    var workers: Int?
+
+    @Option(name: .customLong("worker-threads"), help: "With --workers: compute threads per worker (default: cores / N).")
+    var workerThreads: Int?
+
     @Option(name: .customLong("kept-exit-code"), help: "Exit status when the old model is kept.")
     var keptExitCode: Int32 = 3
 
@@ -59,6 +68,10 @@ struct RetrainCommand: ParsableCommand {
 
     func validate() throws {
         guard (0...255).contains(keptExitCode) else { throw ValidationError("--kept-exit-code must be 0...255, found \(keptExitCode)") }
+        if let workers, !(1...CoordinatorConfiguration.maximumWorkers).contains(workers) {
+            throw ValidationError("--workers must be in 1...\(CoordinatorConfiguration.maximumWorkers), found \(workers)")
+        }
+        if let workerThreads, !(1...256).contains(workerThreads) { throw ValidationError("--worker-threads must be in 1...256, found \(workerThreads)") }
     }
 
     func run() throws {
@@ -76,7 +89,17 @@ struct RetrainCommand: ParsableCommand {
         }
         let outcome: Retraining.Outcome
         do {
-            outcome = try Retraining(config: settings, verbose: verbose, stop: TrainCommand.stopSignal(settings.stopGraceSeconds)).run()
+            var retraining: Retraining
+            if let workers {
+                // The launcher handles SIGTERM/SIGINT itself: a graceful cluster stop, exit 75.
+                retraining = Retraining(config: settings, verbose: verbose)
+                retraining.trainCandidate = { [workerThreads] config, initialWeights in
+                    try Self.trainWithCluster(config, initialWeights: initialWeights, workers: workers, threadsPerWorker: workerThreads)
+                }
+            } else {
+                retraining = Retraining(config: settings, verbose: verbose, stop: TrainCommand.stopSignal(settings.stopGraceSeconds))
+            }
+            outcome = try retraining.run()
         } catch {
             switch error {
             case .invalid(let problem): throw CLIError.message(problem.description, code: 2)
@@ -88,5 +111,21 @@ struct RetrainCommand: ParsableCommand {
         let r = outcome.record
         print("\(r.decision.rawValue) \(r.candidate): \(r.reason)")
         if !outcome.promoted && keptExitCode != 0 { throw ExitCode(keptExitCode) }
+    }
+
+    /// The candidate trained by a local cluster (`LocalCluster`, as `train --workers N`) in
+    /// `config.out`; a graceful stop (exit 75) becomes `TrainingStopped`, so the run is recorded
+    /// as interrupted.
+    static func trainWithCluster(_ config: TrainingConfig, initialWeights: String?, workers: Int, threadsPerWorker: Int?) throws -> Int? {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var cluster = LocalCluster(config: config, workers: workers, threadsPerWorker: threadsPerWorker ?? max(1, cores / workers))
+        cluster.initialWeights = initialWeights
+        let status = try cluster.run()
+        if status == StopSignal.gracefulExitStatus {
+            let latest = CheckpointStore(runFolder: config.out, keep: config.keepCheckpoints).pointer("latest") ?? 0
+            throw TrainingStopped(signal: "SIGTERM or SIGINT", step: latest, totalSteps: 0, checkpoint: "step \(latest)", runFolder: config.out)
+        }
+        guard status == 0 else { throw RetrainingError.failed("the cluster training the candidate exited with status \(status)") }
+        return nil
     }
 }

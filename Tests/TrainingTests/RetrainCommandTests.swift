@@ -233,4 +233,46 @@ final class RetrainCommandTests: XCTestCase {
         XCTAssertEqual(try s.history().last?["decision"] as? String, "failed")
         XCTAssertEqual(try s.evaluation(s.candidates().last!)["decision"] as? String, "failed")
     }
+
+    /// `retrain --workers 2`: the candidate is trained by a local cluster (coordinator, two
+    /// workers, evaluator), warm-started on every rank from the promoted model, with the same
+    /// gate and exit codes; a worker killed mid-run is restarted and the run still decides.
+    func testWorkersTrainTheCandidateAsAClusterWarmStartedAndSurviveAKilledWorker() throws {
+        let s = try setUp("retrain-workers")
+        let cluster = ["--workers", "2", "--worker-threads", "1"]
+
+        let first = try s.retrain([:], cluster)
+        XCTAssertEqual(first.status, 0, "promoted: \(first.stderr)")
+        let c1 = try XCTUnwrap(s.candidates().first)
+        XCTAssertTrue(first.stderr.contains("coordinator"), "a cluster trained it:\n\(first.stderr)")
+        XCTAssertEqual(try s.promoted(), "\(c1)\n")
+        XCTAssertEqual(try s.evaluation(c1)["decision"] as? String, "promoted")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(s.registry)/candidates/\(c1)/model.safetensors"))
+
+        let second = try s.retrain(["CIFAKE_PROMOTION_MARGIN": "1"], cluster)
+        XCTAssertEqual(second.status, 3, "kept: \(second.stderr)")
+        let c2 = try XCTUnwrap(s.candidates().last)
+        XCTAssertTrue(second.stderr.contains("warm start: every worker starts from the weights of \(s.registry)/candidates/\(c1)/model.safetensors"),
+                      second.stderr)
+        XCTAssertEqual(second.stderr.components(separatedBy: "loaded the checkpoint of step 0 from the coordinator").count - 1, 2,
+                       "both ranks start from the promoted model:\n\(second.stderr)")
+        XCTAssertEqual(try s.evaluation(c2)["warm_start_from"] as? String, c1)
+        XCTAssertEqual(try s.promoted(), "\(c1)\n", "the pointer is untouched")
+
+        // A longer run; one worker is killed once the cluster trains.
+        let run = try LoggedProcess(s.cifake, ["retrain", "--config", s.config] + cluster, home: s.folder,
+                                    environment: ["CIFAKE_EPOCHS": "10"])
+        defer { run.stop() }
+        XCTAssertNotNil(run.waitForLog("epoch 2/10", seconds: 240), run.log)
+        let workers = try runProcess("/usr/bin/pgrep", ["-P", "\(run.pid)", "-f", "cifake worker"]).stdout.split(separator: "\n")
+        let victim = try XCTUnwrap(workers.first.flatMap { pid_t($0) }, "a worker process of \(run.pid):\n\(run.log)")
+        kill(victim, SIGKILL)
+        XCTAssertTrue(run.waitForExit(seconds: 300), run.log)
+        XCTAssertTrue([0, 3].contains(run.status), "decided despite the killed worker:\n\(run.log)")
+        XCTAssertTrue(run.log.contains("this worker gets a peer's state"), "the restarted worker rejoined the warm-started run:\n\(run.log)")
+        let c3 = try XCTUnwrap(s.candidates().last)
+        XCTAssertNotEqual(c3, c2)
+        XCTAssertEqual(try s.evaluation(c3)["decision"] as? String, run.status == 0 ? "promoted" : "kept")
+        XCTAssertEqual(try s.history().count, 3)
+    }
 }
