@@ -57,6 +57,12 @@ struct RetrainCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Train the candidate with a cluster of N worker processes on this machine (a coordinator, N workers and an evaluator, as `train --workers N`), warm-started from the promoted model on every rank. The lock, the promotion gate, the registry and the exit codes are the same.", valueName: "N"))
     var workers: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Be the coordinator of the candidate's training at HOST:PORT instead: N workers join from other machines with `cifake worker --coordinator HOST:PORT` (the same keys and rendezvous as `cifake coordinator`; N from --min-workers, $CIFAKE_WORKERS or $SLURM_NTASKS) and start from the promoted model.", valueName: "HOST:PORT"))
+    var listen: String?
+
+    @Option(name: .customLong("min-workers"), help: "With --listen: workers needed to start (default: $CIFAKE_WORKERS, else $SLURM_NTASKS, else 2).")
+    var minWorkers: Int?
+
     @Option(name: .customLong("worker-threads"), help: "With --workers: compute threads per worker (default: cores / N).")
     var workerThreads: Int?
 
@@ -87,10 +93,36 @@ struct RetrainCommand: ParsableCommand {
         } catch {
             throw CLIError.message(error.description, code: 2)
         }
+        if workers != nil && listen != nil { throw CLIError.message("--workers (a cluster on this machine) and --listen (workers from elsewhere) exclude each other", code: 2) }
+        let environment = ProcessInfo.processInfo.environment
+        let minWorkers: Int
+        do { minWorkers = try self.minWorkers ?? SchedulerEnvironment(environment).workers ?? 2 } catch { throw CLIError.message("\(error)", code: 2) }
+        guard (1...CoordinatorConfiguration.maximumWorkers).contains(minWorkers) else {
+            throw CLIError.message("--min-workers must be in 1...\(CoordinatorConfiguration.maximumWorkers), found \(minWorkers)", code: 2)
+        }
         let outcome: Retraining.Outcome
         do {
             var retraining: Retraining
-            if let workers {
+            if let listen {
+                retraining = Retraining(config: settings, verbose: verbose)
+                retraining.trainCandidate = { config, initialWeights in
+                    var options = CoordinatorServer.Options()
+                    options.listen = listen
+                    options.minWorkers = minWorkers
+                    options.maxWorkers = minWorkers
+                    options.initialWeights = initialWeights
+                    options.stop = TrainCommand.stopSignal(config.stopGraceSeconds)
+                    if let cache = environment["CIFAKE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) { options.cacheFolder = cache }
+                    let progress = ProgressReporter()
+                    progress.plainInterval = 1
+                    do {
+                        try CoordinatorServer(config: config, options: options, progress: progress).run()
+                    } catch RuntimeError.suspended(let why) {
+                        throw TrainingStopped(signal: "SIGTERM or SIGINT", step: 0, totalSteps: 0, checkpoint: why, runFolder: config.out)
+                    }
+                    return nil
+                }
+            } else if let workers {
                 // The launcher handles SIGTERM/SIGINT itself: a graceful cluster stop, exit 75.
                 retraining = Retraining(config: settings, verbose: verbose)
                 retraining.trainCandidate = { [workerThreads] config, initialWeights in

@@ -275,4 +275,36 @@ final class RetrainCommandTests: XCTestCase {
         XCTAssertEqual(try s.evaluation(c3)["decision"] as? String, run.status == 0 ? "promoted" : "kept")
         XCTAssertEqual(try s.history().count, 3)
     }
+
+    /// `retrain --listen`: the retraining process is the coordinator of a scheduled job and two
+    /// worker processes join it (as they would from other machines); promotion and exit codes as
+    /// for one process, and the second run's workers start from the promoted model.
+    func testListenCoordinatesWorkersThatJoinFromElsewhere() throws {
+        let s = try setUp("retrain-listen")
+        func run(_ environment: [String: String]) throws -> (status: Int32, log: String) {
+            // Unencrypted, as on one machine (the CURVE handshakes have their own tests).
+            let plain = ["CIFAKE_TRANSPORT_SECURITY": "plain"]
+            let coordinator = try LoggedProcess(s.cifake, ["retrain", "--config", s.config, "--listen", "127.0.0.1:0", "--min-workers", "2"],
+                                                home: s.folder, environment: environment.merging(plain) { a, _ in a })
+            defer { coordinator.stop() }
+            let endpoint = try XCTUnwrap(coordinator.waitForOutput("listening on tcp://", seconds: 120)
+                .map { String($0.split(separator: "tcp://").last!) }, coordinator.log)
+            let workers = try (0..<2).map { _ in
+                try LoggedProcess(s.cifake, ["worker", "--coordinator", endpoint, "--cache", "\(s.folder)/cache"], home: s.folder, environment: plain)
+            }
+            defer { workers.forEach { $0.stop() } }
+            XCTAssertTrue(coordinator.waitForExit(seconds: 300), coordinator.log)
+            for w in workers { XCTAssertTrue(w.waitForExit(seconds: 60), w.log) }
+            return (coordinator.status, coordinator.log + workers.map(\.log).joined())
+        }
+        let first = try run([:])
+        XCTAssertEqual(first.status, 0, "promoted: \(first.log)")
+        let c1 = try XCTUnwrap(s.candidates().first)
+        XCTAssertEqual(try s.promoted(), "\(c1)\n")
+        let second = try run(["CIFAKE_PROMOTION_MARGIN": "1"])
+        XCTAssertEqual(second.status, 3, "kept: \(second.log)")
+        XCTAssertTrue(second.log.contains("warm start: every worker starts from the weights of \(s.registry)/candidates/\(c1)/model.safetensors"), second.log)
+        XCTAssertEqual(second.log.components(separatedBy: "loaded the checkpoint of step 0 from the coordinator").count - 1, 2, second.log)
+        XCTAssertEqual(try s.history().map { $0["decision"] as? String }, ["promoted", "kept"])
+    }
 }
