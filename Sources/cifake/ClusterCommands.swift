@@ -146,7 +146,7 @@ struct CoordinatorCommand: ParsableCommand {
             log.notice("\(why)")
             throw ExitCode(StopSignal.gracefulExitStatus)
         } catch let finished as RunAlreadyFinished {
-            log.notice("coordinator: \(finished)")
+            log.notice("\(finished)")
         } catch let conflict as RunFolderConflict {
             throw CLIError.message("coordinator: \(conflict)", code: 2)
         } catch let error as RunFolderError {
