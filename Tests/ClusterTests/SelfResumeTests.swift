@@ -62,6 +62,18 @@ final class SelfResumeTests: XCTestCase {
         return Int(line[range.upperBound...].prefix { $0.isNumber })
     }
 
+    /// Runs `arguments` in `folder` to its end within `seconds` and checks its exit status and
+    /// that its log says `text`.
+    @discardableResult
+    private func expect(_ arguments: [String], in folder: String, status: Int32, saying text: String, seconds: Double = 30,
+                        environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> LoggedProcess {
+        let process = try LoggedProcess(try Paths.cifake(), arguments, home: folder, environment: environment, directory: folder)
+        XCTAssertTrue(process.waitForExit(seconds: seconds), process.log, file: file, line: line)
+        XCTAssertEqual(process.status, status, process.log, file: file, line: line)
+        XCTAssertTrue(process.log.contains(text), process.log, file: file, line: line)
+        return process
+    }
+
     func testTrainKilledAndStartedAgainWithTheSameCommandContinuesAndAFinishedRunExitsAtOnce() throws {
         let cifake = try Paths.cifake()
         let folder = Paths.temporaryFolder("self-resume-train")
@@ -88,24 +100,15 @@ final class SelfResumeTests: XCTestCase {
         // Finished: the same command again exits 0 at once, touching nothing.
         let model = try FileManager.default.attributesOfItem(atPath: "\(run)/model.safetensors")[.modificationDate] as? Date
         let began = Date()
-        let third = try LoggedProcess(cifake, command, home: folder, directory: folder)
-        XCTAssertTrue(third.waitForExit(seconds: 30), third.log)
-        XCTAssertEqual(third.status, 0, third.log)
+        let third = try expect(command, in: folder, status: 0, saying: "the run is already finished")
         XCTAssertLessThan(Date().timeIntervalSince(began), 10, "exits at once")
-        XCTAssertTrue(third.log.contains("the run is already finished"), third.log)
         XCTAssertFalse(third.log.contains("epoch 1/3"), "nothing trained:\n\(third.log)")
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: "\(run)/model.safetensors")[.modificationDate] as? Date, model)
 
         // Another configuration on the folder: refused, naming the key.
-        let other = try LoggedProcess(cifake, command + ["--epochs", "4"], home: folder, directory: folder)
-        XCTAssertTrue(other.waitForExit(seconds: 30), other.log)
-        XCTAssertEqual(other.status, 2, other.log)
-        XCTAssertTrue(other.log.contains("epochs: recorded '3', given '4'"), other.log)
+        try expect(command + ["--epochs", "4"], in: folder, status: 2, saying: "epochs: recorded '3', given '4'")
         // resume: never refuses a folder holding a run.
-        let never = try LoggedProcess(cifake, command + ["--resume-policy", "never"], home: folder, directory: folder)
-        XCTAssertTrue(never.waitForExit(seconds: 30), never.log)
-        XCTAssertEqual(never.status, 2, never.log)
-        XCTAssertTrue(never.log.contains("resume is 'never'"), never.log)
+        try expect(command + ["--resume-policy", "never"], in: folder, status: 2, saying: "resume is 'never'")
     }
 
     func testCoordinatorKilledAndStartedAgainWithTheSameCommandContinuesTheSameRun() throws {
@@ -146,11 +149,8 @@ final class SelfResumeTests: XCTestCase {
 
         // Finished: the same command again exits 0 at once, without listening.
         let began = Date()
-        let again = try LoggedProcess(cifake, command, home: folder, environment: environment, directory: folder)
-        XCTAssertTrue(again.waitForExit(seconds: 30), again.log)
-        XCTAssertEqual(again.status, 0, again.log)
+        let again = try expect(command, in: folder, status: 0, saying: "the run is already finished", environment: environment)
         XCTAssertLessThan(Date().timeIntervalSince(began), 10, "exits at once")
-        XCTAssertTrue(again.log.contains("the run is already finished"), again.log)
         XCTAssertFalse(again.output.contains("listening on"), again.output)
     }
 
@@ -163,10 +163,7 @@ final class SelfResumeTests: XCTestCase {
         XCTAssertTrue(first.waitForExit(seconds: 300), first.log)
         XCTAssertEqual(first.status, 0, first.log)
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/runs/job/metrics.json"), first.log)
-        let again = try LoggedProcess(cifake, command, home: folder, directory: folder)
-        XCTAssertTrue(again.waitForExit(seconds: 30), again.log)
-        XCTAssertEqual(again.status, 0, again.log)
-        XCTAssertTrue(again.log.contains("the run is already finished"), again.log)
+        let again = try expect(command, in: folder, status: 0, saying: "the run is already finished")
         XCTAssertFalse(again.log.contains("error"), again.log)
     }
 }
