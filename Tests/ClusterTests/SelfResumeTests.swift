@@ -52,8 +52,9 @@ final class SelfResumeTests: XCTestCase {
         while !FileManager.default.fileExists(atPath: path) && Date() < deadline && process.isRunning { usleep(20_000) }
     }
 
-    /// The step of the newest checkpoint file in `run` (what a restart must resume from).
-    private func newestStep(_ run: String) -> Int? { CheckpointStore(runFolder: run, keep: 3).steps().last }
+    /// The step of the newest consolidated checkpoint in `run`, its `latest` pointer (what a
+    /// restart must resume from: a cluster's newer file may still await the ranks' agreement).
+    private func newestStep(_ run: String) -> Int? { CheckpointStore(runFolder: run, keep: 3).pointer("latest") }
 
     /// The step a restarted process says it continues from: "... from PATH: step N ...".
     private func resumedStep(_ log: String, _ phrase: String) -> Int? {
@@ -152,6 +153,27 @@ final class SelfResumeTests: XCTestCase {
         let again = try expect(command, in: folder, status: 0, saying: "the run is already finished", environment: environment)
         XCTAssertLessThan(Date().timeIntervalSince(began), 10, "exits at once")
         XCTAssertFalse(again.output.contains("listening on"), again.output)
+    }
+
+    func testLocalClusterKilledWholeAndStartedAgainWithTheSameCommandContinues() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("self-resume-launch-kill")
+        _ = try jobConfig(folder, dense: 256, epochs: 3)
+        let command = ["train", "--config", "job.yaml", "--workers", "2", "--worker-threads", "1"]
+        let run = "\(folder)/runs/job"
+        let first = try LoggedProcess(cifake, command, home: folder, directory: folder)
+        waitForFile("\(run)/checkpoints/step-00000080.safetensors", while: first)
+        killTree(first.pid)  // the launcher, the coordinator, the workers and the evaluator, by SIGKILL
+        XCTAssertTrue(first.waitForExit(seconds: 10), first.log)
+        usleep(300_000)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(run)/model.safetensors"), "killed before the end:\n\(first.log)")
+        let before = try XCTUnwrap(newestStep(run), first.log)
+
+        let second = try expect(command, in: folder, status: 0, saying: "continuing the run (resume: auto)", seconds: 300)
+        XCTAssertEqual(resumedStep(second.log, "resuming from"), before, "no step recomputed beyond the last checkpoint:\n\(second.log)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/runs"), ["job"], "no new run folder")
+        XCTAssertEqual(try EpochRecord.readHistory("\(run)/history.jsonl").map(\.epoch), [1, 2, 3], second.log)
+        try expect(command, in: folder, status: 0, saying: "the run is already finished")
     }
 
     func testLocalClusterStartedAgainOnAFinishedRunExitsZeroAtOnce() throws {
