@@ -67,11 +67,42 @@ assert [d["spec"]["concurrencyPolicy"] for d in docs if d["kind"] == "CronJob"] 
 check "workers are an Indexed Job with completions = parallelism = the coordinator's CIFAKE_WORKERS" python3 -c '
 import yaml
 job = yaml.safe_load(open("Deploy/kubernetes/workers.yaml"))
-coordinator = next(d for d in yaml.safe_load_all(open("Deploy/kubernetes/coordinator.yaml")) if d["kind"] == "Deployment")
+coordinator = next(d for d in yaml.safe_load_all(open("Deploy/kubernetes/coordinator.yaml")) if d["kind"] == "Job")
 env = {e["name"]: e.get("value") for e in coordinator["spec"]["template"]["spec"]["containers"][0]["env"]}
 s = job["spec"]
 assert s["completionMode"] == "Indexed", s
 assert s["completions"] == s["parallelism"] == int(env["CIFAKE_WORKERS"]), (s, env)'
+check "coordinator: a run-to-completion Job, resuming in a stable run folder, probed on /readyz, grace beyond stop_grace_seconds" python3 -c '
+import yaml
+job = next(d for d in yaml.safe_load_all(open("Deploy/kubernetes/coordinator.yaml")) if d["kind"] == "Job")
+config = yaml.safe_load(yaml.safe_load(open("Deploy/kubernetes/config.yaml"))["data"]["config.yaml"])
+pod = job["spec"]["template"]["spec"]
+c = pod["containers"][0]
+assert job["spec"].get("parallelism", 1) == 1 and job["spec"].get("completions", 1) == 1, job["spec"]
+assert pod["restartPolicy"] == "OnFailure" and job["spec"]["backoffLimit"] >= 1, pod["restartPolicy"]
+assert config.get("out", "").startswith("/var/lib/cifake/"), "a stable run folder on the volume: %r" % config.get("out")
+assert config.get("resume", "auto") == "auto", config.get("resume")
+assert pod["terminationGracePeriodSeconds"] > config.get("stop_grace_seconds", 25), pod["terminationGracePeriodSeconds"]
+assert c["readinessProbe"]["httpGet"]["path"] == c["startupProbe"]["httpGet"]["path"] == "/readyz", c
+assert c["livenessProbe"]["httpGet"]["path"] == "/healthz", c'
+check "per-worker keys: one secret key per worker rank, each pod mounting only its role's Secret" python3 -c '
+import yaml
+secrets = {d["metadata"]["name"]: d for d in yaml.safe_load_all(open("Deploy/kubernetes/curve-keys.yaml"))}
+job = yaml.safe_load(open("Deploy/kubernetes/workers.yaml"))
+n = job["spec"]["completions"]
+keys = sorted(k for k in secrets["cifake-worker-keys"]["stringData"] if k.startswith("worker-"))
+assert keys == sorted("worker-%d.key_secret" % i for i in range(n)), keys
+for file, secret in [("coordinator.yaml", "cifake-coordinator-keys"), ("workers.yaml", "cifake-worker-keys"), ("evaluator.yaml", "cifake-evaluator-keys")]:
+    pod = next(d for d in yaml.safe_load_all(open("Deploy/kubernetes/" + file)) if d["kind"] in ("Job", "Deployment"))["spec"]["template"]["spec"]
+    assert [v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v] == [secret], (file, pod["volumes"])'
+check "NetworkPolicy: the cluster pods admit only each other (and the status port)" python3 -c '
+import yaml
+policy = yaml.safe_load(open("Deploy/kubernetes/network-policy.yaml"))
+s = policy["spec"]
+assert s["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "cifake"}, s
+assert sorted(s["policyTypes"]) == ["Egress", "Ingress"], s
+for rule in s["ingress"]:
+    assert all("podSelector" in f for f in rule["from"]) or [p["port"] for p in rule.get("ports", [])] == [9090], rule'
 
 echo "deploy: systemd units (systemd-analyze verify)"
 stub=$(mktemp -d)

@@ -107,7 +107,7 @@ public final class CoordinatorServer {
             folder = config.out
             yaml = String(decoding: try AtomicFile.read("\(folder)/config.yaml"), as: UTF8.self)
         } else {
-            (folder, yaml) = try TrainingRun.prepareFolder(config, defaultFolder: "runs/cluster-\(Int(Date().timeIntervalSince1970))")
+            (folder, yaml) = try TrainingRun.prepareFolder(config, defaultFolder: TrainingRun.defaultFolder(config))
         }
         progress.log("run folder: \(folder)")
         if let path = options.stepLog { stepLog = try StepLogFile(path: path) }
@@ -154,6 +154,7 @@ public final class CoordinatorServer {
         let endpoint = try channel.socket.lastEndpoint()
         // The launcher and schedulers read this line.
         FileHandle.standardOutput.write(Data("coordinator listening on \(endpoint)\n".utf8))
+        options.status?.update { $0.ready = true }
         progress.log("\(config.architecture.displayName): \(totalSteps) steps (\(config.epochs) epochs x \(stepsPerEpoch)), global batch \(config.batchSize); waiting for \(options.minWorkers) worker(s)")
 
         while true {

@@ -95,6 +95,8 @@ public struct LocalCluster {
 
         guard let address = endpoint.wait(seconds: 600, while: { coordinator.isRunning }) else {
             group.terminateAll()
+            // Status 0 before listening: the run folder holds a finished run (the coordinator said so).
+            if !coordinator.isRunning && Self.exitStatus(coordinator) == 0 { group.drain(); return 0 }
             log.error("the coordinator exited before listening (status \(coordinator.isRunning ? -1 : coordinator.terminationStatus))")
             return coordinator.isRunning ? 1 : Self.exitStatus(coordinator)
         }

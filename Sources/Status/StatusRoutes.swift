@@ -1,7 +1,7 @@
 /// What the status server answers, as a pure function of the request and a snapshot. HEAD is
 /// answered as GET without the body (probes and `curl -I` use it).
 public enum StatusRoutes {
-    public static let paths = ["/healthz", "/status", "/metrics"]
+    public static let paths = ["/healthz", "/readyz", "/status", "/metrics"]
 
     /// - Parameter process: this process's metrics from `/proc` (asked for on `/metrics` only).
     public static func respond(to head: HTTPRequestHead, snapshot: () -> StatusSnapshot, program: ProgramIdentity,
@@ -21,7 +21,12 @@ public enum StatusRoutes {
         }
         switch head.path {
         case "/healthz":
+            // Alive: the process answers. Readiness is /readyz.
             return HTTPResponse(status: 200, body: "ok")
+        case "/readyz":
+            let now = snapshot()
+            return now.ready ? HTTPResponse(status: 200, body: "ready")
+                : HTTPResponse(status: 503, body: "not ready: \(now.phase) (the data is loading or the port is not listening yet)\n")
         case "/status":
             return HTTPResponse(status: 200, contentType: "application/json", body: StatusJSON.render(snapshot(), program: program))
         default:

@@ -55,6 +55,9 @@ public struct StatusSnapshot: Sendable, Equatable {
     public var role: String
     /// `starting`, `waiting`, `forming`, `training`, `stopped`.
     public var phase = "starting"
+    /// Ready for work (`/readyz` answers 200): a coordinator once its data is loaded and its
+    /// control port listens, a single-process run once its data is loaded and it trains.
+    public var ready = false
     /// Membership generation.
     public var generation: UInt64 = 0
     /// Workers in rank order.

@@ -35,7 +35,7 @@ public enum ConfigLayers {
     /// reported as probable typos.
     public static let otherVariables: Set<String> = [
         "CIFAKE_COORDINATOR", "CIFAKE_WORKERS", "CIFAKE_RANK", "CIFAKE_CONFIG", "CIFAKE_LISTEN",
-        "CIFAKE_STATUS_LISTEN", "CIFAKE_CACHE",
+        "CIFAKE_STATUS_LISTEN", "CIFAKE_CACHE", "CIFAKE_JOB",
         "CIFAKE_BIN", "CIFAKE_PORT", "CIFAKE_LOG_DIR",
     ]
 

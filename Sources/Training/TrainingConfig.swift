@@ -57,6 +57,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// Seconds a process is given, after SIGTERM or SIGINT, to finish its step and write a final
     /// checkpoint before it exits regardless (see `StopSignal`). Not part of the run's identity.
     public var stopGraceSeconds = StopSignal.defaultGraceSeconds
+    /// What a start does with a run folder that already holds checkpoints: `auto` resumes a run
+    /// of the same configuration (and exits at once if it finished), `never` refuses the folder.
+    public var resume = ResumePolicy.auto.rawValue
 
     // Cluster transport (coordinator and workers; the single process ignores these). Paths of key
     // files made by `cifake keygen`; each role reads only the keys it needs.
@@ -128,6 +131,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case bestMetric = "best_metric"
         case statusPort = "status_port"
         case stopGraceSeconds = "stop_grace_seconds"
+        case resume
         case transportSecurity = "transport_security"
         case coordinatorPublicKey = "coordinator_public_key"
         case coordinatorSecretKey = "coordinator_secret_key"
@@ -175,6 +179,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         bestMetric = try c.decodeIfPresent(String.self, forKey: .bestMetric) ?? d.bestMetric
         statusPort = try c.decodeIfPresent(Int.self, forKey: .statusPort) ?? d.statusPort
         stopGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .stopGraceSeconds) ?? d.stopGraceSeconds
+        resume = try c.decodeIfPresent(String.self, forKey: .resume) ?? d.resume
         transportSecurity = try c.decodeIfPresent(String.self, forKey: .transportSecurity) ?? d.transportSecurity
         coordinatorPublicKey = try c.decodeIfPresent(String.self, forKey: .coordinatorPublicKey) ?? d.coordinatorPublicKey
         coordinatorSecretKey = try c.decodeIfPresent(String.self, forKey: .coordinatorSecretKey) ?? d.coordinatorSecretKey
@@ -230,6 +235,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if statusPort < 0 || statusPort > 65535 { p.append("status_port: found \(statusPort), expected 0 (off) or a TCP port 1...65535") }
         if !(stopGraceSeconds >= 1 && stopGraceSeconds <= 3600) {
             p.append("stop_grace_seconds: found \(stopGraceSeconds), expected 1...3600 seconds between SIGTERM and the forced exit")
+        }
+        if ResumePolicy(rawValue: resume) == nil {
+            p.append("resume: found '\(resume)', expected 'auto' (continue a run of the same configuration in the run folder) or 'never' (refuse a folder holding checkpoints)")
         }
         if !["curve", "plain"].contains(transportSecurity) {
             p.append("transport_security: found '\(transportSecurity)', expected 'curve' (authenticated, encrypted) or 'plain' (explicitly unprotected TCP)")
@@ -309,7 +317,7 @@ extension TrainingConfig {
     /// status port. A resumed run takes these from the new launch and everything else from the
     /// configuration it recorded.
     public static let launchKeys = ["transport_security", "coordinator_public_key", "coordinator_secret_key",
-                                    "worker_public_key", "worker_secret_key", "authorized_keys", "status_port", "stop_grace_seconds"]
+                                    "worker_public_key", "worker_secret_key", "authorized_keys", "status_port", "stop_grace_seconds", "resume"]
 
     public mutating func takeLaunchSettings(from other: TrainingConfig) {
         for key in Self.launchKeys { take(key, from: other) }

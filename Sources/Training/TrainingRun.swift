@@ -50,15 +50,34 @@ public struct TrainingRun {
         public var reportPath: String?
     }
 
-    /// Trains from scratch into a new run folder, holding its lock (``RunFolderLock``) throughout.
+    /// Trains into the run folder `config.out` (default ``defaultFolder(_:configPath:environment:)``),
+    /// holding its lock (``RunFolderLock``) throughout. What the folder holds decides how
+    /// (``RunFolderPlan``): a new run starts from scratch; with `resume: auto`, a run of the same
+    /// configuration continues from its newest intact checkpoint, and a finished one throws
+    /// ``RunAlreadyFinished`` without training; another configuration's run is refused
+    /// (``RunFolderConflict``).
     public func run() throws -> Outcome {
         var config = try self.config.validated()
         if config.out.isEmpty { config.out = Self.defaultFolder(config) }
         // Locked before anything is written: a second run on the folder changes nothing in it.
         let lock = try RunFolderLock.acquire(config.out)
         defer { lock.release() }
-        let (folder, yaml) = try Self.prepareFolder(config, defaultFolder: config.out)
-        return try train(config: config, folder: folder, yaml: yaml, resume: false)
+        let plan = try RunFolderPlan.decide(folder: config.out, contents: RunFolderContents.read(config.out), config: config,
+                                            policy: ResumePolicy(rawValue: config.resume) ?? .auto)
+        switch plan {
+        case .fresh:
+            let (folder, yaml) = try Self.prepareFolder(config, defaultFolder: config.out)
+            return try train(config: config, folder: folder, yaml: yaml, resume: false)
+        case .finished:
+            throw RunAlreadyFinished(folder: config.out)
+        case .resume:
+            progress.log("\(config.out) holds checkpoints of this configuration: continuing the run (resume: auto)")
+            var recorded = try Self.recordedConfig(folder: config.out)
+            recorded.threads = config.threads
+            recorded.takeLaunchSettings(from: config)
+            let yaml = try String(decoding: AtomicFile.read("\(config.out)/config.yaml"), as: UTF8.self)
+            return try train(config: recorded.validated(), folder: config.out, yaml: yaml, resume: true)
+        }
     }
 
     /// Continues an interrupted run from its newest intact checkpoint, with the configuration it
@@ -135,6 +154,7 @@ public struct TrainingRun {
         }
         status?.update {
             $0.phase = "training"
+            $0.ready = true
             $0.totalSteps = config.epochs * trainer.stepsPerEpoch
             $0.epochs = config.epochs
             if trainer.globalStep > 0 {
@@ -397,11 +417,22 @@ public struct TrainingRun {
             : (dataset.train, ImageSet.empty)
     }
 
-    static func defaultFolder(_ config: TrainingConfig) -> String {
-        let f = DateFormatter()
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        let name = config.model == "cnn2d" ? "cnn2d-d\(config.dense)" : config.model
-        return "runs/\(name)-\(f.string(from: Date()))"
+    /// The run folder of a start without `out`: named by the job, never by the clock, so that the
+    /// same command started again finds its run. `runs/$CIFAKE_JOB` when set, else
+    /// `runs/<config file's stem>` (`Config/cnn2d-d32.yaml`: `runs/cnn2d-d32`), else
+    /// `runs/<model>` (`runs/cnn2d-d32`).
+    public static func defaultFolder(_ config: TrainingConfig, configPath: String? = nil, environment: [String: String] = [:]) -> String {
+        func safe(_ name: String) -> String {
+            String(name.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+        }
+        if let job = environment["CIFAKE_JOB"]?.trimmingCharacters(in: .whitespaces), !job.isEmpty, job != ".", job != ".." {
+            return "runs/\(safe(job))"
+        }
+        if let configPath, !configPath.isEmpty {
+            let stem = URL(fileURLWithPath: configPath).deletingPathExtension().lastPathComponent
+            if !stem.isEmpty, stem != ".", stem != ".." { return "runs/\(safe(stem))" }
+        }
+        return "runs/\(config.model == "cnn2d" ? "cnn2d-d\(config.dense)" : config.model)"
     }
 }
 

@@ -21,6 +21,14 @@ struct CoordinatorCommand: ParsableCommand {
             status_port (or --status-listen) it serves /healthz, /status (JSON) and /metrics \
             (Prometheus) over HTTP. It holds its run folder's lock (RUN_DIR/lock) while it runs: a \
             second coordinator or train on the same folder exits at once with status 4, naming the holder.
+            Started again with the same command (a restarted pod, a requeued Slurm job, systemd's \
+            restart), it continues its run: the run folder is named by the job (out, else \
+            runs/$CIFAKE_JOB, else runs/<config file stem>), a folder holding checkpoints of the same \
+            configuration resumes from its newest intact one, and a finished run exits 0 at once \
+            (resume: auto, the default). A folder holding another configuration's run is refused (status \
+            2, naming the keys that differ); resume: never refuses any folder holding a run. \
+            Exit status: 0 done or already finished; 1 failed; 2 bad configuration; 4 run folder in use; \
+            75 stopped by SIGTERM/SIGINT after a final checkpoint (resumable).
             """)
 
     @Option(name: .long, help: "YAML configuration file (default: $CIFAKE_CONFIG).")
@@ -32,8 +40,11 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: "Data folder or packed file (overrides the configuration).")
     var data: String?
 
-    @Option(name: .long, help: "Run folder (overrides the configuration).")
+    @Option(name: .long, help: "Run folder (overrides the configuration; default: runs/$CIFAKE_JOB, else runs/<--config's file stem>).")
     var out: String?
+
+    @Option(name: .customLong("resume-policy"), help: ArgumentHelp("A run folder holding checkpoints: 'auto' continues a run of the same configuration (a finished one exits 0 at once), 'never' refuses it (config resume; default auto).", valueName: "auto|never"))
+    var resumePolicy: String?
 
     @Option(name: .customLong("min-workers"), help: "Workers needed to start (default: $CIFAKE_WORKERS, else $SLURM_NTASKS, else 2).")
     var minWorkers: Int?
@@ -66,24 +77,28 @@ struct CoordinatorCommand: ParsableCommand {
     var cache: String?
 
     func run() throws {
-        let settings: TrainingConfig
+        var settings: TrainingConfig
         let scheduler: SchedulerEnvironment
         let environment = ProcessInfo.processInfo.environment
+        let configPath = config ?? environment["CIFAKE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
         do {
             if let resume {
                 // The run continues exactly as recorded; a --config given beside it supplies only
                 // this launch's transport keys and status port.
-                guard out == nil, data == nil else {
-                    throw ValidationError("--resume uses the run folder's own config.yaml; drop --data and --out")
+                guard out == nil, data == nil, resumePolicy == nil else {
+                    throw ValidationError("--resume uses the run folder's own config.yaml; drop --data, --out and --resume-policy")
                 }
                 var recorded = try TrainingRun.recordedConfig(folder: resume)
                 if let config { recorded.takeLaunchSettings(from: try ConfigFile.load(config)) }
                 settings = recorded
             } else {
-                let resolved = try ConfigLayers.resolve(file: config ?? environment["CIFAKE_CONFIG"], environment: environment,
-                                                        flags: [.flag("--data", "data", data), .flag("--out", "out", out)])
+                let resolved = try ConfigLayers.resolve(file: configPath, environment: environment,
+                                                        flags: [.flag("--data", "data", data), .flag("--out", "out", out),
+                                                                .flag("--resume-policy", "resume", resumePolicy)])
                 settings = resolved.config
                 for w in resolved.warnings { log.warning("\(w)") }
+                // Named by the job, not the clock: the same command started again finds its run.
+                if settings.out.isEmpty { settings.out = TrainingRun.defaultFolder(settings, configPath: configPath, environment: environment) }
             }
             scheduler = try SchedulerEnvironment(environment)
         } catch {
@@ -113,14 +128,31 @@ struct CoordinatorCommand: ParsableCommand {
             defer { status?.server.stop() }
             // The run folder is the coordinator's for as long as it runs: chosen here (not by the
             // server) so that it is locked before anything is written into it.
-            var settings = settings
-            if settings.out.isEmpty { settings.out = "runs/cluster-\(Int(Date().timeIntervalSince1970))" }
             let folderLock = try RunFolderLock.acquire(settings.out)
             defer { folderLock.release() }
+            if resume == nil {
+                let plan = try RunFolderPlan.decide(folder: settings.out, contents: RunFolderContents.read(settings.out), config: settings.validated(),
+                                                    policy: ResumePolicy(rawValue: settings.resume) ?? .auto)
+                switch plan {
+                case .fresh: break
+                case .finished: throw RunAlreadyFinished(folder: settings.out)
+                case .resume:
+                    // As `--resume`: the run's own config.yaml rules; this launch brings its keys and status port.
+                    log.info("\(settings.out) holds checkpoints of this configuration: continuing the run (resume: auto)")
+                    var recorded = try TrainingRun.recordedConfig(folder: settings.out)
+                    recorded.takeLaunchSettings(from: settings)
+                    settings = recorded
+                    options.resume = true
+                }
+            }
             try CoordinatorServer(config: settings, options: options, progress: progress).run()
         } catch RuntimeError.suspended(let why) {
             log.notice("\(why)")
             throw ExitCode(StopSignal.gracefulExitStatus)
+        } catch let finished as RunAlreadyFinished {
+            log.notice("\(finished)")
+        } catch let conflict as RunFolderConflict {
+            throw CLIError.message("coordinator: \(conflict)", code: 2)
         } catch let error as RunFolderError {
             if case .inUse = error { throw CLIError.message("coordinator: \(error)", code: TrainCommand.folderInUseExitCode) }
             throw CLIError.message("coordinator: \(error)", code: 1)

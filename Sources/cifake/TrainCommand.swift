@@ -30,7 +30,13 @@ struct TrainCommand: ParsableCommand {
             dies is restarted under the same name and rejoins (--max-restarts, default 3, for all workers \
             together); beyond that the run goes on with the others down to --min-workers (default N). \
             The exit status is then the coordinator's.
-            Exit status: 0 done; 1 failed; 2 bad configuration or arguments; 4 the run folder is in use \
+            The run folder is named by the job (--out; default runs/$CIFAKE_JOB, else runs/<config file stem>, \
+            else runs/<model>): started again with the same command on a folder holding checkpoints of the same \
+            configuration, the run continues from its newest intact checkpoint, and a finished run exits 0 at \
+            once without training (resume: auto, the default); a folder holding a run of another configuration \
+            is refused, naming the keys that differ; resume: never (--resume-policy never) refuses any folder \
+            holding a run.
+            Exit status: 0 done (or already finished); 1 failed; 2 bad configuration or arguments; 4 the run folder is in use \
             by another run (nothing was done); 75 stopped by SIGTERM/SIGINT after a final checkpoint \
             (resumable); 143 or 130 killed by SIGTERM or SIGINT after the grace period, without one.
             """)
@@ -59,8 +65,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Learning rate.")
     var learningRate: Float?
 
-    @Option(name: .long, help: "Run folder to write.")
+    @Option(name: .long, help: "Run folder (default: runs/$CIFAKE_JOB, else runs/<--config's file stem>, else runs/<model>, e.g. runs/cnn2d-d32).")
     var out: String?
+
+    @Option(name: .customLong("resume-policy"), help: ArgumentHelp("A run folder holding checkpoints: 'auto' continues a run of the same configuration (a finished one exits 0 at once), 'never' refuses it (config resume; default auto).", valueName: "auto|never"))
+    var resumePolicy: String?
 
     @Option(name: .long, help: "Seed for initialisation, shuffling, augmentation and dropout.")
     var seed: UInt64?
@@ -94,7 +103,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let resume {
-            let changed = [config, data, testData, model, out].compactMap { $0 }.count
+            let changed = [config, data, testData, model, out, resumePolicy].compactMap { $0 }.count
                 + [dense, epochs, batch].compactMap { $0 }.count + (learningRate == nil ? 0 : 1) + (seed == nil ? 0 : 1)
             guard changed == 0 else {
                 throw CLIError.message("--resume continues the run as recorded in \(resume)/config.yaml; only --threads, --workers, --worker-threads, --min-workers, --max-restarts and --stop-grace may be given with it", code: 2)
@@ -120,19 +129,24 @@ struct TrainCommand: ParsableCommand {
             try Self.single { try TrainingRun.resume(folder: resume, threads: threads, verbose: verbose, stop: Self.stopSignal(grace), status: status?.board) }
             return
         }
-        let settings: TrainingConfig
+        var settings: TrainingConfig
+        let environment = ProcessInfo.processInfo.environment
+        let configPath = config ?? environment["CIFAKE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
         do {
-            let resolved = try ConfigLayers.resolve(file: config ?? ProcessInfo.processInfo.environment["CIFAKE_CONFIG"], flags: [
+            let resolved = try ConfigLayers.resolve(file: configPath, flags: [
                 .flag("--data", "data", data), .flag("--test-data", "test_data", testData), .flag("--model", "model", model),
                 .flag("--dense", "dense", dense), .flag("--epochs", "epochs", epochs), .flag("--batch", "batch_size", batch),
                 .flag("--lr", "learning_rate", learningRate), .flag("--out", "out", out), .flag("--seed", "seed", seed),
                 .flag("--threads", "threads", threads), .flag("--stop-grace", "stop_grace_seconds", stopGrace),
+                .flag("--resume-policy", "resume", resumePolicy),
             ])
             settings = resolved.config
             for w in resolved.warnings { log.warning("\(w)") }
         } catch {
             throw CLIError.message(error.description, code: 2)
         }
+        // Named by the job, not the clock: the same command started again finds its run.
+        if settings.out.isEmpty { settings.out = TrainingRun.defaultFolder(settings, configPath: configPath, environment: environment) }
         let scheduler: SchedulerEnvironment
         do { scheduler = try SchedulerEnvironment(ProcessInfo.processInfo.environment) } catch {
             throw CLIError.message(error.description, code: 2)
@@ -168,6 +182,10 @@ struct TrainCommand: ParsableCommand {
         } catch is TrainingStopped {
             // The run has logged its final checkpoint and how to continue.
             throw ExitCode(StopSignal.gracefulExitStatus)
+        } catch let finished as RunAlreadyFinished {
+            log.notice("\(finished)")
+        } catch let conflict as RunFolderConflict {
+            throw CLIError.message(conflict.description, code: 2)
         } catch let error as RunFolderError {
             if case .inUse = error { throw CLIError.message(error.description, code: folderInUseExitCode) }
             throw CLIError.message(error.description, code: 1)

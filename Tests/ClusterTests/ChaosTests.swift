@@ -53,8 +53,10 @@ final class ChaosTests: XCTestCase {
 
     /// The pid of the worker holding `rank` in the newest generation the coordinator formed.
     private func pid(ofRank rank: Int, in log: String) -> pid_t? {
+        // The member list only: the line's prefix (`gen=G: `) may end in the rank's digit too.
         guard let line = log.split(separator: "\n").last(where: { $0.contains(" forms with ") }),
-              let entry = line.components(separatedBy: "\(rank): ").dropFirst().first,
+              let members = line.components(separatedBy: " forms with ").last?.split(separator: "[", maxSplits: 1).last,
+              let entry = (", " + members).components(separatedBy: ", \(rank): ").dropFirst().first,
               let node = entry.split(separator: "@").first, let pid = node.split(separator: "-").last else { return nil }
         return pid_t(pid)
     }

@@ -49,6 +49,18 @@ final class StatusPagesTests: XCTestCase {
         XCTAssertEqual(get("DELETE", "/nope").status, 404, "an unknown path is 404 whatever the method")
     }
 
+    /// `/healthz` is liveness (the process answers); `/readyz` waits for the data and the port.
+    func testReadinessWaitsForTheRoleToBeReady() {
+        func readyz(_ snapshot: StatusSnapshot) -> HTTPResponse {
+            StatusRoutes.respond(to: HTTPRequestHead(method: "GET", path: "/readyz", version: "HTTP/1.1"), snapshot: { snapshot }, program: ProgramIdentity(version: "v1"))
+        }
+        var loading = StatusSnapshot(role: "coordinator")
+        XCTAssertEqual(readyz(loading).status, 503)
+        XCTAssertTrue(readyz(loading).body.contains("not ready: starting"), readyz(loading).body)
+        loading.ready = true
+        XCTAssertEqual(readyz(loading).status, 200)
+    }
+
     func testStatusJSONHasEveryKeyWithNullsForTheUnknown() throws {
         let full = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(sampleSnapshot(), program: ProgramIdentity(version: "v1")).utf8)) as! [String: Any]
         XCTAssertEqual(full["generation"] as? Int, 3)

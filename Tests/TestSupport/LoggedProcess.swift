@@ -10,9 +10,11 @@ public final class LoggedProcess: @unchecked Sendable {
     private var out = ""
     private var err = ""
 
-    /// Starts `executable` with `arguments`, HOME set to `home`, and any `environment` added.
-    public init(_ executable: String, _ arguments: [String], home: String, environment: [String: String] = [:]) throws {
+    /// Starts `executable` with `arguments`, HOME set to `home`, and any `environment` added;
+    /// in `directory` when given (else this process's working directory).
+    public init(_ executable: String, _ arguments: [String], home: String, environment: [String: String] = [:], directory: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["HOME": home]) { $1 }) { $1 }
         let outPipe = Pipe(), errPipe = Pipe()

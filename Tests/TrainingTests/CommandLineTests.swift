@@ -30,9 +30,16 @@ final class CommandLineTests: XCTestCase {
         let again = try JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(again["accuracy"] as? Double, metrics["accuracy"] as? Double, "same model, same test split, same accuracy")
 
+        // An existing model is never overwritten: another configuration is refused by key, the
+        // same one finds its run finished.
         let refused = try runProcess(cifake, ["train", "--out", run, "--epochs", "1"])
-        XCTAssertNotEqual(refused.status, 0, "an existing model is never overwritten")
-        XCTAssertTrue(refused.stderr.contains("already holds a trained model"), refused.stderr)
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("holds a run of a different configuration") && refused.stderr.contains("epochs: recorded '2', given '1'"),
+                      refused.stderr)
+        let same = try runProcess(cifake, ["train", "--config", Paths.packageRoot.appendingPathComponent("Config/smoke.yaml").path,
+                                           "--epochs", "2", "--out", run])
+        XCTAssertEqual(same.status, 0, same.stderr)
+        XCTAssertTrue(same.stderr.contains("the run is already finished"), same.stderr)
     }
 
     func testBadConfigAndBadDataGiveClearErrors() throws {

@@ -29,6 +29,7 @@ final class ConfigLayersTests: XCTestCase {
             "registry": "/var/lib/cifake/registry", "promotion_metric": "log_loss", "promotion_margin": "0.005",
             "evaluation_data": "/data/fixed-eval", "gradient_compression": "powersgd", "compression_rank": "8",
             "explain_method": "gradcam++", "explain_target": "real", "explain_scale": "fixed",
+            "resume": "never",
         ]
         XCTAssertEqual(Set(values.keys), Set(TrainingConfig.keys), "a value for every key")
         let env = Dictionary(uniqueKeysWithValues: values.map { (ConfigLayers.environmentVariable(for: $0.key), $0.value) })
@@ -48,6 +49,7 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertEqual(config.checkpointEvery, 250)
         XCTAssertEqual(config.keepCheckpoints, 5)
         XCTAssertEqual(config.bestMetric, "val_loss")
+        XCTAssertEqual(config.resume, "never")
         XCTAssertEqual(config.transportSecurity, "plain")
         XCTAssertEqual(config.authorizedKeys, "/k/authorized")
         XCTAssertEqual(config.threads, 4)
