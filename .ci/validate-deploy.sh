@@ -135,8 +135,8 @@ for unit in Deploy/systemd/*.service; do
 done
 
 echo "deploy: Slurm and shell scripts (bash -n, shellcheck)"
-check "bash -n: Deploy/slurm/cifake.sbatch" bash -n Deploy/slurm/cifake.sbatch
-for script in Deploy/slurm/cifake.sbatch Deploy/*.sh .ci/run .ci/*.sh; do
+for script in Deploy/slurm/*.sbatch; do check "bash -n: $script" bash -n "$script"; done
+for script in Deploy/slurm/*.sbatch Deploy/*.sh .ci/run .ci/*.sh; do
     check "shellcheck: $script" shellcheck "$script"
 done
 
