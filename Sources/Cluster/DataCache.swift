@@ -12,9 +12,11 @@ public struct DataCache {
     let folder: String
     let log: (String) -> Void
 
-    /// `$XDG_CACHE_HOME/cifake`, else `$HOME/.cache/cifake` (the account's home when HOME is unset).
+    /// `$CIFAKE_CACHE`, else `$XDG_CACHE_HOME/cifake`, else `$HOME/.cache/cifake` (the account's
+    /// home when HOME is unset): every role's default, a `--cache` flag wins.
     public static var defaultFolder: String {
         let environment = ProcessInfo.processInfo.environment
+        if let folder = environment["CIFAKE_CACHE"], !folder.isEmpty { return folder }
         if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return "\(xdg)/cifake" }
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         return "\(home)/.cache/cifake"

@@ -31,6 +31,11 @@ public struct LocalCluster {
     /// This program's own path (so `ps` shows `cifake worker ...`).
     public var executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
 
+    /// Compute threads per worker when not given: this machine's cores shared out, at least 1.
+    public static func defaultThreadsPerWorker(workers: Int) -> Int {
+        max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, workers))
+    }
+
     public init(config: TrainingConfig, workers: Int, threadsPerWorker: Int) {
         self.config = config
         self.workers = workers

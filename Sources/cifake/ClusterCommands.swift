@@ -119,7 +119,7 @@ struct CoordinatorCommand: ParsableCommand {
             options.resume = resume != nil
             options.stepLog = stepLog
             options.initialWeights = initialWeights
-            if let cache = cache ?? environment["CIFAKE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) { options.cacheFolder = cache }
+            if let cache { options.cacheFolder = cache }
             options.stop = TrainCommand.stopSignal(settings.stopGraceSeconds)
             let progress = ProgressReporter()
             progress.plainInterval = 1
@@ -222,7 +222,7 @@ struct WorkerCommand: ParsableCommand {
             guard (1...256).contains(threads) else { throw ValidationError("--threads (or \(threadVariable)) must be in 1...256, found \(threads)") }
             options.threads = threads
         }
-        if let cache = cache ?? environment["CIFAKE_CACHE"] { options.cacheFolder = cache }
+        if let cache { options.cacheFolder = cache }
         options.advertiseHost = advertise
         options.sameHostUnixSockets = !tcpOnly
         options.requestedRank = rank ?? scheduler.rank

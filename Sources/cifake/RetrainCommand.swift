@@ -112,7 +112,6 @@ struct RetrainCommand: ParsableCommand {
                     options.maxWorkers = minWorkers
                     options.initialWeights = initialWeights
                     options.stop = TrainCommand.stopSignal(config.stopGraceSeconds)
-                    if let cache = environment["CIFAKE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) { options.cacheFolder = cache }
                     let progress = ProgressReporter()
                     progress.plainInterval = 1
                     do {
@@ -149,8 +148,8 @@ struct RetrainCommand: ParsableCommand {
     /// `config.out`; a graceful stop (exit 75) becomes `TrainingStopped`, so the run is recorded
     /// as interrupted.
     static func trainWithCluster(_ config: TrainingConfig, initialWeights: String?, workers: Int, threadsPerWorker: Int?) throws -> Int? {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        var cluster = LocalCluster(config: config, workers: workers, threadsPerWorker: threadsPerWorker ?? max(1, cores / workers))
+        var cluster = LocalCluster(config: config, workers: workers,
+                                   threadsPerWorker: threadsPerWorker ?? LocalCluster.defaultThreadsPerWorker(workers: workers))
         cluster.initialWeights = initialWeights
         let status = try cluster.run()
         if status == StopSignal.gracefulExitStatus {

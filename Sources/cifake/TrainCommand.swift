@@ -218,8 +218,8 @@ extension TrainCommand {
         if let workerThreads, !(1...256).contains(workerThreads) {
             throw CLIError.message("--worker-threads must be in 1...256, found \(workerThreads)", code: 2)
         }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        var cluster = LocalCluster(config: settings, workers: workers, threadsPerWorker: workerThreads ?? max(1, cores / workers))
+        var cluster = LocalCluster(config: settings, workers: workers,
+                                   threadsPerWorker: workerThreads ?? LocalCluster.defaultThreadsPerWorker(workers: workers))
         if let minWorkers {
             guard (1...workers).contains(minWorkers) else {
                 throw CLIError.message("--min-workers must be 1...\(workers) (--workers), found \(minWorkers)", code: 2)
