@@ -78,6 +78,17 @@ public final class RingReducer: GradientReducer {
 
     private var lastBusySeconds: Double?
 
+    /// Seconds spent in ring all-reduces (on either thread) since `takeCommunicationSeconds`.
+    private var communicationSeconds = 0.0
+
+    /// Wall time of the ring all-reduces since the previous call, the part overlapped with
+    /// backward included. Called by the training thread after `allReduce` (which has waited for
+    /// the ring's thread), once per step.
+    public func takeCommunicationSeconds() -> Double {
+        defer { communicationSeconds = 0 }
+        return communicationSeconds
+    }
+
     /// Seconds the link to the successor was busy (data in flight) since the previous call, from
     /// the kernel's TCP statistics; nil on the first call or when they are unavailable. Called
     /// once per step, it is how long this rank's outgoing ring link took to carry the step.
@@ -186,6 +197,8 @@ public final class RingReducer: GradientReducer {
     /// One ring all-reduce of `window` of `buffer`, with the whole buffer's segments.
     private func ring(_ buffer: UnsafeMutableBufferPointer<Float>, window: Range<Int>, step: Int, format: RingWireFormat) throws {
         guard !window.isEmpty else { return }
+        let began = DispatchTime.now().uptimeNanoseconds
+        defer { communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9 }
         let schedule = RingSchedule(worldSize: worldSize, rank: rank, elementCount: buffer.count, chunkElements: chunkElements,
                                     window: window)
         let report = try RingAllReduce.run(buffer: buffer, schedule: schedule, link: link, generation: generation,

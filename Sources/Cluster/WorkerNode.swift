@@ -6,6 +6,7 @@ import Evaluation
 import Foundation
 import Logs
 import Signals
+import Status
 import Kernels
 import Model
 import Training
@@ -40,6 +41,9 @@ public final class WorkerNode {
         /// Ring neighbours on the same host (same kernel and network namespace) talk through a
         /// Unix socket instead of TCP; false: always TCP.
         public var sameHostUnixSockets = true
+        /// Where `/status` and `/metrics` read from (nil: nobody is looking); updated every step
+        /// (a copy under a lock: the status server never holds up training).
+        public var status: StatusBoard?
 
         public init(coordinator: String) { self.coordinator = coordinator }
     }
@@ -102,6 +106,7 @@ public final class WorkerNode {
                                incarnation: UInt64(Date().timeIntervalSince1970 * 1e6), requestedRank: options.requestedRank,
                                publicKey: security.keys?.publicKey ?? "")
         try control.send(.join(join))
+        options.status?.update { $0.phase = "joining" }
 
         // 3. Generations: each a ring of the members of the moment. Training continues from the
         // last completed step when membership changes; replicas are identical, so nothing is
@@ -122,6 +127,7 @@ public final class WorkerNode {
             }
             next = nil
             generation = assignment.generation
+            options.status?.update { $0.take(rank: assignment.rank, generation: assignment.generation) }
             // From here this process's log lines read `worker rank=R gen=G`.
             ProcessLabels.shared.update {
                 $0.rank = assignment.rank
@@ -165,8 +171,12 @@ public final class WorkerNode {
                 watched.check = { [unowned self] in try self.handleControl() }
                 defer { watched.check = {} }
                 try negotiateCompression(reducer, trainer: replica, rank: assignment.rank)
-                try trainSteps(replica, from: start.startStep, lead: assignment.rank == 0, validation: validation, config: config, yaml: yaml)
+                _ = reducer.takeCommunicationSeconds()  // the negotiation's probe is not a step's
+                options.status?.update { $0.take(ringFormed: reducer.requested.rawValue, method: reducer.method.rawValue) }
+                try trainSteps(replica, from: start.startStep, lead: assignment.rank == 0, validation: validation, config: config, yaml: yaml,
+                               link: watched)
                 watched.check = {}
+                options.status?.update { $0.phase = "stopping"; $0.ready = false }
                 // 4. Wait to be released. A stop for the last step may already have come with
                 // the last step's answers; then a second one is only waited for briefly, as long
                 // as the coordinator has asked for all of this worker's upload.
@@ -187,6 +197,7 @@ public final class WorkerNode {
                 say("membership changed: generation \(a.generation) (\(a.worldSize) workers); continuing after step \(replica.globalStep)")
                 next = a
             } catch Interruption.rejoin(let why) {
+                options.status?.update { $0.phase = "joining"; $0.ready = false }
                 say("joining again: \(why); this replica holds step \(replica.globalStep)")
                 try joinAgain(join)
             } catch Interruption.coordinatorLost(let silent) {
@@ -194,6 +205,7 @@ public final class WorkerNode {
                 // for it (or its restart), then join again as a new incarnation: the next
                 // generation starts from this replica's step, and no frame of an abandoned
                 // all-reduce is ever summed.
+                options.status?.update { $0.phase = "waiting"; $0.ready = false }
                 say(String(format: "the coordinator has been silent for %.1f s: pausing at step %d until it is back", silent, replica.globalStep))
                 _ = try control.awaitMessage(what: "the coordinator's return", seconds: options.coordinatorWaitSeconds) { _ in true }
                 join.incarnation = UInt64(Date().timeIntervalSince1970 * 1e6)
@@ -212,15 +224,31 @@ public final class WorkerNode {
     }
 
     /// Trains from `first` to the last step (or early stopping's), reporting every step.
-    private func trainSteps(_ trainer: Trainer, from first: Int, lead isLead: Bool, validation: ImageSet, config: TrainingConfig, yaml: String) throws {
+    private func trainSteps(_ trainer: Trainer, from first: Int, lead isLead: Bool, validation: ImageSet, config: TrainingConfig, yaml: String,
+                            link: WatchedRingLink) throws {
         let total = config.epochs * trainer.stepsPerEpoch
+        options.status?.update {
+            $0.totalSteps = total
+            $0.epochs = config.epochs
+        }
         var order: [Int] = []
         var step = first
+        var previousEnd: UInt64?
         while step <= min(total - 1, finishAfter ?? .max) {
             let epoch = step / trainer.stepsPerEpoch, inEpoch = step % trainer.stepsPerEpoch
             if inEpoch == 0 || order.isEmpty { order = trainer.order(epoch: epoch) }
             let stats = try trainer.step(epoch: epoch, stepInEpoch: inEpoch, order: order)
             let completed = step + 1
+            if let status = options.status {
+                let now = DispatchTime.now().uptimeNanoseconds
+                let seconds = previousEnd.map { Double(now - $0) / 1e9 }
+                previousEnd = now
+                let communication = (trainer.reducer as? RingReducer)?.takeCommunicationSeconds() ?? 0
+                status.update {
+                    $0.take(step: stats, completed: completed, epoch: epoch + 1, stepSeconds: seconds, communicationSeconds: communication,
+                            bytesSent: link.bytesSent, bytesReceived: link.bytesReceived)
+                }
+            }
             let last = step == min(total - 1, finishAfter ?? .max)
             let epochEnd = completed % trainer.stepsPerEpoch == 0
             let checkpointDue = epochEnd || last || (config.checkpointEvery > 0 && completed % config.checkpointEvery == 0)
