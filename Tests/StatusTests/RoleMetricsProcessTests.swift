@@ -161,6 +161,28 @@ final class RoleMetricsProcessTests: XCTestCase {
         for process in [coordinator, worker0, worker1, evaluator] { Real.assertEveryLineIsALogLine(process.log) }
     }
 
+    /// `train --workers 2 --status-listen 127.0.0.1:0`: each child its own port, named in the launcher's log.
+    func testALocalClusterGivesEveryProcessItsOwnStatusPort() throws {
+        let cifake = try Paths.cifake()
+        let folder = Paths.temporaryFolder("metrics-local-cluster")
+        let launcher = try LoggedProcess(cifake, ["train", "--workers", "2", "--dense", "32", "--epochs", "3", "--threads", "1",
+                                                  "--out", "\(folder)/run", "--status-listen", "127.0.0.1:0"], home: folder)
+        defer { launcher.stop() }
+        var addresses: [String: String] = [:]
+        for child in ["coordinator", "worker 0", "worker 1", "evaluator"] {
+            let line = try XCTUnwrap(launcher.waitForLog(" \(child): status on http://", seconds: 120), launcher.log)
+            addresses[child] = String(line.components(separatedBy: "http://").last!.split(separator: "/")[0])
+        }
+        XCTAssertEqual(Set(addresses.values).count, 4, "\(addresses)")
+        for worker in ["worker 0", "worker 1"] {
+            let m = try Self.metrics(addresses[worker]!, seconds: 120, of: launcher) { ($0.value("cifake_steps_total") ?? 0) >= 1 }
+            XCTAssertEqual(m.families["cifake_info"]?.samples.first?.labels["role"], "worker")
+            XCTAssertEqual(m.value("cifake_compute_seconds_count"), m.value("cifake_steps_total"))
+        }
+        XCTAssertTrue(launcher.waitForExit(seconds: 300), launcher.log)
+        XCTAssertEqual(launcher.status, 0, launcher.log)
+    }
+
     func testAResumedTrainRecordsBothStartsInProvenance() throws {
         let cifake = try Paths.cifake()
         let folder = Paths.temporaryFolder("provenance-sessions")
