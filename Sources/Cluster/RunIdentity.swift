@@ -14,10 +14,12 @@ public enum RunIdentity {
     /// A digest of the settings that change the maths of training (not of paths, threads or
     /// where the run folder is).
     public static func configDigest(_ c: TrainingConfig) -> String {
-        let text = ["model=\(c.model)", "dense=\(c.dense)", "epochs=\(c.epochs)", "batch=\(c.batchSize)",
+        let fields = ["model=\(c.model)", "dense=\(c.dense)", "epochs=\(c.epochs)", "batch=\(c.batchSize)",
                     "lr=\(c.learningRate)", "schedule=\(c.schedule)", "warmup=\(c.warmupEpochs)",
                     "floor=\(c.minLearningRateFraction)", "seed=\(c.seed)", "validation=\(c.validationFraction)",
-                    "flip=\(c.augmentFlip)", "shift=\(c.augmentShift)"].joined(separator: ";")
+                    "flip=\(c.augmentFlip)", "shift=\(c.augmentShift)"]
+            + (c.architecture.plan.head.dropout != nil ? ["dropout=\(c.dropout)"] : [])  // only the extended head has one
+        let text = fields.joined(separator: ";")
         return Hex.string(XXH64.hash(Array(text.utf8)))
     }
 

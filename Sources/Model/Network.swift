@@ -121,13 +121,15 @@ public final class Network {
 
     /// Where dropout's randomness comes from in training: one stream per sample, keyed by the
     /// run's seed, the global step and the sample's position in the global batch, so the masks
-    /// do not depend on how the global batch is split across workers or lanes.
+    /// do not depend on how the global batch is split across workers or lanes. `rate` overrides
+    /// the plan's dropout rate (a recipe's `dropout`); nil: the plan's (the paper's 0.5).
     public struct DropoutStream: Sendable {
         public var seed: UInt64
         public var step: Int
         public var firstSample: Int
-        public init(seed: UInt64, step: Int, firstSample: Int) {
-            self.seed = seed; self.step = step; self.firstSample = firstSample
+        public var rate: Float?
+        public init(seed: UInt64, step: Int, firstSample: Int, rate: Float? = nil) {
+            self.seed = seed; self.step = step; self.firstSample = firstSample; self.rate = rate
         }
     }
 
@@ -179,11 +181,12 @@ public final class Network {
     /// The head's input for the whole batch (the lane fills its own images): the flattened
     /// pooling, or global average pooling followed by dropout.
     private func headInput(images: Range<Int>, dropout: DropoutStream?) -> UnsafePointer<Float> {
-        guard let rate = plan.head.dropout else { return UnsafePointer(p2.pointer) }
+        guard let planned = plan.head.dropout else { return UnsafePointer(p2.pointer) }
         let o = images.lowerBound, size = plan.perImage, pool2 = plan.pool2
         GlobalAveragePool.forward(output: gap.pointer + o * size.gap, input: p2.pointer + o * size.p2, batch: images.count,
                                   pixels: pool2.outputPixels, channels: pool2.channels)
         guard let dropout else { return UnsafePointer(gap.pointer) }
+        let rate = dropout.rate ?? planned
         for i in images {
             var rng = SplitMix64(seed: dropout.seed, stream: "dropout", UInt64(dropout.step) << 24 | UInt64(dropout.firstSample + i))
             Dropout.forward(output: dropOut.pointer + i * size.gap, mask: dropMask.pointer + i * size.gap, input: gap.pointer + i * size.gap,

@@ -117,7 +117,8 @@ extension TrainingConfig {
              "coordinator_public_key", "coordinator_secret_key", "worker_public_key", "worker_secret_key", "authorized_keys", "best_metric",
              "registry", "promotion_metric", "evaluation_data", "gradient_compression", "explain_method", "explain_target",
              "explain_scale", "resume": "string"
-        case "learning_rate", "warmup_epochs", "min_learning_rate_fraction", "validation_fraction", "promotion_margin", "stop_grace_seconds": "number"
+        case "learning_rate", "warmup_epochs", "min_learning_rate_fraction", "validation_fraction", "promotion_margin", "stop_grace_seconds",
+             "dropout": "number"
         case "augment_flip": "boolean (true/false)"
         default: "integer"
         }

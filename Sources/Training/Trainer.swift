@@ -119,7 +119,8 @@ public final class Trainer {
                           from: train, indices: CollectionOfOne(order[position]), augmentation: augmentation, rng: &rng)
             }
             let logits = network.forward(input: images.pointer, batch: n,
-                                         dropout: .init(seed: config.seed, step: globalStep, firstSample: part.lowerBound))
+                                         dropout: .init(seed: config.seed, step: globalStep, firstSample: part.lowerBound,
+                                                        rate: Float(config.dropout)))
             stats.loss = Double(BinaryCrossEntropy.forward(logits: logits, labels: labels.pointer, count: n)) * Double(n)
             for i in 0..<n where (logits[i] > 0) == (labels.pointer[i] > 0.5) { stats.correct += 1 }
             BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: n, meanOver: globalCount)

@@ -30,6 +30,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var augmentFlip = true
     /// Random shifts of training images by up to this many pixels (edge padding).
     public var augmentShift = 2
+    /// The extended model's dropout rate after global average pooling (the paper's: 0.5; 0 turns
+    /// it off). CNN2D has no dropout layer and ignores it.
+    public var dropout = 0.5
     /// Stop after this many epochs without a better validation accuracy; 0 disables.
     public var earlyStoppingPatience = 0
     /// Data folder or packed file; `synthetic` or empty means: generate a synthetic set.
@@ -120,6 +123,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         case validationFraction = "validation_fraction"
         case augmentFlip = "augment_flip"
         case augmentShift = "augment_shift"
+        case dropout
         case earlyStoppingPatience = "early_stopping_patience"
         case data
         case testData = "test_data"
@@ -168,6 +172,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? d.validationFraction
         augmentFlip = try c.decodeIfPresent(Bool.self, forKey: .augmentFlip) ?? d.augmentFlip
         augmentShift = try c.decodeIfPresent(Int.self, forKey: .augmentShift) ?? d.augmentShift
+        dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? d.dropout
         earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience) ?? d.earlyStoppingPatience
         data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
         testData = try c.decodeIfPresent(String.self, forKey: .testData) ?? d.testData
@@ -220,6 +225,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if threads < 1 || threads > 256 { p.append("threads: found \(threads), expected 1...256") }
         if !(validationFraction >= 0 && validationFraction < 0.9) { p.append("validation_fraction: found \(validationFraction), expected 0 <= fraction < 0.9") }
         if augmentShift < 0 || augmentShift > 8 { p.append("augment_shift: found \(augmentShift), expected 0...8 pixels") }
+        if !(dropout >= 0 && dropout < 1) { p.append("dropout: found \(dropout), expected a rate 0 <= rate < 1 (the paper's: 0.5; 0: off)") }
         if !(0...Self.maximumEpochs).contains(earlyStoppingPatience) {
             p.append("early_stopping_patience: found \(earlyStoppingPatience), expected 0 (off) ...\(Self.maximumEpochs)")
         }

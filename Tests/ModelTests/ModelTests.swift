@@ -68,6 +68,27 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// A recipe's `dropout` overrides the plan's rate: 0 is the identity (training logits equal
+    /// inference's), the paper's 0.5 zeroes about half of the pooled features, and a rate the
+    /// stream leaves unset is the plan's.
+    func testTheStreamsRateOverridesThePlansDropout() {
+        let n = 16
+        var rng = SplitMix64(seed: 4)
+        let input = FloatBuffer(count: n * 3072)
+        for i in 0..<input.count { input.pointer[i] = rng.nextUnitFloat() }
+        let net = Network(architecture: .cnn2dExtended, maxBatch: n, threads: 1)
+        net.initialize(seed: 3)
+        func logits(_ dropout: Network.DropoutStream?) -> [Float] {
+            Array(UnsafeBufferPointer(start: net.forward(input: input.pointer, batch: n, dropout: dropout), count: n))
+        }
+        let inference = logits(nil)
+        XCTAssertEqual(logits(.init(seed: 1, step: 0, firstSample: 0, rate: 0)), inference, "rate 0 is the identity")
+        let planned = logits(.init(seed: 1, step: 0, firstSample: 0))
+        XCTAssertEqual(logits(.init(seed: 1, step: 0, firstSample: 0, rate: 0.5)), planned, "unset is the plan's 0.5")
+        XCTAssertNotEqual(planned, inference)
+        XCTAssertNotEqual(logits(.init(seed: 1, step: 0, firstSample: 0, rate: 0.2)), planned)
+    }
+
     /// Splitting a batch into lanes changes only the order of float sums, never the maths.
     func testLanesGiveTheSameLogitsAndGradientsAsOneThread() {
         for architecture in [Architecture.cnn2d(dense: 24), .cnn2dExtended] {

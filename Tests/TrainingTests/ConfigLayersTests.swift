@@ -21,7 +21,7 @@ final class ConfigLayersTests: XCTestCase {
             "model": "cnn2d-ext", "dense": "64", "epochs": "3", "batch_size": "256", "learning_rate": "0.0005",
             "schedule": "constant", "warmup_epochs": "1.5", "min_learning_rate_fraction": "0.1", "seed": "18446744073709551615",
             "threads": "4", "validation_fraction": "0.2", "augment_flip": "false", "augment_shift": "3",
-            "early_stopping_patience": "2", "data": "/data/cifake: with colon # and hash", "test_data": "/data/test",
+            "dropout": "0.25", "early_stopping_patience": "2", "data": "/data/cifake: with colon # and hash", "test_data": "/data/test",
             "out": "runs/x", "bad_files": "fail", "wrong_size": "resize", "status_port": "9090", "stop_grace_seconds": "12.5",
             "checkpoint_every": "250", "keep_checkpoints": "5", "best_metric": "val_loss",
             "transport_security": "plain", "coordinator_public_key": "/k/c.key", "coordinator_secret_key": "/k/c.key_secret",
@@ -38,6 +38,7 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertEqual(config.model, "cnn2d-ext")
         XCTAssertEqual(config.dense, 64)
         XCTAssertEqual(config.epochs, 3)
+        XCTAssertEqual(config.dropout, 0.25)
         XCTAssertEqual(config.batchSize, 256)
         XCTAssertEqual(config.learningRate, 0.0005)
         XCTAssertEqual(config.schedule, "constant")
@@ -93,10 +94,10 @@ final class ConfigLayersTests: XCTestCase {
     func testBadValuesAreAllReportedNamingVariableAndType() throws {
         let path = try file("dense: -1\nbatch_sise: 3\n")
         let env = ["CIFAKE_BATCH_SIZE": "lots", "CIFAKE_LEARNING_RATE": "fast", "CIFAKE_AUGMENT_FLIP": "maybe",
-                   "CIFAKE_EPOCHS": "0", "CIFAKE_SEED": "-3", "CIFAKE_THREADS": "2.5"]
+                   "CIFAKE_EPOCHS": "0", "CIFAKE_SEED": "-3", "CIFAKE_THREADS": "2.5", "CIFAKE_DROPOUT": "1"]
         XCTAssertThrowsError(try ConfigLayers.resolve(file: path, environment: env, flags: [.flag("--model", "model", "vgg")])) { error in
             let message = "\(error)"
-            XCTAssertTrue(message.hasPrefix("configuration (\(path) < environment < command line) has 9 problems"), message)
+            XCTAssertTrue(message.hasPrefix("configuration (\(path) < environment < command line) has 10 problems"), message)
             for expected in [
                 "batch_sise: unknown key",
                 "CIFAKE_BATCH_SIZE: found 'lots', expected an integer (for batch_size)",
@@ -107,6 +108,7 @@ final class ConfigLayersTests: XCTestCase {
                 "epochs: found 0, expected 1...100000 (set by CIFAKE_EPOCHS)",
                 "model: found 'vgg', expected 'cnn2d' or 'cnn2d-ext' (set by --model)",
                 "dense: found -1, expected 1...65536",
+                "dropout: found 1.0, expected a rate 0 <= rate < 1 (the paper's: 0.5; 0: off) (set by CIFAKE_DROPOUT)",
             ] {
                 XCTAssertTrue(message.contains(expected), "missing '\(expected)' in:\n\(message)")
             }
