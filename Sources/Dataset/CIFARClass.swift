@@ -6,7 +6,24 @@
 public enum CIFARClass: String, Sendable, CaseIterable {
     case airplane, automobile, bird, cat, deer, dog, frog, horse, ship, truck
 
-    /// The class a source path names, or nil when its file name follows neither layout.
+    /// The class of each of a set's sources. A bare number (`0028.jpg`) means airplane only in a
+    /// set that uses Kaggle's layout, i.e. where some name carries a `(k)` suffix; elsewhere (the
+    /// generated data's `00012.png`) it names no class.
+    public static func classes(of sources: [String]) -> [CIFARClass?] {
+        let parsed = sources.map { (CIFARClass(source: $0), isBareNumber($0)) }
+        let kaggle = zip(sources, parsed).contains { $1.0 != nil && !$1.1 && $0.contains(" (") }
+        return parsed.map { $0.1 && !kaggle ? nil : $0.0 }
+    }
+
+    /// The file name is digits and an extension, nothing else.
+    static func isBareNumber(_ source: String) -> Bool {
+        let file = source.split(separator: "/").last.map(String.init) ?? source
+        let stem = file.split(separator: ".").first.map(String.init) ?? file
+        return !stem.isEmpty && stem.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// The class a source path names, or nil when its file name follows neither layout (a bare
+    /// number is taken for Kaggle's airplane here; `classes(of:)` decides by the whole set).
     public init?(source: String) {
         let file = source.split(separator: "/").last.map(String.init) ?? source
         let lower = file.lowercased()

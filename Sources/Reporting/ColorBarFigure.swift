@@ -6,7 +6,7 @@ import Imaging
 public enum ColorBarFigure {
     /// Size in the SVG's units: the same height as a gallery picture, so both scale together.
     public static func svg(id: String, top: Double, height: Double, colormap: Colormap = .jet, bands: Int = 64) -> String {
-        let barX = 6.0, barW = 18.0, pad = 10.0, width = 84.0
+        let barX = 6.0, barW = 26.0, pad = 12.0, width = 128.0
         let barH = height - 2 * pad
         var s = ""
         for i in 0..<bands {
@@ -21,8 +21,8 @@ public enum ColorBarFigure {
         let labels = ColorBar.labels(top: Float(top))
         for (i, label) in labels.enumerated() {
             let y = pad + barH * (1 - Double(i) / Double(labels.count - 1))
-            s += SVG.line(barX + barW, y, barX + barW + 5, y, stroke: "#333")
-            s += SVG.text(label, x: barX + barW + 8, y: y + 4.5, size: 13)
+            s += SVG.line(barX + barW, y, barX + barW + 7, y, stroke: "#333", width: 1.5)
+            s += SVG.text(label, x: barX + barW + 11, y: y + 7, size: 21)
         }
         return SVG.document(id: id, width: width, height: height, title: "colour scale from 0 to \(labels.last ?? "")", content: s)
             .replacingOccurrences(of: "class=\"chart\"", with: "class=\"colorbar\"")

@@ -165,23 +165,27 @@ public struct Plot: Sendable {
             }
         }
         for g in guides where g.x.isFinite {
-            marks += SVG.line(px(g.x), top, px(g.x), top + plotH, stroke: "#555", width: 1.2, dash: "5 4")
-            marks += SVG.text(g.label, x: px(g.x) - 4, y: top + 12, anchor: .end, size: 11, color: "#444")
+            // The label above the frame, so it never hides data or the legend.
+            let x = px(g.x), rightHalf = x > left + plotW / 2
+            marks += SVG.line(x, top, x, top + plotH, stroke: "#555", width: 1.2, dash: "5 4")
+            marks += SVG.text(g.label, x: rightHalf ? x : x + 2, y: top - 4, anchor: rightHalf ? .end : .start, size: 11, color: "#444")
         }
         s += "<g class=\"marks\">\n\(marks)</g>\n"
         s += SVG.rect(x: left, y: top, width: plotW, height: plotH, fill: "none", stroke: "#777")
 
         // Legend and notes in their corners.
-        let entries: [(name: String, color: String, dash: String?, bar: Bool)] =
-            lines.compactMap { l in l.name.map { ($0, l.color, l.dash, false) } } + bars.compactMap { b in b.name.map { ($0, b.color, nil, true) } }
+        let entries: [(name: String, color: String, dash: String?, bar: Bool, opacity: Double)] =
+            lines.compactMap { l in l.name.map { ($0, l.color, l.dash, false, l.opacity) } }
+            + bars.compactMap { b in b.name.map { ($0, b.color, nil, true, b.opacity) } }
         if !entries.isEmpty {
             let boxW = Double(entries.map(\.name.count).max() ?? 0) * 7.2 + 40, boxH = Double(entries.count) * 18 + 8
             let (bx, by) = corner(legend, boxW, boxH, left: left, top: top, plotW: plotW, plotH: plotH)
             s += "<g class=\"legend\">\n" + SVG.rect(x: bx, y: by, width: boxW, height: boxH, fill: "#ffffff", stroke: "#bbb", opacity: 0.9)
             for (i, e) in entries.enumerated() {
                 let y = by + 14 + Double(i) * 18
-                s += e.bar ? SVG.rect(x: bx + 8, y: y - 8, width: 18, height: 10, fill: e.color, opacity: 0.85)
-                           : SVG.line(bx + 6, y - 4, bx + 28, y - 4, stroke: e.color, width: 2.5, dash: e.dash)
+                s += e.bar ? SVG.rect(x: bx + 8, y: y - 8, width: 18, height: 10, fill: e.color, opacity: e.opacity)
+                           : SVG.line(bx + 6, y - 4, bx + 28, y - 4, stroke: e.color, width: e.opacity < 1 ? 1.5 : 2.5, dash: e.dash,
+                                      opacity: max(e.opacity, 0.35))
                 s += SVG.text(e.name, x: bx + 34, y: y, size: 12)
             }
             s += "</g>\n"

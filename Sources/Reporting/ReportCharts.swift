@@ -1,5 +1,6 @@
 import Evaluation
 import Foundation
+import Imaging
 
 /// The report's charts, each a `Plot` with the element id the page gives it. Pure.
 public enum ReportCharts {
@@ -27,9 +28,9 @@ public enum ReportCharts {
         let ap = PrecisionRecall.averagePrecision(scores: t.probabilities, labels: t.labels)
         let keep = ROC.thinnedIndices(fpr: c.recall, tpr: c.precision, maxPoints: 512)
         let share = Double(t.labels.filter { $0 == 1 }.count) / Double(max(1, t.labels.count))
-        var p = Plot(id: "pr-curve", title: "Precision-recall curve (FAKE, test)", xLabel: "recall (FAKE found)",
-                     yLabel: "precision (called FAKE that are)")
-        p.xDomain = 0...1; p.yDomain = 0...1; p.width = 460; p.height = 420
+        var p = Plot(id: "pr-curve", title: "Precision-recall (FAKE, test)", xLabel: "recall (FAKE found)",
+                     yLabel: "precision (FAKE among called FAKE)")
+        p.xDomain = 0...1; p.yDomain = 0...1; p.width = 400; p.height = 380
         p.lines = [Plot.Line(name: String(format: "chance (%.0f%% FAKE)", 100 * share), x: [0, 1], y: [share, share], color: chance,
                              width: 1.2, dash: "6 4"),
                    Plot.Line(name: "model", x: keep.map { c.recall[$0] }, y: keep.map { c.precision[$0] }, color: SVG.palette[1], width: 2.5)]
@@ -44,7 +45,7 @@ public enum ReportCharts {
         let n = Double(max(1, t.labels.count))
         var p = Plot(id: "calibration", title: "Reliability diagram (test)", xLabel: "mean P(FAKE) in the bin",
                      yLabel: "fraction FAKE in the bin")
-        p.xDomain = 0...1; p.yDomain = 0...1; p.width = 460; p.height = 420
+        p.xDomain = 0...1; p.yDomain = 0...1; p.width = 400; p.height = 380
         p.bars = [Plot.BarSeries(name: "share of test images", color: "#9aa5b1", opacity: 0.45, bars: c.bins.map {
             Plot.Bar(x0: $0.lower + 0.005, x1: $0.upper - 0.005, y: Double($0.count) / n,
                      tooltip: String(format: "P(FAKE) %.1f-%.1f: %d images", $0.lower, $0.upper, $0.count))
@@ -68,7 +69,10 @@ public enum ReportCharts {
             })
         }
         var p = Plot(id: "score-histogram", title: "Scores per class (test)", xLabel: "P(FAKE)", yLabel: "images")
-        p.xDomain = 0...1; p.width = 460; p.height = 420
+        p.xDomain = 0...1; p.width = 400; p.height = 380
+        // Headroom above the tallest bar for the legend.
+        let tallest = Double((h.real + h.fake).max() ?? 0)
+        p.yDomain = 0...AxisTicks.niceRange(0, max(1, tallest * 1.3)).range.upperBound
         p.bars = [series("REAL", h.real, SVG.realColor), series("FAKE", h.fake, SVG.fakeColor)]
         p.guides = [Plot.Guide(x: Double(t.threshold), label: "threshold " + String(format: "%g", Double(t.threshold)))]
         p.legend = .topLeft
@@ -105,6 +109,7 @@ public enum ReportCharts {
         let epochEnds: [Double]? = s.stepsPerEpoch.map { per in c.epochs.map { Double($0 * per) } }
         func smoothed(_ id: String, _ title: String, _ yLabel: String, _ values: [Double], color: String) -> Plot {
             var p = Plot(id: id, title: title, xLabel: "step", yLabel: yLabel)
+            p.xDomain = 0...Double(max(1, s.steps.last ?? 1))
             p.lines = [Plot.Line(name: "train, raw", x: x, y: values, color: color, width: 1, opacity: 0.28),
                        Plot.Line(name: smoothedName, x: x, y: Smoothing.exponentialMovingAverage(values, weight: weight), color: color, width: 2.5)]
             p.xMinimumStep = 1
@@ -125,6 +130,7 @@ public enum ReportCharts {
         }
         var rate = Plot(id: "learning-rate", title: "Learning rate", xLabel: "step", yLabel: "learning rate")
         rate.lines = [Plot.Line(name: nil, x: x, y: s.learningRate, color: SVG.palette[4], width: 2.5)]
+        rate.xDomain = 0...Double(max(1, s.steps.last ?? 1))
         rate.xMinimumStep = 1
         var throughput = smoothed("throughput", "Throughput", "training images per second", s.imagesPerSecond, color: SVG.palette[2])
         throughput.legend = .bottomRight

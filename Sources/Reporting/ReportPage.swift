@@ -272,9 +272,9 @@ public struct ReportPage: Sendable {
         .gallery { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
         .gallery figure { border: 3px solid #2ca02c; padding: 4px; }
         .gallery figure.wrong { border-color: #d62728; }
-        .gallery .panels { display: grid; grid-template-columns: 800fr 84fr; align-items: start; }
+        .gallery .panels { display: grid; grid-template-columns: 800fr 128fr; align-items: start; }
         .gallery .panels img, .gallery .panels svg { width: 100%; height: auto; display: block; }
-        .gallery .panel-captions { display: grid; grid-template-columns: 264fr 264fr 264fr 92fr; font-size: 12px; color: #444;
+        .gallery .panel-captions { display: grid; grid-template-columns: 264fr 264fr 264fr 136fr; font-size: 12px; color: #444;
                                    text-align: center; }
         .gallery figcaption { font-size: 13px; padding: 2px 4px; }
         .gallery .right .verdict { color: #217a21; font-weight: bold; }

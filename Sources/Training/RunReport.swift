@@ -77,7 +77,7 @@ public enum RunReport {
         }
         let probabilities = Trainer.predict(testSet, with: network)
         let predictions = TestPredictions(probabilities: probabilities, labels: testSet.labels,
-                                          classes: testSet.sources.map { CIFARClass(source: $0)?.rawValue },
+                                          classes: CIFARClass.classes(of: testSet.sources).map { $0?.rawValue },
                                           classOrder: CIFARClass.allCases.map(\.rawValue), threshold: run.metrics.threshold)
         let wrong = ConfidentMistakes.indices(probabilities: probabilities, labels: testSet.labels, threshold: run.metrics.threshold,
                                               perKind: mistakesPerKind)

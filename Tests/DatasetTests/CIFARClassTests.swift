@@ -15,6 +15,12 @@ final class CIFARClassTests: XCTestCase {
         XCTAssertEqual(CIFARClass.allCases.count, 10)
     }
 
+    func testABareNumberIsAnAirplaneOnlyInAKaggleSet() {
+        XCTAssertEqual(CIFARClass.classes(of: ["REAL/0028.jpg", "REAL/0028 (3).jpg", "REAL/cat_1.jpg", "x.jpg"]), [.airplane, .bird, .cat, nil])
+        XCTAssertEqual(CIFARClass.classes(of: ["test/REAL/00012.png", "test/FAKE/00013.png"]), [nil, nil], "generated data names no class")
+        XCTAssertEqual(CIFARClass.classes(of: ["00012.png", "dog_0001.png"]), [nil, .dog])
+    }
+
     func testOtherNamesHaveNoClass() {
         for name in ["dogfood.jpg", "x.jpg", "1000 (11).jpg", "1000 (1).jpg", "1000 (a).jpg", "1000(2).jpg", "", "FAKE/", "scat_1.jpg"] {
             XCTAssertNil(CIFARClass(source: name), name)
