@@ -9,6 +9,8 @@ public enum ComparisonPage {
     public struct Run: Sendable {
         /// The run folder's name.
         public var name: String
+        /// The run folder as given; names runs whose folders share a name.
+        public var path: String?
         /// e.g. "CNN2D D=32".
         public var configuration: String
         public var metrics: ClassificationReport
@@ -19,8 +21,8 @@ public enum ComparisonPage {
         public var epochs: Int?
 
         public init(name: String, configuration: String, metrics: ClassificationReport, curves: TrainingCurves = TrainingCurves(),
-                    steps: StepCurves = StepCurves(), testDigest: String? = nil, epochs: Int? = nil) {
-            self.name = name; self.configuration = configuration; self.metrics = metrics; self.curves = curves
+                    steps: StepCurves = StepCurves(), testDigest: String? = nil, epochs: Int? = nil, path: String? = nil) {
+            self.name = name; self.path = path; self.configuration = configuration; self.metrics = metrics; self.curves = curves
             self.steps = steps; self.testDigest = testDigest; self.epochs = epochs
         }
     }
@@ -50,6 +52,11 @@ public enum ComparisonPage {
     }
 
     public static func build(_ runs: [Run], title: String = "Comparing runs") -> String {
+        var runs = runs
+        // Folders of the same name (runs/a/run, runs/b/run) by their path instead.
+        if Set(runs.map(\.name)).count < runs.count, runs.allSatisfy({ $0.path != nil }) {
+            for i in runs.indices { runs[i].name = runs[i].path! }
+        }
         func color(_ i: Int) -> String { SVG.palette[i % SVG.palette.count] }
         var body = "<header>\n<h1>\(HTML.escape(title))</h1>\n<p class=\"sub\">\(runs.count) runs: "
             + runs.map { "<code>\(HTML.escape($0.name))</code>" }.joined(separator: ", ") + "</p>\n</header>\n"
@@ -69,6 +76,7 @@ public enum ComparisonPage {
                                              color: color(i), width: 2.5))
                 }
                 p.xMinimumStep = 1
+                p.xDomain = 0...Double(max(1, withSteps.compactMap { $0.element.steps.steps.last }.max() ?? 1))
                 return p
             }
             charts.append(stepPlot("compare-step-loss", "Training loss per step (smoothed)", "binary cross-entropy", \.loss))
@@ -120,7 +128,7 @@ public enum ComparisonPage {
         }
         for (i, run) in runs.enumerated() {
             t += "<tr><th><span class=\"swatch\" style=\"color: \(SVG.palette[i % SVG.palette.count])\">&#9632;</span> \(HTML.escape(run.name))</th>"
-                + "<td>\(HTML.escape(run.configuration))</td>"
+                + "<td class=\"text\">\(HTML.escape(run.configuration))</td>"
             for (k, c) in columns.enumerated() {
                 let value = c.1(run.metrics)
                 let cell = ReportPage.cell(value)

@@ -262,6 +262,8 @@ public struct ReportPage: Sendable {
         table.history tr.kept { background: #eef6ee; }
         td.na { color: #888; }
         td.best { font-weight: bold; }
+        table.compare th { white-space: nowrap; }
+        table.compare td.text { text-align: left; }
         .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; align-items: start; }
         .triple { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 12px; align-items: start; }
         figure { margin: 0; }

@@ -174,7 +174,7 @@ public enum RunReport {
     public static func comparisonPage(_ runs: [RunFolder]) -> String {
         ComparisonPage.build(runs.map {
             ComparisonPage.Run(name: $0.name, configuration: $0.configurationName, metrics: $0.metrics, curves: curves($0), steps: steps($0),
-                               testDigest: $0.testDigest, epochs: $0.epochs)
+                               testDigest: $0.testDigest, epochs: $0.epochs, path: $0.path)
         })
     }
 

@@ -43,4 +43,11 @@ final class ComparisonPageTests: XCTestCase {
         smaller.metrics = try ClassificationReport(probabilities: [0.1, 0.9], labels: [0, 1])
         XCTAssertTrue(ComparisonPage.testSetWarning([try run("a", digest: "abc"), smaller])?.hasPrefix("The runs were tested on different numbers") == true)
     }
+
+    func testFoldersOfTheSameNameAreToldApartByPath() throws {
+        var a = try run("run", digest: "abc"), b = try run("run", digest: "abc")
+        a.path = "runs/a/run"; b.path = "runs/b/run"
+        let html = ComparisonPage.build([a, b])
+        XCTAssertTrue(html.contains("runs/a/run") && html.contains("runs/b/run"))
+    }
 }
