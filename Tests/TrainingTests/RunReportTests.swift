@@ -48,16 +48,19 @@ final class RunReportTests: XCTestCase {
             XCTAssertGreaterThan(png.width, 200)
         }
         // Every figure, inline as SVG (the run records steps and epochs, and scores every test image).
-        for id in ["confusion-matrix", "roc-curve", "pr-curve", "calibration", "score-histogram", "class-accuracy",
+        for id in ["confusion-matrix", "roc-curve", "pr-curve", "calibration", "score-histogram",
                    "step-loss", "step-accuracy", "learning-rate", "throughput", "epoch-loss", "epoch-accuracy"] {
             XCTAssertEqual(html.components(separatedBy: "<svg id=\"\(id)\"").count - 1, 1, "page shows \(id)")
         }
+        // The generated data's file names (00012.png) name no CIFAR-10 class: the page says so.
+        XCTAssertFalse(html.contains("<svg id=\"class-accuracy\""))
+        XCTAssertTrue(html.contains("No test image's file name names a CIFAR-10 class"))
         XCTAssertTrue(html.contains("<section id=\"mistakes\">"))
 
-        // steps.jsonl: one record per step (2 epochs of 200 / 32 -> 7 steps), the last one the run's last step.
+        // steps.jsonl: one record per step (2 epochs of ceil(180 / 32) = 6 steps), the last one the run's last step.
         let steps = try RunFolder.load(run).steps
-        XCTAssertEqual(steps.map(\.step), Array(1...14))
-        XCTAssertEqual(steps.map(\.epoch), Array(repeating: 1, count: 7) + Array(repeating: 2, count: 7))
+        XCTAssertEqual(steps.map(\.step), Array(1...12))
+        XCTAssertEqual(steps.map(\.epoch), Array(repeating: 1, count: 6) + Array(repeating: 2, count: 6))
         XCTAssertTrue(steps.allSatisfy { $0.loss.isFinite && $0.imagesPerSecond > 0 && $0.learningRate > 0 })
         // metrics.json records the test set's digest.
         XCTAssertEqual(try RunFolder.load(run).testDigest?.count, 16)
@@ -75,8 +78,9 @@ final class RunReportTests: XCTestCase {
         // Gallery: 8 REAL and 8 FAKE test images, triptychs 8x the 32x32 image.
         let gallery = refs.filter { $0.hasPrefix("gradcam-") }
         XCTAssertEqual(gallery.count, 16)
-        XCTAssertEqual(html.components(separatedBy: "true <b>REAL</b>").count - 1, 8)
-        XCTAssertEqual(html.components(separatedBy: "true <b>FAKE</b>").count - 1, 8)
+        let galleryHTML = try XCTUnwrap(html.components(separatedBy: "<section id=\"gradcam\">").last)
+        XCTAssertEqual(galleryHTML.components(separatedBy: "true <b>REAL</b>").count - 1, 8)
+        XCTAssertEqual(galleryHTML.components(separatedBy: "true <b>FAKE</b>").count - 1, 8)
         let triptych = try PNG.decode(try AtomicFile.read("\(report)/\(gallery[0])"))
         XCTAssertGreaterThanOrEqual(triptych.width, 3 * 32 * 8)
         XCTAssertGreaterThanOrEqual(triptych.height, 32 * 8)

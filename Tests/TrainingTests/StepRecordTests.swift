@@ -1,4 +1,7 @@
+import Checkpoints
+import Dataset
 import Foundation
+import Storage
 import TestSupport
 import XCTest
 @testable import Training
@@ -76,5 +79,41 @@ final class StepRecordTests: XCTestCase {
         // A fresh run starts an empty file.
         _ = try StepsFile(folder: folder, keepingUpTo: 0)
         XCTAssertEqual(StepsFile.read(path).count, 0)
+    }
+
+    /// A run stopped after a mid-epoch checkpoint and resumed records every step once: the steps
+    /// after the checkpoint (trained again) are cut from steps.jsonl before the resumed run goes on.
+    func testAResumedRunRecordsEveryStepOnce() throws {
+        let folder = Paths.temporaryFolder("steps-resume")
+        try SyntheticCIFAKE.write(to: "\(folder)/data", trainPerClass: 40, testPerClass: 10, seed: 0)
+        var config = TrainingConfig()
+        config.dense = 8
+        config.epochs = 1
+        config.batchSize = 16
+        config.threads = 2
+        config.checkpointEvery = 2
+        config.keepCheckpoints = 10
+        config.data = "\(folder)/data"
+        config.out = "\(folder)/run"
+        _ = try TrainingRun(config: config).run()
+        let path = "\(config.out)/\(StepsFile.fileName)"
+        let perEpoch = try XCTUnwrap(StepsFile.read(path).last?.step)
+        XCTAssertEqual(StepsFile.read(path).map(\.step), Array(1...perEpoch))
+
+        // Interrupted: the last checkpoint and the model gone, the run now two epochs long.
+        let store = CheckpointStore(runFolder: config.out, keep: 10)
+        let checkpoints = store.steps()
+        try FileManager.default.removeItem(atPath: "\(config.out)/model.safetensors")
+        try FileManager.default.removeItem(atPath: store.path(step: checkpoints.last!))
+        try AtomicFile.write(CheckpointStore.fileName(step: checkpoints[checkpoints.count - 2]) + "\n", to: "\(store.folder)/latest")
+        let yaml = String(decoding: try AtomicFile.read("\(config.out)/config.yaml"), as: UTF8.self)
+        try AtomicFile.write(yaml.replacingOccurrences(of: "epochs: 1\n", with: "epochs: 2\n"), to: "\(config.out)/config.yaml")
+        XCTAssertLessThan(checkpoints[checkpoints.count - 2], perEpoch, "resumed from inside the epoch")
+
+        _ = try TrainingRun.resume(folder: config.out, threads: 2)
+        let records = StepsFile.read(path)
+        XCTAssertEqual(records.map(\.step), Array(1...2 * perEpoch), "each step once")
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count, 2 * perEpoch)
+        XCTAssertEqual(records.last?.epoch, 2)
     }
 }
