@@ -70,10 +70,11 @@ public enum ComparisonPage {
             func stepPlot(_ id: String, _ title: String, _ yLabel: String, _ values: KeyPath<StepCurves, [Double]>) -> Plot {
                 var p = Plot(id: id, title: title, xLabel: "step", yLabel: yLabel)
                 for (i, run) in withSteps {
-                    let x = run.steps.steps.map(Double.init), y = run.steps[keyPath: values]
-                    p.lines.append(Plot.Line(name: nil, x: x, y: y, color: color(i), width: 1, opacity: 0.2))
-                    p.lines.append(Plot.Line(name: run.name, x: x, y: Smoothing.exponentialMovingAverage(y, weight: Smoothing.defaultWeight(count: y.count)),
-                                             color: color(i), width: 2.5))
+                    let keep = ReportCharts.drawn(run.steps.steps.count)
+                    let x = keep.map { Double(run.steps.steps[$0]) }, y = run.steps[keyPath: values]
+                    let ema = Smoothing.exponentialMovingAverage(y, weight: Smoothing.defaultWeight(count: y.count))
+                    p.lines.append(Plot.Line(name: nil, x: x, y: keep.map { y[$0] }, color: color(i), width: 1, opacity: 0.2))
+                    p.lines.append(Plot.Line(name: run.name, x: x, y: keep.map { ema[$0] }, color: color(i), width: 2.5))
                 }
                 p.xMinimumStep = 1
                 p.xDomain = 0...Double(max(1, withSteps.compactMap { $0.element.steps.steps.last }.max() ?? 1))

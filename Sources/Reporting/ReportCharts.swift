@@ -102,16 +102,30 @@ public enum ReportCharts {
 
     /// Loss, accuracy, learning rate and throughput over steps: raw values faint, their moving
     /// average bold; the validation values of each epoch as points at its last step.
+    /// Most points a per-step line draws: longer curves are smoothed in full, then every k-th point
+    /// drawn, so a page of a 10,000-record run stays small.
+    public static let maxPointsPerLine = 2_000
+
+    /// Every k-th index of `count` (the last always kept), at most `maxPointsPerLine` of them.
+    static func drawn(_ count: Int) -> [Int] {
+        let stride = max(1, (count + maxPointsPerLine - 1) / maxPointsPerLine)
+        var kept = Array(Swift.stride(from: 0, to: count, by: stride))
+        if let last = kept.last, last != count - 1 { kept[kept.count - 1] = count - 1 }
+        return kept
+    }
+
     public static func steps(_ s: StepCurves, epochs c: TrainingCurves) -> [Plot] {
-        let x = s.steps.map(Double.init)
+        let keep = drawn(s.steps.count)
+        let x = keep.map { Double(s.steps[$0]) }
         let weight = Smoothing.defaultWeight(count: s.steps.count)
         let smoothedName = String(format: "train, smoothed (EMA %.2f)", weight)
         let epochEnds: [Double]? = s.stepsPerEpoch.map { per in c.epochs.map { Double($0 * per) } }
         func smoothed(_ id: String, _ title: String, _ yLabel: String, _ values: [Double], color: String) -> Plot {
             var p = Plot(id: id, title: title, xLabel: "step", yLabel: yLabel)
             p.xDomain = 0...Double(max(1, s.steps.last ?? 1))
-            p.lines = [Plot.Line(name: "train, raw", x: x, y: values, color: color, width: 1, opacity: 0.28),
-                       Plot.Line(name: smoothedName, x: x, y: Smoothing.exponentialMovingAverage(values, weight: weight), color: color, width: 2.5)]
+            let ema = Smoothing.exponentialMovingAverage(values, weight: weight)
+            p.lines = [Plot.Line(name: "train, raw", x: x, y: keep.map { values[$0] }, color: color, width: 1, opacity: 0.28),
+                       Plot.Line(name: smoothedName, x: x, y: keep.map { ema[$0] }, color: color, width: 2.5)]
             p.xMinimumStep = 1
             return p
         }
@@ -129,7 +143,7 @@ public enum ReportCharts {
             }
         }
         var rate = Plot(id: "learning-rate", title: "Learning rate", xLabel: "step", yLabel: "learning rate")
-        rate.lines = [Plot.Line(name: nil, x: x, y: s.learningRate, color: SVG.palette[4], width: 2.5)]
+        rate.lines = [Plot.Line(name: nil, x: x, y: keep.map { s.learningRate[$0] }, color: SVG.palette[4], width: 2.5)]
         rate.xDomain = 0...Double(max(1, s.steps.last ?? 1))
         rate.xMinimumStep = 1
         var throughput = smoothed("throughput", "Throughput", "training images per second", s.imagesPerSecond, color: SVG.palette[2])

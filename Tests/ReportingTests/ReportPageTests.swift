@@ -202,6 +202,19 @@ final class ReportPageTests: XCTestCase {
         XCTAssertEqual(loss.lines[2].y, [0.65, 0.5, 0.45])
     }
 
+    func testALongRunDrawsAtMostTwoThousandPointsPerLineSmoothedInFull() {
+        let n = 10_003
+        let values = (0..<n).map { Double($0 % 7) }
+        let s = StepCurves(steps: Array(1...n), loss: values, accuracy: values, learningRate: values, imagesPerSecond: values, stepsPerEpoch: nil)
+        let loss = ReportCharts.steps(s, epochs: TrainingCurves())[0]
+        XCTAssertLessThanOrEqual(loss.lines[0].x.count, ReportCharts.maxPointsPerLine)
+        XCTAssertEqual(loss.lines[0].x.first, 1)
+        XCTAssertEqual(loss.lines[0].x.last, Double(n), "the last step is drawn")
+        let full = Smoothing.exponentialMovingAverage(values, weight: Smoothing.defaultWeight(count: n))
+        XCTAssertEqual(loss.lines[1].y.last, full.last, "smoothed over every record, then thinned")
+        XCTAssertEqual(ReportCharts.drawn(5), [0, 1, 2, 3, 4])
+    }
+
     func testGalleryTriptychIsScaledEightTimes() {
         let raster = ReportPage.galleryRaster(item("FAKE", 0.9, 3))
         XCTAssertEqual(raster.width, 8 + 3 * (32 * 8 + 8))
