@@ -130,9 +130,8 @@ public final class CoordinatorServer {
         stepsFile = try StepsFile(folder: folder, keepingUpTo: options.resume ? Int(served?.offer.step ?? 0) : 0)
         stepRecorder = StepRecorder(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
         progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts); digest \(RunIdentity.dataDigest(dataset)); \(dataBytes.count) bytes to serve")
-        // provenance.json: written now, and again when the run ends (however it ends).
-        provenance = Provenance(dataDigest: RunIdentity.dataDigest(dataset), data: config.data, configuration: yaml)
-        try provenance!.write(folder: folder)
+        // provenance.json: this start appended now, completed when the run ends (however it ends).
+        provenance = try Provenance.begin(folder: folder, dataDigest: RunIdentity.dataDigest(dataset), data: config.data, configuration: yaml)
         defer { try? provenance!.ended(outcome).write(folder: folder) }
 
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
@@ -690,7 +689,7 @@ public final class CoordinatorServer {
         }
         let kept = try Checkpoint.decode(bytes, source: store.path(step: keptStep))
         var metadata = ["epochs_run": String(kept.state.epoch)]
-        if let provenance { metadata[Provenance.metadataKey] = provenance.compactJSON }
+        if let provenance { metadata[Provenance.metadataKey] = provenance.summary.compactJSON }
         if let method = kept.state.progress["gradient_compression"] {
             metadata["gradient_compression"] = method
             progress.log("the kept checkpoint was trained with \(method)")

@@ -60,10 +60,16 @@ final class DedicatedThread: @unchecked Sendable {
         return true
     }
 
-    /// Waits for the running job (if any) and rethrows its error.
-    func wait() throws {
+    /// Waits for the running job (if any) and rethrows its error. With `between`, the wait is cut
+    /// into slices of `sliceMilliseconds` and `between` runs on the waiting thread after each
+    /// one that ends with the job still running.
+    func wait(sliceMilliseconds: Int = 100, between: (() -> Void)? = nil) throws {
         guard running else { return }
-        slot.end.wait()
+        if let between {
+            while slot.end.wait(timeout: .now() + .milliseconds(sliceMilliseconds)) == .timedOut { between() }
+        } else {
+            slot.end.wait()
+        }
         running = false
         if let error = slot.error {
             slot.error = nil

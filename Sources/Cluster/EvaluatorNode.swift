@@ -5,6 +5,7 @@ import Dispatch
 import Evaluation
 import Foundation
 import Model
+import Status
 import Training
 import Transport
 import Wire
@@ -23,6 +24,8 @@ public final class EvaluatorNode {
         public var cacheFolder = DataCache.defaultFolder
         public var controlTimeoutSeconds = 60.0
         public var nodeID = "evaluator-" + ProcessInfo.processInfo.hostName + "-\(getpid())"
+        /// Where `/status` and `/metrics` read from (nil: nobody is looking).
+        public var status: StatusBoard?
         public init(coordinator: String) { self.coordinator = coordinator }
     }
 
@@ -59,6 +62,10 @@ public final class EvaluatorNode {
             default: return nil
             }
         }
+        options.status?.update {
+            $0.phase = "waiting"
+            $0.ready = true
+        }
         say("evaluator admitted: validation \(validation.count) images, test \(dataset.test.count) images, \(options.threads) threads")
 
         let network = Network(architecture: config.architecture, maxBatch: 256, threads: options.threads)
@@ -71,6 +78,7 @@ public final class EvaluatorNode {
                 switch message {
                 case .checkpointOffer(let o) where o.step > (newest?.step ?? -1): newest = o
                 case .stop(let reason):
+                    options.status?.update { $0.phase = "stopped"; $0.ready = false }
                     say("done: \(reason)")
                     return
                 case .rejoin(let why):
@@ -97,6 +105,10 @@ public final class EvaluatorNode {
                 if let moved, moved.checksum != 0 { newest = moved }
                 continue
             }
+            options.status?.update {
+                $0.evaluator?.checkpointsFetchedTotal += 1
+                $0.phase = "evaluating"
+            }
             let began = DispatchTime.now().uptimeNanoseconds
             let checkpoint = try Checkpoint.decode(bytes, source: "checkpoint of step \(offer.step)")
             checkpoint.parameters.withUnsafeBufferPointer { network.parameters.pointer.update(from: $0.baseAddress!, count: $0.count) }
@@ -108,8 +120,12 @@ public final class EvaluatorNode {
             let t = try ClassificationReport(probabilities: Trainer.predict(dataset.test, with: network, afterEachBatch: control.heartbeatIfDue), labels: dataset.test.labels)
             try control.send(.evaluationResult(EvaluationResult(step: offer.step, validation: scoresOfValidation, test: EvaluationResult.Scores(t))))
             evaluated = offer.step
-            say(String(format: "step %d: test accuracy %.4f, F1 %.4f (%.1f s)", offer.step, t.accuracy, t.f1,
-                       Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9))
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+            options.status?.update {
+                $0.take(evaluationOf: offer.step, accuracy: t.accuracy, loss: t.logLoss, auc: t.rocAUC, seconds: seconds)
+                $0.phase = "waiting"
+            }
+            say(String(format: "step %d: test accuracy %.4f, F1 %.4f (%.1f s)", offer.step, t.accuracy, t.f1, seconds))
         }
     }
 }

@@ -28,6 +28,13 @@ public struct LocalCluster {
     public var initialWeights: String?
     /// Also start an evaluation worker (the last `evaluatorThreads` compute threads are its).
     public var evaluator = true
+    /// Where the processes serve HTTP status (`/healthz`, `/readyz`, `/status`, `/metrics`), as
+    /// torchrun hands out ports from a base: `HOST:PORT` puts the coordinator on PORT, worker
+    /// `i` (its start slot, which keeps its port across restarts) on PORT+1+i and the evaluator
+    /// on PORT+1+workers; port 0 gives each process a free port of its own (each prints `status
+    /// on http://...`). nil: `$CIFAKE_STATUS_LISTEN`, else `0.0.0.0:status_port` when that is set,
+    /// else no status server.
+    public var statusListen: String?
     /// This program's own path (so `ps` shows `cifake worker ...`).
     public var executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
 
@@ -43,10 +50,29 @@ public struct LocalCluster {
         minWorkers = workers
     }
 
+    /// The status addresses of the coordinator, each worker slot and the evaluator, from `base`
+    /// (see ``statusListen``); nil when `base` is not `HOST:PORT` or the last port passes 65535.
+    public static func statusAddresses(base: String, workers: Int) -> (coordinator: String, workers: [String], evaluator: String)? {
+        guard let colon = base.lastIndex(of: ":"), let port = Int(base[base.index(after: colon)...]), (0...65535).contains(port),
+              port == 0 || port + 1 + workers <= 65535 else { return nil }
+        let host = base[..<colon]
+        func address(_ offset: Int) -> String { "\(host):\(port == 0 ? 0 : port + offset)" }
+        return (address(0), (0..<workers).map { address(1 + $0) }, address(1 + workers))
+    }
+
     /// Runs the cluster to completion; returns the exit status for the launcher.
     public func run() throws -> Int32 {
         ProcessLabels.shared.update { $0.role = "launcher" }
         let log = ProcessLog.logger()
+        let statusBase = statusListen ?? ProcessInfo.processInfo.environment["CIFAKE_STATUS_LISTEN"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (config.statusPort > 0 ? "0.0.0.0:\(config.statusPort)" : nil)
+        let status = try statusBase.map { base in
+            guard let addresses = Self.statusAddresses(base: base, workers: workers) else {
+                throw LocalClusterError.badStatusAddress(base, workers: workers)
+            }
+            return addresses
+        }
+        func statusFlag(_ address: String?) -> [String] { address.map { ["--status-listen", $0] } ?? [] }
         let configPath = NSTemporaryDirectory() + "cifake-launch-\(getpid()).yaml"
         // One key pair more than workers: the evaluator's. (A run folder records no keys, so a
         // resumed launch makes new ones unless its settings name some.)
@@ -67,7 +93,8 @@ public struct LocalCluster {
         let source = (resumeFolder.map { ["--resume", $0] } ?? []) + (initialWeights.map { ["--initial-weights", $0] } ?? [])
             + ["--config", configPath]
         let coordinator = try group.start(executable, ["coordinator"] + source + ["--listen", "127.0.0.1:0",
-                                                       "--min-workers", "\(minWorkers)", "--max-workers", "\(workers)"],
+                                                       "--min-workers", "\(minWorkers)", "--max-workers", "\(workers)"]
+                                                       + statusFlag(status?.coordinator),
                                           label: { "coordinator" }) { line in
             if let range = line.range(of: "coordinator listening on ") { endpoint.set(String(line[range.upperBound...])) }
         }
@@ -110,7 +137,7 @@ public struct LocalCluster {
         let ranks = RankMap()
         func startWorker(_ i: Int) throws -> Process {
             let process = try group.start(executable, ["worker", "--coordinator", address, "--config", workerConfigPaths[i],
-                                                       "--threads", "\(threadsPerWorker)", "--name", names[i]],
+                                                       "--threads", "\(threadsPerWorker)", "--name", names[i]] + statusFlag(status?.workers[i]),
                                           label: { ranks.label(worker: i) }) { line in
                 if let mapping = ranks.record(worker: i, line: line) { log.info("\(mapping)") }
             }
@@ -120,7 +147,7 @@ public struct LocalCluster {
         func startEvaluator() throws -> Process {
             let name = "local-\(getpid())-evaluator"
             let process = try group.start(executable, ["evaluator", "--coordinator", address, "--config", workerConfigPaths[workers],
-                                                       "--threads", "1", "--name", name],
+                                                       "--threads", "1", "--name", name] + statusFlag(status?.evaluator),
                                           label: { "evaluator" }, onLine: { _ in })
             log.info("evaluator started (pid \(process.processIdentifier)) as \(name)")
             return process
@@ -289,7 +316,8 @@ final class ProcessGroup: @unchecked Sendable {
     /// The launcher already applied the configuration's variables (and its flags over them) to
     /// the file it hands its children; a scheduler's rank means nothing to them.
     static func childEnvironment(_ environment: [String: String]) -> [String: String] {
-        let consumed = Set(TrainingConfig.keys.map(ConfigLayers.environmentVariable) + SchedulerEnvironment.rankVariables)
+        // CIFAKE_STATUS_LISTEN names one process's address: each child gets its own flag instead.
+        let consumed = Set(TrainingConfig.keys.map(ConfigLayers.environmentVariable) + SchedulerEnvironment.rankVariables + ["CIFAKE_STATUS_LISTEN"])
         return environment.filter { !consumed.contains($0.key) }
     }
 
@@ -301,5 +329,18 @@ final class ProcessGroup: @unchecked Sendable {
     func drain() {
         let deadline = Date().addingTimeInterval(2)
         while lock.withLock({ readers.contains { !$0.isFinished } }) && Date() < deadline { usleep(10_000) }
+    }
+}
+
+/// Why a local cluster cannot start.
+public enum LocalClusterError: Error, CustomStringConvertible {
+    case badStatusAddress(String, workers: Int)
+
+    public var description: String {
+        switch self {
+        case .badStatusAddress(let base, let workers):
+            "status address '\(base)': expected HOST:PORT with PORT 0 (any free port for each process) or PORT + \(workers + 1) at most 65535 "
+                + "(the coordinator takes PORT, worker i PORT+1+i, the evaluator PORT+\(workers + 1))"
+        }
     }
 }

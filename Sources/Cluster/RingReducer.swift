@@ -25,6 +25,11 @@ import Transport
 /// this reducer: a new generation (a re-formed ring) or a resumed run restarts it from zero error
 /// and the seed's factor, on every rank alike.
 ///
+/// Every byte of a ring of two or more moves on the dedicated ring thread; the calling (training)
+/// thread waits for it in slices and runs `whileWaiting` between them: heartbeats and control
+/// messages stay on the training thread, and the ring thread only moves bytes. Control abandons
+/// a generation through the link's `RingCancellation`, never by throwing inside the ring.
+///
 /// Used by `WorkerNode` and by `cifake bench train --workers N`, so the benchmark times the very
 /// reduction the cluster runs. One thread at a time (the training thread) may call it.
 public final class RingReducer: GradientReducer {
@@ -52,6 +57,10 @@ public final class RingReducer: GradientReducer {
     private var early: (step: Int, range: Range<Int>)?
     private lazy var background = DedicatedThread(name: "cifake ring")
 
+    /// Runs on the calling thread about every 100 ms while it waits for the ring thread (the
+    /// worker's heartbeats and control messages). nil: the wait is not interrupted.
+    public var whileWaiting: (() -> Void)?
+
     /// - Parameters:
     ///   - link: connected to the successor already (or before the first `allReduce`).
     ///   - elementCount: floats in the gradient buffer (the model's parameter count).
@@ -77,6 +86,17 @@ public final class RingReducer: GradientReducer {
     }
 
     private var lastBusySeconds: Double?
+
+    /// Seconds spent in ring all-reduces (on either thread) since `takeCommunicationSeconds`.
+    private var communicationSeconds = 0.0
+
+    /// Wall time of the ring all-reduces since the previous call, the part overlapped with
+    /// backward included. Called by the training thread after `allReduce` (which has waited for
+    /// the ring's thread), once per step.
+    public func takeCommunicationSeconds() -> Double {
+        defer { communicationSeconds = 0 }
+        return communicationSeconds
+    }
 
     /// Seconds the link to the successor was busy (data in flight) since the previous call, from
     /// the kernel's TCP statistics; nil on the first call or when they are unavailable. Called
@@ -104,11 +124,25 @@ public final class RingReducer: GradientReducer {
         var rest = 0..<elementCount
         if let started = early {
             early = nil
-            try background.wait()
+            try awaitRing()
             precondition(started.step == step, "gradients of step \(started.step) were reported ready, then step \(step) all-reduced")
             rest = 0..<started.range.lowerBound
         }
-        try reduce(gradients.buffer, window: rest, step: step)
+        let buffer = gradients.buffer, window = rest
+        try onRing { [self] in try reduce(buffer, window: window, step: step) }
+    }
+
+    /// Runs `job` on the ring thread and waits for it (a ring of one has nothing to wait for: it
+    /// runs here).
+    private func onRing(_ job: @escaping () throws -> Void) throws {
+        guard worldSize > 1 else { return try job() }
+        background.start(job)
+        try awaitRing()
+    }
+
+    /// Waits for the ring thread's job, running `whileWaiting` between slices; rethrows its error.
+    private func awaitRing() throws {
+        try background.wait(between: whileWaiting)
     }
 
     /// Reduces `window` of the gradient buffer by the method in use. Exact parts keep the whole
@@ -186,6 +220,8 @@ public final class RingReducer: GradientReducer {
     /// One ring all-reduce of `window` of `buffer`, with the whole buffer's segments.
     private func ring(_ buffer: UnsafeMutableBufferPointer<Float>, window: Range<Int>, step: Int, format: RingWireFormat) throws {
         guard !window.isEmpty else { return }
+        let began = DispatchTime.now().uptimeNanoseconds
+        defer { communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9 }
         let schedule = RingSchedule(worldSize: worldSize, rank: rank, elementCount: buffer.count, chunkElements: chunkElements,
                                     window: window)
         let report = try RingAllReduce.run(buffer: buffer, schedule: schedule, link: link, generation: generation,
@@ -205,16 +241,16 @@ public final class RingReducer: GradientReducer {
         guard requested == .auto, worldSize > 1 else { return nil }
         let compute = try computeSeconds()
         // Frames of the probe carry steps no training reaches.
-        let warmUp = UnsafeMutableBufferPointer<Float>.allocate(capacity: 1)
-        defer { warmUp.deallocate() }
-        warmUp[0] = 0
-        try ring(warmUp, window: 0..<1, step: Self.probeStep, format: .float32)  // connections up
-        let probe = FloatBuffer(count: Self.probeElements)
-        let began = DispatchTime.now().uptimeNanoseconds
-        try ring(probe.buffer, window: 0..<probe.count, step: Self.probeStep + 1, format: .float32)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-        let figures = FloatBuffer([Float(seconds), Float(compute)])
-        try ring(figures.buffer, window: 0..<2, step: Self.probeStep + 2, format: .float32)
+        let warmUp = FloatBuffer(count: 1), probe = FloatBuffer(count: Self.probeElements)
+        let figures = FloatBuffer(count: 2)
+        try onRing { [self] in
+            try ring(warmUp.buffer, window: 0..<1, step: Self.probeStep, format: .float32)  // connections up
+            let began = DispatchTime.now().uptimeNanoseconds
+            try ring(probe.buffer, window: 0..<probe.count, step: Self.probeStep + 1, format: .float32)
+            figures.pointer[0] = Float(Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
+            figures.pointer[1] = Float(compute)
+            try ring(figures.buffer, window: 0..<2, step: Self.probeStep + 2, format: .float32)
+        }
         let n = Double(worldSize)
         let choice = CompressionChoice(plan: plan, worldSize: worldSize, probeElements: probe.count,
                                        probeSeconds: Double(figures.pointer[0]) / n, computeSeconds: Double(figures.pointer[1]) / n)

@@ -1,4 +1,5 @@
 import Checkpoints
+import Collective
 import Coordination
 import Dataset
 import Dispatch
@@ -6,6 +7,7 @@ import Evaluation
 import Foundation
 import Logs
 import Signals
+import Status
 import Kernels
 import Model
 import Training
@@ -40,6 +42,9 @@ public final class WorkerNode {
         /// Ring neighbours on the same host (same kernel and network namespace) talk through a
         /// Unix socket instead of TCP; false: always TCP.
         public var sameHostUnixSockets = true
+        /// Where `/status` and `/metrics` read from (nil: nobody is looking); updated every step
+        /// (a copy under a lock: the status server never holds up training).
+        public var status: StatusBoard?
 
         public init(coordinator: String) { self.coordinator = coordinator }
     }
@@ -92,7 +97,6 @@ public final class WorkerNode {
         defer { link.close() }
         let locality = options.sameHostUnixSockets ? HostLocality.current() : ""
         let localEndpoint = locality.isEmpty ? "" : try link.bindLocal(HostLocality.abstractEndpoint("ring"))
-        let watched = WatchedRingLink(link)
         let identity = RunIdentity.cluster(config: config, dataset: dataset)
         var join = JoinRequest(role: .worker, version: identity.version, configDigest: identity.configDigest,
                                architectureDigest: identity.architectureDigest, parameterCount: identity.parameterCount,
@@ -102,6 +106,7 @@ public final class WorkerNode {
                                incarnation: UInt64(Date().timeIntervalSince1970 * 1e6), requestedRank: options.requestedRank,
                                publicKey: security.keys?.publicKey ?? "")
         try control.send(.join(join))
+        options.status?.update { $0.phase = "joining" }
 
         // 3. Generations: each a ring of the members of the moment. Training continues from the
         // last completed step when membership changes; replicas are identical, so nothing is
@@ -122,6 +127,7 @@ public final class WorkerNode {
             }
             next = nil
             generation = assignment.generation
+            options.status?.update { $0.take(rank: assignment.rank, generation: assignment.generation) }
             // From here this process's log lines read `worker rank=R gen=G`.
             ProcessLabels.shared.update {
                 $0.rank = assignment.rank
@@ -129,11 +135,13 @@ public final class WorkerNode {
             }
             say("rank \(assignment.rank) of \(assignment.worldSize) (generation \(assignment.generation)); ring: \(assignment.ring.map(\.endpoint).joined(separator: " -> "))")
             try security.trustPredecessor(ringGuard, assignment: assignment)
+            let watched = WatchedRingLink(link, generation: assignment.generation, cancellation: cancellation, traffic: traffic)
             let reducer = RingReducer(link: watched, rank: assignment.rank, worldSize: assignment.worldSize,
                                       elementCount: config.architecture.parameterCount, generation: assignment.generation,
                                       timeoutMilliseconds: Int(options.ringTimeoutSeconds * 1000),
                                       compression: config.compression, layout: config.architecture.layout,
                                       compressionRank: config.compressionRank, seed: config.seed)
+            reducer.whileWaiting = { [unowned self] in self.controlWhileWaiting() }
             let replica: Trainer
             if let trainer {
                 replica = trainer
@@ -162,11 +170,13 @@ public final class WorkerNode {
                 let successorEndpoint = try security.connectRing(link, assignment: assignment, locality: locality)
                 let sameHost = assignment.successor.usesLocalEndpoint(from: locality)
                 say("ring: sending to rank \(assignment.successor.rank) over \(sameHost ? "a Unix socket (same host)" : "TCP") at \(successorEndpoint)")
-                watched.check = { [unowned self] in try self.handleControl() }
-                defer { watched.check = {} }
-                try negotiateCompression(reducer, trainer: replica, rank: assignment.rank)
-                try trainSteps(replica, from: start.startStep, lead: assignment.rank == 0, validation: validation, config: config, yaml: yaml)
-                watched.check = {}
+                try surfacingInterruption {
+                    try negotiateCompression(reducer, trainer: replica, rank: assignment.rank)
+                    _ = reducer.takeCommunicationSeconds()  // the negotiation's probe is not a step's
+                    options.status?.update { $0.take(ringFormed: reducer.requested.rawValue, method: reducer.method.rawValue) }
+                    try trainSteps(replica, from: start.startStep, lead: assignment.rank == 0, validation: validation, config: config, yaml: yaml)
+                }
+                options.status?.update { $0.phase = "stopping"; $0.ready = false }
                 // 4. Wait to be released. A stop for the last step may already have come with
                 // the last step's answers; then a second one is only waited for briefly, as long
                 // as the coordinator has asked for all of this worker's upload.
@@ -187,6 +197,7 @@ public final class WorkerNode {
                 say("membership changed: generation \(a.generation) (\(a.worldSize) workers); continuing after step \(replica.globalStep)")
                 next = a
             } catch Interruption.rejoin(let why) {
+                options.status?.update { $0.phase = "joining"; $0.ready = false }
                 say("joining again: \(why); this replica holds step \(replica.globalStep)")
                 try joinAgain(join)
             } catch Interruption.coordinatorLost(let silent) {
@@ -194,6 +205,7 @@ public final class WorkerNode {
                 // for it (or its restart), then join again as a new incarnation: the next
                 // generation starts from this replica's step, and no frame of an abandoned
                 // all-reduce is ever summed.
+                options.status?.update { $0.phase = "waiting"; $0.ready = false }
                 say(String(format: "the coordinator has been silent for %.1f s: pausing at step %d until it is back", silent, replica.globalStep))
                 _ = try control.awaitMessage(what: "the coordinator's return", seconds: options.coordinatorWaitSeconds) { _ in true }
                 join.incarnation = UInt64(Date().timeIntervalSince1970 * 1e6)
@@ -214,13 +226,28 @@ public final class WorkerNode {
     /// Trains from `first` to the last step (or early stopping's), reporting every step.
     private func trainSteps(_ trainer: Trainer, from first: Int, lead isLead: Bool, validation: ImageSet, config: TrainingConfig, yaml: String) throws {
         let total = config.epochs * trainer.stepsPerEpoch
+        options.status?.update {
+            $0.totalSteps = total
+            $0.epochs = config.epochs
+        }
         var order: [Int] = []
         var step = first
+        var previousEnd: UInt64?
         while step <= min(total - 1, finishAfter ?? .max) {
             let epoch = step / trainer.stepsPerEpoch, inEpoch = step % trainer.stepsPerEpoch
             if inEpoch == 0 || order.isEmpty { order = trainer.order(epoch: epoch) }
             let stats = try trainer.step(epoch: epoch, stepInEpoch: inEpoch, order: order)
             let completed = step + 1
+            if let status = options.status {
+                let now = DispatchTime.now().uptimeNanoseconds
+                let seconds = previousEnd.map { Double(now - $0) / 1e9 }
+                previousEnd = now
+                let communication = (trainer.reducer as? RingReducer)?.takeCommunicationSeconds() ?? 0
+                status.update {
+                    $0.take(step: stats, completed: completed, epoch: epoch + 1, stepSeconds: seconds, communicationSeconds: communication,
+                            bytesSent: traffic.bytesSent, bytesReceived: traffic.bytesReceived)
+                }
+            }
             let last = step == min(total - 1, finishAfter ?? .max)
             let epochEnd = completed % trainer.stepsPerEpoch == 0
             let checkpointDue = epochEnd || last || (config.checkpointEvery > 0 && completed % config.checkpointEvery == 0)
@@ -339,10 +366,44 @@ public final class WorkerNode {
     /// Weight checksums go to the coordinator every this many steps (and after the last).
     static let checksumEvery = 25
 
-    /// Heartbeats and what the coordinator said, between steps and during ring waits: a new
-    /// generation, a request to join again or a stop interrupt training; early stopping sets the
-    /// last step.
+    /// Abandons this process's all-reduces of older generations (`controlWhileWaiting`).
+    private let cancellation = RingCancellation()
+    /// Bytes on this worker's ring links over every generation.
+    private let traffic = RingTraffic()
+    /// What control said while the training thread waited for the ring thread, to be thrown on
+    /// the training thread once the ring thread has left.
+    private var interruption: Error?
+
+    /// Control while the training thread waits for the ring thread: what `handleControl` throws
+    /// is kept, and the generation is abandoned so the ring thread leaves at its next slice;
+    /// `surfacingInterruption` then throws it instead of the ring's `abandoned`.
+    private func controlWhileWaiting() {
+        guard interruption == nil else { return }
+        do { try handleControl() } catch {
+            interruption = error
+            cancellation.abandon(below: generation + 1)
+        }
+    }
+
+    /// Runs `body`; when control interrupted a ring wait in it, throws that interruption (a new
+    /// generation, a rejoin, a stop) rather than the error the abandoned ring left with.
+    private func surfacingInterruption(_ body: () throws -> Void) throws {
+        do { try body() } catch {
+            guard let kept = interruption else { throw error }
+            interruption = nil
+            throw kept
+        }
+    }
+
+    /// Heartbeats and what the coordinator said, between steps and while waiting for the ring: a
+    /// new generation, a request to join again or a stop interrupt training; early stopping sets
+    /// the last step. Runs on the training thread only.
     private func handleControl() throws {
+        if let kept = interruption {
+            // Said during a ring wait that then completed anyway: acted on at the step boundary.
+            interruption = nil
+            throw kept
+        }
         try control.heartbeatIfDue()
         let silent = control.now() - control.lastHeard
         if silent > control.silenceLimit { throw Interruption.coordinatorLost(silent) }

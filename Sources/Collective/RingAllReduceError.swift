@@ -6,6 +6,9 @@ public enum RingAllReduceError: Error, Equatable, CustomStringConvertible {
     case sendsNotReleased(peerRank: Int, waitedMilliseconds: Int)
     /// The buffer does not hold the schedule's element count.
     case bufferSizeMismatch(expected: Int, found: Int)
+    /// The control side abandoned this generation's all-reduces (`RingCancellation`): the ring
+    /// re-forms, or the run stops.
+    case abandoned(generation: UInt64)
 
     public var description: String {
         switch self {
@@ -15,6 +18,8 @@ public enum RingAllReduceError: Error, Equatable, CustomStringConvertible {
             return "ring all-reduce: sends to rank \(peer) not released within \(waited) ms"
         case let .bufferSizeMismatch(expected, found):
             return "ring all-reduce: buffer expected \(expected) elements, found \(found)"
+        case let .abandoned(generation):
+            return "ring all-reduce: generation \(generation) abandoned"
         }
     }
 }

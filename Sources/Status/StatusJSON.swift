@@ -11,6 +11,16 @@ public enum StatusJSON {
             "revision": program.revision,
             "swift": program.swift,
             "role": s.role,
+            "rank": opt(s.rank),
+            "ready": s.ready,
+            "steps_total": s.stepsTotal,
+            "images_total": s.imagesTotal,
+            "evaluations_total": s.evaluationsTotal,
+            "ring": s.ring.map {
+                ["bytes_sent": $0.bytesSent, "bytes_received": $0.bytesReceived, "requested_compression": $0.requestedCompression,
+                 "compression": $0.compression] as [String: Any]
+            } ?? NSNull(),
+            "checkpoints_fetched": opt(s.evaluator?.checkpointsFetchedTotal),
             "phase": s.phase,
             "generation": s.generation,
             "workers": s.members.count,
@@ -25,7 +35,7 @@ public enum StatusJSON {
             "ranks": s.perRank.map { ["rank": $0.rank, "compute_seconds": $0.computeSeconds, "all_reduce_wait_seconds": $0.allReduceWaitSeconds] },
             "last_checkpoint": s.lastCheckpoint.map { ["step": $0.step, "path": opt($0.path)] } ?? NSNull(),
             "last_evaluation": s.lastEvaluation.map {
-                ["step": $0.step, "epoch": opt($0.epoch), "accuracy": number($0.accuracy), "loss": number($0.loss)] as [String: Any]
+                ["step": $0.step, "epoch": opt($0.epoch), "accuracy": number($0.accuracy), "loss": number($0.loss), "auc": number($0.auc)] as [String: Any]
             } ?? NSNull(),
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }

@@ -43,20 +43,51 @@ public struct StatusSnapshot: Sendable, Equatable {
         /// Fraction correct, 0...1.
         public var accuracy: Double?
         public var loss: Double?
-        public init(step: Int, epoch: Int? = nil, accuracy: Double? = nil, loss: Double? = nil) {
+        /// Area under the ROC curve, 0...1, where the evaluator scored it.
+        public var auc: Double?
+        public init(step: Int, epoch: Int? = nil, accuracy: Double? = nil, loss: Double? = nil, auc: Double? = nil) {
             self.step = step
             self.epoch = epoch
             self.accuracy = accuracy
             self.loss = loss
+            self.auc = auc
         }
     }
 
-    /// `coordinator`, `evaluator`, ...
+    /// A worker's ring: bytes on its two links since this process started, and the gradient
+    /// compression its ring uses.
+    public struct Ring: Sendable, Equatable {
+        /// Frame bytes (headers and payloads) sent to the successor and received from the predecessor.
+        public var bytesSent = 0
+        public var bytesReceived = 0
+        /// `gradient_compression` as configured (`auto`, `none`, `bf16`, `powersgd`), and the
+        /// method the current ring uses (what `auto` resolved to).
+        public var requestedCompression = ""
+        public var compression = ""
+        /// Wall time of each step's ring all-reduce, overlapped part included (the
+        /// communication; `allReduceSeconds` is the part the training thread waited for).
+        public var communicationSeconds = Histogram()
+        public init() {}
+    }
+
+    /// What an evaluator adds: checkpoints fetched and how long each evaluation took.
+    public struct Evaluator: Sendable, Equatable {
+        public var checkpointsFetchedTotal = 0
+        /// Wall time of each evaluation (decode, validation and test predictions), in seconds.
+        public var evaluationSeconds = Histogram(bounds: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600])
+        public init() {}
+    }
+
+    /// `coordinator`, `train`, `worker`, `evaluator`.
     public var role: String
+    /// A worker's rank in the current generation (nil: not a worker, or no rank yet).
+    public var rank: Int?
     /// `starting`, `waiting`, `forming`, `training`, `stopped`.
     public var phase = "starting"
     /// Ready for work (`/readyz` answers 200): a coordinator once its data is loaded and its
-    /// control port listens, a single-process run once its data is loaded and it trains.
+    /// control port listens, a single-process run once its data is loaded and it trains, a
+    /// worker while it is in a formed ring with its data, an evaluator once admitted with its
+    /// data.
     public var ready = false
     /// Membership generation.
     public var generation: UInt64 = 0
@@ -91,6 +122,10 @@ public struct StatusSnapshot: Sendable, Equatable {
     public var computeSeconds = Histogram()
     /// Each rank's wait in each step's all-reduce; nil for a single process, which has none.
     public var allReduceSeconds: Histogram?
+    /// A worker's ring traffic (nil for other roles).
+    public var ring: Ring?
+    /// An evaluator's own figures (nil for other roles).
+    public var evaluator: Evaluator?
 
     /// Counts a completed step of `images` images.
     public mutating func countStep(images: Int, stepSeconds seconds: Double?, compute: [Double], allReduce: [Double]?) {
@@ -105,4 +140,19 @@ public struct StatusSnapshot: Sendable, Equatable {
     }
 
     public init(role: String) { self.role = role }
+
+    /// A worker's snapshot before it has a rank: its ring figures start at zero.
+    public static func worker() -> StatusSnapshot {
+        var s = StatusSnapshot(role: "worker")
+        s.ring = Ring()
+        s.allReduceSeconds = Histogram()
+        return s
+    }
+
+    /// An evaluator's snapshot before its first evaluation.
+    public static func evaluator() -> StatusSnapshot {
+        var s = StatusSnapshot(role: "evaluator")
+        s.evaluator = Evaluator()
+        return s
+    }
 }

@@ -112,9 +112,8 @@ public struct TrainingRun {
         if verbose { progress.log("kernels: \(Gemm.backendDescription)") }
 
         let dataset = try loadData(config, folder: folder)
-        // provenance.json: written now, and again when the run ends (however it ends).
-        let provenance = Provenance(dataDigest: Hex.string(dataset.digest), data: dataset.root, configuration: yaml)
-        try provenance.write(folder: folder)
+        // provenance.json: this start appended now, completed when the run ends (however it ends).
+        let provenance = try Provenance.begin(folder: folder, dataDigest: Hex.string(dataset.digest), data: dataset.root, configuration: yaml)
         var outcome = "failed"
         defer { try? provenance.ended(outcome).write(folder: folder) }
         let (train, validation) = Self.splits(config: config, dataset: dataset)
@@ -293,7 +292,7 @@ public struct TrainingRun {
         trainer.network.parameters.copy(from: best)
         status?.update { $0.phase = "stopped" }
         try AtomicFile.write(trainer.network.modelFileBytes(metadata: ["epoch": String(loop.bestEpoch), "seed": String(config.seed),
-                                                                       Provenance.metadataKey: provenance.compactJSON]),
+                                                                       Provenance.metadataKey: provenance.summary.compactJSON]),
                              to: "\(folder)/model.safetensors")
         let report = try ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels)
         try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: [

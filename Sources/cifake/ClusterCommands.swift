@@ -171,6 +171,12 @@ struct WorkerCommand: ParsableCommand {
             The coordinator's address may also come from CIFAKE_COORDINATOR. The rank to ask for \
             comes from --rank, else CIFAKE_RANK, SLURM_PROCID (srun) or JOB_COMPLETION_INDEX \
             (a Kubernetes Indexed Job); the coordinator grants it when that rank is free.
+            With --status-listen (or $CIFAKE_STATUS_LISTEN) it serves /healthz, /readyz (200 while \
+            it is in a formed ring with its data), /status (JSON) and /metrics (Prometheus: its \
+            steps, images, step, compute, all-reduce wait and ring communication seconds, ring \
+            bytes, generation, rank and gradient compression) over HTTP.
+            Exit status: 0 the run finished; 1 failed; 2 bad arguments; 75 stopped by SIGTERM/SIGINT \
+            (it left the ring, or the coordinator suspended the run).
             """)
 
     @Option(name: .long, help: "HOST:PORT of the coordinator (default: $CIFAKE_COORDINATOR).")
@@ -196,6 +202,9 @@ struct WorkerCommand: ParsableCommand {
 
     @Option(name: .long, help: "Address the other workers reach this one on (default: the local address facing the coordinator).")
     var advertise: String?
+
+    @Option(name: .customLong("status-listen"), help: "HOST:PORT of the HTTP status server: /healthz, /readyz, /status, /metrics (default: $CIFAKE_STATUS_LISTEN, else none; port 0: any free port). status_port is the coordinator's and is not used here.")
+    var statusListen: String?
 
     @Flag(name: .customLong("tcp-only"),
           help: "Reach ring neighbours on this host over TCP too (default: a Unix socket when they share this kernel and network namespace).")
@@ -244,6 +253,9 @@ struct WorkerCommand: ParsableCommand {
             ?? StopSignal.defaultGraceSeconds
         options.stop = TrainCommand.stopSignal(grace)
         options.leaveAfterSeconds = grace / 2
+        let status = try Self.startStatus(.worker(), flag: statusListen, role: "worker")
+        defer { status?.server.stop() }
+        options.status = status?.board
         do {
             try WorkerNode(options: options, log: { log.log(prefixed: $0) }).run()
         } catch RuntimeError.suspended(let why) {
@@ -269,6 +281,9 @@ struct EvaluatorCommand: ParsableCommand {
             split, and reports the metrics, which the coordinator records in evaluations.jsonl and \
             uses to keep the best checkpoint and to stop early. The coordinator's address may also \
             come from CIFAKE_COORDINATOR.
+            With --status-listen (or $CIFAKE_STATUS_LISTEN) it serves /healthz, /readyz (200 once \
+            admitted with its data), /status (JSON) and /metrics (Prometheus: evaluations, \
+            evaluation seconds, checkpoints fetched, the last test accuracy, loss and AUC) over HTTP.
             """)
 
     @Option(name: .long, help: "HOST:PORT of the coordinator (default: $CIFAKE_COORDINATOR).")
@@ -286,6 +301,9 @@ struct EvaluatorCommand: ParsableCommand {
     @Option(name: .long, help: "Stable name of this evaluator across restarts (a restart replaces its earlier self; default: evaluator-host-pid).")
     var name: String?
 
+    @Option(name: .customLong("status-listen"), help: "HOST:PORT of the HTTP status server: /healthz, /readyz, /status, /metrics (default: $CIFAKE_STATUS_LISTEN, else none; port 0: any free port). status_port is the coordinator's and is not used here.")
+    var statusListen: String?
+
     func run() throws {
         guard let address = coordinator ?? ProcessInfo.processInfo.environment["CIFAKE_COORDINATOR"] else {
             throw ValidationError("give --coordinator HOST:PORT or set CIFAKE_COORDINATOR")
@@ -298,10 +316,23 @@ struct EvaluatorCommand: ParsableCommand {
         if let cache { options.cacheFolder = cache }
         if let name { options.nodeID = name }
         ProcessLabels.shared.update { $0.node = options.nodeID }
+        let status = try WorkerCommand.startStatus(.evaluator(), flag: statusListen, role: "evaluator")
+        defer { status?.server.stop() }
+        options.status = status?.board
         do {
             try EvaluatorNode(options: options, log: { log.log(prefixed: $0) }).run()
         } catch {
             throw CLIError.message("evaluator: \(error)", code: 1)
+        }
+    }
+}
+
+extension WorkerCommand {
+    /// The status server of a worker or an evaluator, if asked for; a bad or busy address is a
+    /// usage error (status 2), before the process joins anything.
+    static func startStatus(_ initial: StatusSnapshot, flag: String?, role: String) throws -> (server: StatusServer, board: StatusBoard)? {
+        do { return try StatusEndpoint.start(initial, flag: flag) } catch {
+            throw CLIError.message("\(role): --status-listen: \(error)", code: 2)
         }
     }
 }

@@ -29,7 +29,9 @@ struct TrainCommand: ParsableCommand {
             With --workers N: a coordinator, N workers and an evaluator on this machine. A worker that \
             dies is restarted under the same name and rejoins (--max-restarts, default 3, for all workers \
             together); beyond that the run goes on with the others down to --min-workers (default N). \
-            The exit status is then the coordinator's.
+            The exit status is then the coordinator's. With --status-listen HOST:PORT (or status_port) each \
+            process serves its own /metrics: the coordinator on PORT, worker i on PORT+1+i, the \
+            evaluator on PORT+N+1 (port 0: each any free port, printed as "status on http://...").
             The run folder is named by the job (--out; default runs/$CIFAKE_JOB, else runs/<config file stem>, \
             else runs/<model>): started again with the same command on a folder holding checkpoints of the same \
             configuration, the run continues from its newest intact checkpoint, and a finished run exits 0 at \
@@ -95,7 +97,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("stop-grace"), help: ArgumentHelp("Seconds from SIGTERM/SIGINT to the forced exit (config stop_grace_seconds; default 25).", valueName: "SECONDS"))
     var stopGrace: Double?
 
-    @Option(name: .customLong("status-listen"), help: "HOST:PORT of the HTTP status server: /healthz, /status, /metrics (default: $CIFAKE_STATUS_LISTEN, else 0.0.0.0:status_port; status_port 0, the default: none; port 0: any free port).")
+    @Option(name: .customLong("status-listen"), help: "HOST:PORT of the HTTP status server: /healthz, /readyz, /status, /metrics (default: $CIFAKE_STATUS_LISTEN, else 0.0.0.0:status_port; status_port 0, the default: none; port 0: any free port). With --workers N, a base: the coordinator on PORT, worker i on PORT+1+i, the evaluator on PORT+N+1.")
     var statusListen: String?
 
     @Flag(name: .long, help: "Print kernel and data details.")
@@ -209,9 +211,6 @@ extension TrainCommand {
     }
 
     func runCluster(resumeFolder: String?, settings: TrainingConfig, workers: Int) throws {
-        guard statusListen == nil else {
-            throw CLIError.message("--status-listen applies to a single process; with --workers the coordinator serves status on status_port", code: 2)
-        }
         guard (1...CoordinatorConfiguration.maximumWorkers).contains(workers) else {
             throw CLIError.message("--workers must be in 1...\(CoordinatorConfiguration.maximumWorkers), found \(workers)", code: 2)
         }
@@ -233,6 +232,12 @@ extension TrainCommand {
             cluster.maxRestarts = maxRestarts
         }
         cluster.resumeFolder = resumeFolder
+        if let statusListen {
+            guard LocalCluster.statusAddresses(base: statusListen, workers: workers) != nil else {
+                throw CLIError.message("\(LocalClusterError.badStatusAddress(statusListen, workers: workers))", code: 2)
+            }
+            cluster.statusListen = statusListen
+        }
         let status: Int32
         do { status = try cluster.run() } catch { throw CLIError.message("\(error)", code: 1) }
         if status != 0 { throw ExitCode(status) }

@@ -52,6 +52,15 @@ final class SelfResumeTests: XCTestCase {
         while !FileManager.default.fileExists(atPath: path) && Date() < deadline && process.isRunning { usleep(20_000) }
     }
 
+    /// Waits until `run`'s `latest` checkpoint is of `step` or later, or `process` ends. A cluster
+    /// consolidates a checkpoint at every epoch end, but between them it skips offers while an
+    /// upload is still under way (often, on a loaded machine): a named mid-epoch file may never
+    /// appear.
+    private func waitForCheckpoint(_ run: String, atLeast step: Int, while process: LoggedProcess, seconds: Double = 240) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while (newestStep(run) ?? 0) < step && Date() < deadline && process.isRunning { usleep(20_000) }
+    }
+
     /// The step of the newest consolidated checkpoint in `run`, its `latest` pointer (what a
     /// restart must resume from: a cluster's newer file may still await the ranks' agreement).
     private func newestStep(_ run: String) -> Int? { CheckpointStore(runFolder: run, keep: 3).pointer("latest") }
@@ -172,11 +181,12 @@ final class SelfResumeTests: XCTestCase {
     func testLocalClusterKilledWholeAndStartedAgainWithTheSameCommandContinues() throws {
         let cifake = try Paths.cifake()
         let folder = Paths.temporaryFolder("self-resume-launch-kill")
-        _ = try jobConfig(folder, dense: 256, epochs: 3)
+        _ = try jobConfig(folder, dense: 256, epochs: 4)
         let command = ["train", "--config", "job.yaml", "--workers", "2", "--worker-threads", "1"]
         let run = "\(folder)/runs/job"
         let first = try LoggedProcess(cifake, command, home: folder, directory: folder)
-        waitForFile("\(run)/checkpoints/step-00000080.safetensors", while: first)
+        waitForCheckpoint(run, atLeast: 57, while: first)  // the end of epoch 1 (of 4, 57 steps each)
+        XCTAssertTrue(first.isRunning, "the run ended before it could be killed:\n\(first.log)")
         killTree(first.pid)  // the launcher, the coordinator, the workers and the evaluator, by SIGKILL
         XCTAssertTrue(first.waitForExit(seconds: 10), first.log)
         usleep(300_000)
@@ -186,7 +196,7 @@ final class SelfResumeTests: XCTestCase {
         let second = try expect(command, in: folder, status: 0, saying: "continuing the run (resume: auto)", seconds: 300)
         XCTAssertEqual(resumedStep(second.log, "resuming from"), before, "no step recomputed beyond the last checkpoint:\n\(second.log)")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/runs"), ["job"], "no new run folder")
-        XCTAssertEqual(try EpochRecord.readHistory("\(run)/history.jsonl").map(\.epoch), [1, 2, 3], second.log)
+        XCTAssertEqual(try EpochRecord.readHistory("\(run)/history.jsonl").map(\.epoch), [1, 2, 3, 4], second.log)
         try assertStepsRecordedOnce(run, lastStep: CheckpointStore(runFolder: run, keep: 3).pointer("latest") ?? -1, contiguous: false, second.log)
         try expect(command, in: folder, status: 0, saying: "the run is already finished")
     }

@@ -135,3 +135,77 @@ final class StatusPagesTests: XCTestCase {
         for text in broken { XCTAssertThrowsError(try PrometheusText(text), text) }
     }
 }
+
+/// The pages of a worker and an evaluator: one renderer, each role its own families.
+final class RolePagesTests: XCTestCase {
+    func testAWorkerShowsItsStepsRingAndCompressionAndNothingOfTheWholeRun() throws {
+        var s = StatusSnapshot.worker()
+        s.rank = 1
+        s.generation = 2
+        s.ring?.requestedCompression = "auto"
+        s.ring?.compression = "bf16"
+        for seconds in [0.02, 0.3, 7.0] {
+            s.countStep(images: 16, stepSeconds: seconds, compute: [seconds / 2], allReduce: [seconds / 4])
+            s.ring?.communicationSeconds.observe(seconds / 3)
+        }
+        s.ring?.bytesSent = 1_048_600
+        s.ring?.bytesReceived = 1_048_576
+        let parsed = try PrometheusText(MetricsExposition.render(s, version: "v", revision: "r", swift: "Swift 6.3",
+                                                                 process: ProcessMetrics(cpuSeconds: 1, residentBytes: 2, startTimeSeconds: 3, openFileDescriptors: 4)))
+        XCTAssertEqual(parsed.value("cifake_info", labels: ["version": "v", "revision": "r", "swift": "Swift 6.3", "role": "worker", "rank": "1"]), 1)
+        XCTAssertEqual(parsed.value("cifake_steps_total"), 3)
+        XCTAssertEqual(parsed.value("cifake_images_total"), 48)
+        XCTAssertEqual(parsed.value("cifake_ring_sent_bytes_total"), 1_048_600)
+        XCTAssertEqual(parsed.value("cifake_ring_received_bytes_total"), 1_048_576)
+        XCTAssertEqual(parsed.value("cifake_gradient_compression_info", labels: ["requested": "auto", "method": "bf16"]), 1)
+        XCTAssertEqual(parsed.value("cifake_generation"), 2)
+        XCTAssertEqual(parsed.value("cifake_rank"), 1)
+        XCTAssertEqual(Set(parsed.names(ofType: "histogram")),
+                       ["cifake_step_seconds", "cifake_compute_seconds", "cifake_all_reduce_seconds", "cifake_ring_communication_seconds"])
+        for name in parsed.names(ofType: "histogram") { XCTAssertEqual(parsed.value(name + "_count"), 3, name) }
+        XCTAssertEqual(parsed.value("cifake_step_seconds_bucket", labels: ["le": "0.025"]), 1)
+        XCTAssertEqual(parsed.value("cifake_step_seconds_bucket", labels: ["le": "5"]), 2)
+        XCTAssertEqual(parsed.value("process_cpu_seconds_total"), 1)
+        // The coordinator's view of the run is not a worker's to show.
+        for name in ["cifake_workers", "cifake_slowest_rank", "cifake_checkpoints_total", "cifake_evaluations_total", "cifake_eval_accuracy"] {
+            XCTAssertNil(parsed.families[name], name)
+        }
+        // Before the ring agreed on a method: the family is described, without a sample.
+        var early = StatusSnapshot.worker()
+        early.rank = nil
+        let before = try PrometheusText(MetricsExposition.render(early, version: "v"))
+        XCTAssertEqual(before.families["cifake_gradient_compression_info"]?.samples.count, 0)
+        XCTAssertNil(before.families["cifake_info"]?.samples.first?.labels["rank"])
+    }
+
+    func testAnEvaluatorShowsItsEvaluationsAndNoTrainingSteps() throws {
+        var s = StatusSnapshot.evaluator()
+        s.ready = true
+        s.evaluator?.checkpointsFetchedTotal = 3
+        s.evaluationsTotal = 2
+        s.evaluator?.evaluationSeconds.observe(0.4)
+        s.evaluator?.evaluationSeconds.observe(12)
+        s.lastEvaluation = .init(step: 40, accuracy: 0.8125, loss: 0.41, auc: 0.9)
+        let parsed = try PrometheusText(MetricsExposition.render(s, version: "v"))
+        XCTAssertEqual(parsed.families["cifake_evaluations_total"]?.type, "counter")
+        XCTAssertEqual(parsed.value("cifake_evaluations_total"), 2)
+        XCTAssertEqual(parsed.value("cifake_checkpoints_fetched_total"), 3)
+        XCTAssertEqual(parsed.names(ofType: "histogram"), ["cifake_evaluation_seconds"])
+        XCTAssertEqual(parsed.value("cifake_evaluation_seconds_count"), 2)
+        XCTAssertEqual(parsed.value("cifake_evaluation_seconds_sum"), 12.4)
+        XCTAssertEqual(parsed.value("cifake_eval_accuracy"), 0.8125)
+        XCTAssertEqual(parsed.value("cifake_eval_auc"), 0.9)
+        XCTAssertEqual(parsed.value("cifake_eval_step"), 40)
+        for name in ["cifake_steps_total", "cifake_step_seconds", "cifake_generation", "cifake_workers"] {
+            XCTAssertNil(parsed.families[name], name)
+        }
+        let status = try JSONSerialization.jsonObject(with: Data(StatusJSON.render(s, program: ProgramIdentity(version: "v")).utf8)) as! [String: Any]
+        XCTAssertEqual(status["role"] as? String, "evaluator")
+        XCTAssertEqual(status["checkpoints_fetched"] as? Int, 3)
+        XCTAssertEqual((status["last_evaluation"] as? [String: Any])?["auc"] as? Double, 0.9)
+        XCTAssertTrue(status["rank"] is NSNull)
+        XCTAssertEqual(Set(status.keys),
+                       Set((try JSONSerialization.jsonObject(with: Data(StatusJSON.render(sampleSnapshot(), program: ProgramIdentity(version: "v")).utf8)) as! [String: Any]).keys),
+                       "every role's /status has the same keys")
+    }
+}
