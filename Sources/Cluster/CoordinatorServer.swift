@@ -96,6 +96,10 @@ public final class CoordinatorServer {
     /// How the run ended, for provenance.json: `finish` sets it.
     private var outcome = "failed"
     private var stepLog: StepLogFile?
+    /// The run folder's steps.jsonl and what goes into it.
+    private var stepsFile: StepsFile?
+    private var stepRecorder: StepRecorder?
+    private var learningRates: LearningRateSchedule { LearningRateSchedule(config: config, stepsPerEpoch: stepsPerEpoch) }
 
     /// Runs until training finishes (returns) or fails (throws).
     public func run() throws {
@@ -121,6 +125,10 @@ public final class CoordinatorServer {
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
         if options.resume { replayFrom = nextEpoch * stepsPerEpoch }
         let totalSteps = config.epochs * stepsPerEpoch
+        // steps.jsonl: cut back to the resumed checkpoint, so no step is recorded twice (steps a
+        // restarted coordinator did not see live stay unrecorded).
+        stepsFile = try StepsFile(folder: folder, keepingUpTo: options.resume ? Int(served?.offer.step ?? 0) : 0)
+        stepRecorder = StepRecorder(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
         progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts); digest \(RunIdentity.dataDigest(dataset)); \(dataBytes.count) bytes to serve")
         // provenance.json: this start appended now, completed when the run ends (however it ends).
         provenance = try Provenance.begin(folder: folder, dataDigest: RunIdentity.dataDigest(dataset), data: config.data, configuration: yaml)
@@ -366,6 +374,13 @@ public final class CoordinatorServer {
         if let stepLog, let problem = stepLog.append(StepLogEntry(summary: s, time: Date().timeIntervalSince1970)) {
             progress.log("warning: step log: \(problem); no more lines are written")
             self.stepLog = nil
+        }
+        if let stepsFile, let r = stepRecorder?.add(step: s.step + 1, epoch: s.epoch + 1, samples: s.samples,
+                                                    lossSum: s.meanLoss * Double(s.samples), correct: s.meanAccuracy * Double(s.samples),
+                                                    seconds: Double(s.samples) / max(s.imagesPerSecond, 1e-9),
+                                                    learningRate: Double(learningRates.rate(at: s.step)), time: Date().timeIntervalSince1970),
+           let problem = stepsFile.append(r) {
+            progress.log("warning: \(problem)")
         }
         if seconds > 0 { recentStepSeconds = recentStepSeconds.map { 0.9 * $0 + 0.1 * seconds } ?? seconds }
         var e = epochs[s.epoch] ?? (0, 0, 0, 0, 0)
@@ -689,6 +704,7 @@ public final class CoordinatorServer {
             "kept_step": keptStep, "steps_per_epoch": stepsPerEpoch, "best_metric": tracker.metric.rawValue,
             "epochs_run": history.split(separator: "\n").count,
             "data": dataset.root, "test_origin": "\(dataset.testOrigin)", "workers": options.maxWorkers,
+            MetricsFile.testDigestKey: Hex.string(dataset.test.digest),
         ]
         // The kept checkpoint closes an epoch (rank 0's validations), or lies inside one (the
         // evaluator's): the report names the epoch, or the step.

@@ -1,8 +1,8 @@
 import Imaging
 
-/// One picture of the report: a PNG file beside `index.html`, and what it shows.
+/// One picture of the report (an explained image): a PNG file beside `index.html`, and what it shows.
 public struct ReportFigure: Sendable {
-    /// A plain file name (no folders), e.g. "roc.png".
+    /// A plain file name (no folders), e.g. "gradcam-01.png".
     public var fileName: String
     public var raster: Raster
     /// Alternative text for the page.

@@ -11,6 +11,12 @@ public struct ReportInput: Sendable {
     /// The kept model on the test split.
     public var metrics: ClassificationReport
     public var curves: TrainingCurves
+    /// Per-step values (`steps.jsonl`); empty for runs that predate it.
+    public var steps: StepCurves
+    /// The kept model's scores on the whole test split; nil when they could not be computed.
+    public var predictions: TestPredictions?
+    /// The most confident mistakes, explained: REAL called FAKE first, then FAKE called REAL.
+    public var mistakes: [GalleryItem]
     public var gallery: [GalleryItem]
     /// How the gallery was chosen, e.g. "8 REAL and 8 FAKE test images, seed 0".
     public var galleryDescription: String
@@ -18,13 +24,16 @@ public struct ReportInput: Sendable {
     public var notes: [String]
 
     public init(title: String, runName: String, details: [(name: String, value: String)] = [], metrics: ClassificationReport,
-                curves: TrainingCurves = TrainingCurves(), gallery: [GalleryItem] = [], galleryDescription: String = "",
-                notes: [String] = []) {
+                curves: TrainingCurves = TrainingCurves(), steps: StepCurves = StepCurves(), predictions: TestPredictions? = nil,
+                gallery: [GalleryItem] = [], mistakes: [GalleryItem] = [], galleryDescription: String = "", notes: [String] = []) {
         self.title = title
         self.runName = runName
         self.details = details
         self.metrics = metrics
         self.curves = curves
+        self.steps = steps
+        self.predictions = predictions
+        self.mistakes = mistakes
         self.gallery = gallery
         self.galleryDescription = galleryDescription
         self.notes = notes

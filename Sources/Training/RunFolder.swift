@@ -2,8 +2,8 @@ import Evaluation
 import Foundation
 import Storage
 
-/// A finished run folder, read back: `metrics.json` (required), `history.jsonl` and
-/// `config.yaml` (used when present). For reports and for comparing runs.
+/// A finished run folder, read back: `metrics.json` (required), `history.jsonl`, `steps.jsonl`
+/// and `config.yaml` (used when present). For reports and for comparing runs.
 public struct RunFolder: Sendable {
     public var path: String
     /// The kept model on the test split.
@@ -19,8 +19,12 @@ public struct RunFolder: Sendable {
     public var data: String?
     public var testOrigin: String?
     public var workers: Int?
+    /// The test split's content digest (`test_digest`), for runs that record it.
+    public var testDigest: String?
     /// One record per epoch; empty when `history.jsonl` is absent.
     public var history: [EpochRecord]
+    /// Per-step records; empty when `steps.jsonl` is absent (runs that predate it).
+    public var steps: [StepRecord] = []
     /// nil when `config.yaml` is absent.
     public var config: TrainingConfig?
 
@@ -86,7 +90,8 @@ public struct RunFolder: Sendable {
                             keptStep: extras["kept_step"] as? Int, stepsPerEpoch: extras["steps_per_epoch"] as? Int,
                             epochsRun: extras["epochs_run"] as? Int, data: extras["data"] as? String,
                             testOrigin: extras["test_origin"] as? String, workers: extras["workers"] as? Int,
-                            history: [], config: nil)
+                            testDigest: extras[MetricsFile.testDigestKey] as? String, history: [], config: nil)
+        run.steps = StepsFile.read("\(path)/\(StepsFile.fileName)")
 
         let historyPath = "\(path)/\(historyFile)"
         if FileManager.default.fileExists(atPath: historyPath) {

@@ -1,3 +1,4 @@
+import Checksums
 import Dataset
 import Evaluation
 import Explanation
@@ -67,10 +68,25 @@ public enum RunReport {
                          + "the data given is not the run's test split.")
         }
         if run.history.isEmpty { notes.append("history.jsonl is missing or empty: no training curves.") }
+        if run.steps.isEmpty { notes.append("steps.jsonl is missing or empty: no per-step curves.") }
         let settings = explanation ?? run.config?.explanation ?? ExplanationSettings()
-        let input = ReportInput(title: run.configurationName, runName: run.name, details: details(run),
-                                metrics: run.metrics, curves: curves(run),
-                                gallery: gallery(network: network, test: testSet, threshold: run.metrics.threshold, settings: settings),
+        let digest = Hex.string(testSet.digest)
+        if let recorded = run.testDigest, recorded != digest {
+            notes.append("The test set given has digest \(digest), but metrics.json was scored on \(recorded): the per-image figures "
+                         + "(precision-recall, calibration, histograms, per class, mistakes) come from different images than the metrics table.")
+        }
+        let probabilities = Trainer.predict(testSet, with: network)
+        let predictions = TestPredictions(probabilities: probabilities, labels: testSet.labels,
+                                          classes: CIFARClass.classes(of: testSet.sources).map { $0?.rawValue },
+                                          classOrder: CIFARClass.allCases.map(\.rawValue), threshold: run.metrics.threshold)
+        let wrong = ConfidentMistakes.indices(probabilities: probabilities, labels: testSet.labels, threshold: run.metrics.threshold,
+                                              perKind: mistakesPerKind)
+        let input = ReportInput(title: run.configurationName, runName: run.name, details: details(run) + [("test set digest", digest)],
+                                metrics: run.metrics, curves: curves(run), steps: steps(run), predictions: predictions,
+                                gallery: gallery(network: network, test: testSet, indices: GallerySample.indices(labels: testSet.labels),
+                                                 threshold: run.metrics.threshold, settings: settings),
+                                mistakes: gallery(network: network, test: testSet, indices: wrong.realCalledFake + wrong.fakeCalledReal,
+                                                  threshold: run.metrics.threshold, settings: settings),
                                 galleryDescription: "Up to \(GallerySample.perClass) REAL and \(GallerySample.perClass) FAKE test images, "
                                     + "chosen with the fixed seed \(GallerySample.seed), explained with \(settings.method.displayName) "
                                     + "(\(describe(settings.target))), on the last convolution's 13x13 grid, each cell placed at its receptive "
@@ -116,9 +132,11 @@ public enum RunReport {
         return try DataLoading.load(config.data, options: config.loadOptions, progress: progress).test
     }
 
-    /// The gallery's images explained by the kept model as `settings` say.
-    static func gallery(network: Network, test: ImageSet, threshold: Float, settings: ExplanationSettings) -> [GalleryItem] {
-        let indices = GallerySample.indices(labels: test.labels)
+    /// How many of each kind of mistake the report explains.
+    public static let mistakesPerKind = 6
+
+    /// The images at `indices` explained by the kept model as `settings` say.
+    static func gallery(network: Network, test: ImageSet, indices: [Int], threshold: Float, settings: ExplanationSettings) -> [GalleryItem] {
         guard !indices.isEmpty else { return [] }
         let chosen = test.subset(indices)
         let input = ExplanationBenchmark.floats(chosen)
@@ -141,6 +159,23 @@ public enum RunReport {
         case .fake: "explaining FAKE: the evidence for FAKE in every image"
         case .real: "explaining REAL: the evidence for REAL in every image"
         }
+    }
+
+    static func steps(_ run: RunFolder) -> StepCurves {
+        let s = run.steps
+        // Records close at every epoch's end, so epoch 1's last record is at its last step.
+        let perEpoch = run.stepsPerEpoch ?? (s.contains { $0.epoch > 1 } ? s.last(where: { $0.epoch == 1 })?.step : nil)
+        return StepCurves(steps: s.map(\.step), loss: s.map(\.loss), accuracy: s.map(\.accuracy), learningRate: s.map(\.learningRate),
+                          imagesPerSecond: s.map(\.imagesPerSecond), stepsPerEpoch: perEpoch)
+    }
+
+    /// The HTML page of `cifake compare --html`: the runs' curves on shared axes and their
+    /// metrics side by side, warning when their test sets differ.
+    public static func comparisonPage(_ runs: [RunFolder]) -> String {
+        ComparisonPage.build(runs.map {
+            ComparisonPage.Run(name: $0.name, configuration: $0.configurationName, metrics: $0.metrics, curves: curves($0), steps: steps($0),
+                               testDigest: $0.testDigest, epochs: $0.epochs, path: $0.path)
+        })
     }
 
     static func curves(_ run: RunFolder) -> TrainingCurves {

@@ -151,6 +151,13 @@ public struct TrainingRun {
             }
             progress.log("resumed from \(path): step \(checkpoint.state.step) (epoch \(checkpoint.state.epoch + 1), step \(checkpoint.state.stepInEpoch + 1) of \(trainer.stepsPerEpoch))")
         }
+        // steps.jsonl: cut back to the resumed checkpoint, so no step is recorded twice.
+        let stepsFile = try StepsFile(folder: folder, keepingUpTo: savedStep ?? 0)
+        var stepRecorder = StepRecorder(totalSteps: config.epochs * trainer.stepsPerEpoch, stepsPerEpoch: trainer.stepsPerEpoch)
+        func record(_ r: StepRecord?) {
+            guard let r, let problem = stepsFile.append(r) else { return }
+            progress.log("warning: \(problem)")
+        }
         status?.update {
             $0.phase = "training"
             $0.ready = true
@@ -166,6 +173,9 @@ public struct TrainingRun {
         var historyText = history.map { String(decoding: try! encoder.encode($0), as: UTF8.self) + "\n" }.joined()
 
         func saveCheckpoint(isBest: Bool) throws {
+            // Every step up to the checkpoint recorded and durable before the checkpoint exists.
+            record(stepRecorder.flush())
+            stepsFile.sync()
             let bytes = trainer.checkpoint(configuration: yaml, progress: loop.progress).encode()
             let path = try store.save(bytes, step: trainer.globalStep, isBest: isBest)
             savedStep = trainer.globalStep
@@ -201,8 +211,12 @@ public struct TrainingRun {
                 try stopIfRequested(epochSeconds: secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
                 let stepBegan = DispatchTime.now().uptimeNanoseconds
                 let stats = try trainer.step(epoch: epoch, stepInEpoch: s, order: order)
+                let stepSeconds = Double(DispatchTime.now().uptimeNanoseconds - stepBegan) / 1e9
+                record(stepRecorder.add(step: trainer.globalStep, epoch: epoch + 1, samples: stats.samples, lossSum: stats.loss,
+                                        correct: Double(stats.correct), seconds: stepSeconds, learningRate: Double(stats.learningRate),
+                                        time: Date().timeIntervalSince1970))
                 if let status {
-                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - stepBegan) / 1e9
+                    let seconds = stepSeconds
                     status.update {
                         $0.step = trainer.globalStep
                         $0.epoch = epoch + 1
@@ -284,7 +298,7 @@ public struct TrainingRun {
         try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: [
             "model": arch.modelName, "dense": arch.hiddenWidth, "architecture": arch.displayName,
             "best_epoch": loop.bestEpoch, "epochs_run": history.count, "data": dataset.root,
-            "test_origin": "\(dataset.testOrigin)",
+            "test_origin": "\(dataset.testOrigin)", MetricsFile.testDigestKey: Hex.string(dataset.test.digest),
         ])
         progress.log("kept epoch \(loop.bestEpoch)\(loop.bestValue.map { String(format: " (%@ %.4f)", metric.rawValue, $0) } ?? ""); test split:")
         progress.log(report.table())
@@ -463,6 +477,10 @@ public enum DataLoading {
 
 /// `metrics.json`: the classification report's keys plus context about the run.
 public enum MetricsFile {
+    /// The key of the test split's content digest (hex XXH64 of its labels and pixels): two runs
+    /// scored on the same images carry the same value.
+    public static let testDigestKey = "test_digest"
+
     public static func write(_ report: ClassificationReport, to path: String, extra: [String: Any]) throws {
         let encoder = JSONEncoder()
         let data = try encoder.encode(report)

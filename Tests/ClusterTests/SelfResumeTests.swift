@@ -65,6 +65,18 @@ final class SelfResumeTests: XCTestCase {
     /// restart must resume from: a cluster's newer file may still await the ranks' agreement).
     private func newestStep(_ run: String) -> Int? { CheckpointStore(runFolder: run, keep: 3).pointer("latest") }
 
+    /// steps.jsonl after a killed and resumed run: every line whole, no step twice, the run's last
+    /// step recorded; with `contiguous` (the single process flushes at each checkpoint) no gap either.
+    private func assertStepsRecordedOnce(_ run: String, lastStep: Int, contiguous: Bool, _ log: String,
+                                         file: StaticString = #filePath, line: UInt = #line) throws {
+        let path = "\(run)/\(StepsFile.fileName)"
+        let records = StepsFile.read(path)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, records.count, "every line a record, no step twice:\n\(log)", file: file, line: line)
+        XCTAssertEqual(records.last?.step, lastStep, log, file: file, line: line)
+        if contiguous { XCTAssertEqual(records.map(\.step), Array(1...lastStep), log, file: file, line: line) }
+    }
+
     /// The step a restarted process says it continues from: "... from PATH: step N ...".
     private func resumedStep(_ log: String, _ phrase: String) -> Int? {
         guard let line = log.split(separator: "\n").first(where: { $0.contains(phrase) }),
@@ -106,6 +118,7 @@ final class SelfResumeTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(run)/metrics.json"), second.log)
         let history = try EpochRecord.readHistory("\(run)/history.jsonl")
         XCTAssertEqual(history.map(\.epoch), [1, 2, 3], second.log)
+        try assertStepsRecordedOnce(run, lastStep: CheckpointStore(runFolder: run, keep: 3).pointer("latest") ?? -1, contiguous: true, second.log)
 
         // Finished: the same command again exits 0 at once, touching nothing.
         let model = try FileManager.default.attributesOfItem(atPath: "\(run)/model.safetensors")[.modificationDate] as? Date
@@ -152,6 +165,7 @@ final class SelfResumeTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/runs"), ["job"], "no new run folder")
         XCTAssertEqual(CheckpointStore(runFolder: run, keep: 3).pointer("latest"), 4 * 57, "the run reached its last step")
         XCTAssertEqual(try EpochRecord.readHistory("\(run)/history.jsonl").map(\.epoch), [1, 2, 3, 4], coordinator.log)
+        try assertStepsRecordedOnce(run, lastStep: 4 * 57, contiguous: false, coordinator.log)
         for w in workers {
             XCTAssertTrue(w.waitForExit(seconds: 30), w.log)
             XCTAssertEqual(w.status, 0, w.log)
@@ -183,6 +197,7 @@ final class SelfResumeTests: XCTestCase {
         XCTAssertEqual(resumedStep(second.log, "resuming from"), before, "no step recomputed beyond the last checkpoint:\n\(second.log)")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/runs"), ["job"], "no new run folder")
         XCTAssertEqual(try EpochRecord.readHistory("\(run)/history.jsonl").map(\.epoch), [1, 2, 3, 4], second.log)
+        try assertStepsRecordedOnce(run, lastStep: CheckpointStore(runFolder: run, keep: 3).pointer("latest") ?? -1, contiguous: false, second.log)
         try expect(command, in: folder, status: 0, saying: "the run is already finished")
     }
 

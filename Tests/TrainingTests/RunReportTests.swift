@@ -39,7 +39,7 @@ final class RunReportTests: XCTestCase {
         let report = "\(run)/report"
         let html = try String(contentsOfFile: "\(report)/index.html", encoding: .utf8)
 
-        let refs = references(html)
+        let refs = references(html).filter { !$0.hasPrefix("#") }
         XCTAssertFalse(refs.isEmpty)
         for ref in refs {
             XCTAssertFalse(ref.contains(":") || ref.hasPrefix("/") || ref.contains(".."), "\(ref) is a file beside the page")
@@ -47,9 +47,23 @@ final class RunReportTests: XCTestCase {
             let png = try PNG.decode(try AtomicFile.read("\(report)/\(ref)"))
             XCTAssertGreaterThan(png.width, 200)
         }
-        for figure in ["confusion-matrix.png", "roc.png", "loss.png", "accuracy.png"] {
-            XCTAssertTrue(refs.contains(figure), "page shows \(figure)")
+        // Every figure, inline as SVG (the run records steps and epochs, and scores every test image).
+        for id in ["confusion-matrix", "roc-curve", "pr-curve", "calibration", "score-histogram",
+                   "step-loss", "step-accuracy", "learning-rate", "throughput", "epoch-loss", "epoch-accuracy"] {
+            XCTAssertEqual(html.components(separatedBy: "<svg id=\"\(id)\"").count - 1, 1, "page shows \(id)")
         }
+        // The generated data's file names (00012.png) name no CIFAR-10 class: the page says so.
+        XCTAssertFalse(html.contains("<svg id=\"class-accuracy\""))
+        XCTAssertTrue(html.contains("No test image's file name names a CIFAR-10 class"))
+        XCTAssertTrue(html.contains("<section id=\"mistakes\">"))
+
+        // steps.jsonl: one record per step (2 epochs of ceil(180 / 32) = 6 steps), the last one the run's last step.
+        let steps = try RunFolder.load(run).steps
+        XCTAssertEqual(steps.map(\.step), Array(1...12))
+        XCTAssertEqual(steps.map(\.epoch), Array(repeating: 1, count: 6) + Array(repeating: 2, count: 6))
+        XCTAssertTrue(steps.allSatisfy { $0.loss.isFinite && $0.imagesPerSecond > 0 && $0.learningRate > 0 })
+        // metrics.json records the test set's digest.
+        XCTAssertEqual(try RunFolder.load(run).testDigest?.count, 16)
 
         // The values of metrics.json, as the page prints them (4 decimals).
         let metrics = try JSONDecoder().decode(ClassificationReport.self, from: Data(contentsOf: URL(fileURLWithPath: "\(run)/metrics.json")))
@@ -64,8 +78,9 @@ final class RunReportTests: XCTestCase {
         // Gallery: 8 REAL and 8 FAKE test images, triptychs 8x the 32x32 image.
         let gallery = refs.filter { $0.hasPrefix("gradcam-") }
         XCTAssertEqual(gallery.count, 16)
-        XCTAssertEqual(html.components(separatedBy: "true <b>REAL</b>").count - 1, 8)
-        XCTAssertEqual(html.components(separatedBy: "true <b>FAKE</b>").count - 1, 8)
+        let galleryHTML = try XCTUnwrap(html.components(separatedBy: "<section id=\"gradcam\">").last)
+        XCTAssertEqual(galleryHTML.components(separatedBy: "true <b>REAL</b>").count - 1, 8)
+        XCTAssertEqual(galleryHTML.components(separatedBy: "true <b>FAKE</b>").count - 1, 8)
         let triptych = try PNG.decode(try AtomicFile.read("\(report)/\(gallery[0])"))
         XCTAssertGreaterThanOrEqual(triptych.width, 3 * 32 * 8)
         XCTAssertGreaterThanOrEqual(triptych.height, 32 * 8)
@@ -194,8 +209,15 @@ final class RunReportTests: XCTestCase {
         metrics["epochs_run"] = 7
         try JSONSerialization.data(withJSONObject: metrics).write(to: URL(fileURLWithPath: "\(other)/metrics.json"))
 
-        let result = try runProcess(cifake, ["compare", run, other, "--json", "\(folder)/table.json", "--markdown", "\(folder)/table.md"])
+        let result = try runProcess(cifake, ["compare", run, other, "--json", "\(folder)/table.json", "--markdown", "\(folder)/table.md",
+                                             "--html", "\(folder)/compare.html"])
         XCTAssertEqual(result.status, 0, result.stderr)
+        let page = try String(contentsOfFile: "\(folder)/compare.html", encoding: .utf8)
+        for id in ["compare-step-loss", "compare-step-accuracy", "compare-validation-accuracy", "compare-roc"] {
+            XCTAssertTrue(page.contains("<svg id=\"\(id)\""), "compare page shows \(id)")
+        }
+        XCTAssertFalse(page.contains("test-set-warning"), "the same test set: no warning")
+        XCTAssertTrue(page.contains("ext-run") && page.contains("CNN2D extended (GAP + Dropout)"))
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 4)
         XCTAssertEqual(lines[0], "| Run | Configuration | Accuracy (%) | Precision (%) | Recall (%) | F-score (%) | ROC AUC (%) | Epochs |")
@@ -213,6 +235,13 @@ final class RunReportTests: XCTestCase {
         XCTAssertEqual(rows[0]["roc_auc"] as? Double, original.rocAUC)
         XCTAssertEqual(rows[1]["accuracy"] as? Double, original.accuracy / 2)
         XCTAssertEqual(rows.map { $0["epochs"] as? Int }, [2, 7])
+
+        // Another test set: the page warns.
+        metrics["test_digest"] = "0123456789abcdef"
+        try JSONSerialization.data(withJSONObject: metrics).write(to: URL(fileURLWithPath: "\(other)/metrics.json"))
+        let warned = try runProcess(cifake, ["compare", run, other, "--html", "\(folder)/warned.html"])
+        XCTAssertEqual(warned.status, 0, warned.stderr)
+        XCTAssertTrue(try String(contentsOfFile: "\(folder)/warned.html", encoding: .utf8).contains("tested on different test sets"))
 
         let empty = "\(folder)/not-a-run"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
