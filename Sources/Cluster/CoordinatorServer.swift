@@ -223,7 +223,7 @@ public final class CoordinatorServer {
                 }
             }
             pullUploads()
-            try finishWrite(blocking: false)
+            try startQueuedWrite()
             if let (reason, peers) = finishing, !awaitsUpload(completedSteps: reason.completedSteps ?? 0) {
                 for p in peers { try channel.send(.stop(reason), to: p.bytes) }
                 return try finish(reason, folder: folder, dataset: dataset)
@@ -279,7 +279,7 @@ public final class CoordinatorServer {
         case .forming:
             return nil  // the ring forms, then ends after its first steps
         case .waiting, .stopped:
-            guard finishing == nil, writing == nil else { return nil }
+            guard finishing == nil, writing == nil, queuedWrites.isEmpty else { return nil }
             let step = store.pointer("latest") ?? 0
             let reason = StopReason.suspended(step: step, why: request.signal)
             for p in state.memberPeers + state.pendingPeers + state.evaluatorPeers { try? channel.send(.stop(reason), to: p.bytes) }
@@ -505,7 +505,7 @@ public final class CoordinatorServer {
     private func awaitsUpload(completedSteps: Int) -> Bool {
         store.pointer("latest") != completedSteps
             && (inProgress.values.contains { $0.offer.step == completedSteps } || uploads[completedSteps] != nil || agreed[completedSteps] != nil
-                || writing?.step == completedSteps)
+                || writing?.step == completedSteps || queuedWrites.contains { $0.step == completedSteps })
     }
 
     private func receiveUpload(_ chunk: ByteChunk, from peer: PeerID) throws {
@@ -559,15 +559,48 @@ public final class CoordinatorServer {
             return
         }
         // Writing and syncing 100 MB takes seconds on a busy disk: a thread does it while this
-        // loop goes on heartbeating; `finishWrite` completes it.
-        try finishWrite(blocking: true)
-        writing = (completedSteps, bytes)
-        writer.start { [store] in try store!.writeFile(bytes, step: completedSteps) }
+        // loop goes on heartbeating (`startQueuedWrite`, `finishWrite`). The loop never waits for
+        // the disk while training runs: silent for the workers' deadline, it would be taken for
+        // dead and the ring re-formed.
+        queuedWrites.append((completedSteps, bytes))
+        if queuedWrites.count > Self.maximumQueuedWrites {
+            // The disk is behind: the oldest checkpoint that closes no epoch is dropped (epoch
+            // ends choose the kept model). Only a queue of epoch ends makes the loop wait.
+            if let i = queuedWrites.indices.dropLast().first(where: { queuedWrites[$0].step % stepsPerEpoch != 0 }) {
+                progress.log("checkpoint of step \(queuedWrites[i].step) not written: the disk is behind (step \(completedSteps) is consolidated already)")
+                queuedWrites.remove(at: i)
+            } else {
+                try finishWrite(blocking: true)
+            }
+        }
+        try startQueuedWrite()
     }
 
     /// The checkpoint being written on `writer`: its step and bytes.
     private var writing: (step: Int, bytes: [UInt8])?
     private let writer = DedicatedThread(name: "cifake checkpoint writer")
+    /// Consolidated checkpoints waiting for `writer`, oldest first.
+    private var queuedWrites: [(step: Int, bytes: [UInt8])] = []
+    /// Checkpoints held for a slow disk (about 114 MB each for D=4096) besides the one being written.
+    static let maximumQueuedWrites = 2
+
+    /// Finishes the write under way if it is done, then starts the next queued one.
+    private func startQueuedWrite() throws {
+        try finishWrite(blocking: false)
+        guard writing == nil, !queuedWrites.isEmpty else { return }
+        let (step, bytes) = queuedWrites.removeFirst()
+        writing = (step, bytes)
+        writer.start { [store] in try store!.writeFile(bytes, step: step) }
+    }
+
+    /// Waits until every consolidated checkpoint is written (the run is ending).
+    private func drainWrites() throws {
+        try finishWrite(blocking: true)
+        while !queuedWrites.isEmpty {
+            try startQueuedWrite()
+            try finishWrite(blocking: true)
+        }
+    }
 
     /// Once the writer is done (or, `blocking`, after waiting for it): points `latest` (and
     /// `best`, by the evaluations known now) at the file, serves it, offers it to evaluators.
@@ -672,7 +705,7 @@ public final class CoordinatorServer {
 
     private func finish(_ reason: StopReason, folder: String, dataset: CIFAKEDataset) throws {
         if case .suspended(let step, let why) = reason {
-            try finishWrite(blocking: true)
+            try drainWrites()
             try writeEpochRecords(folder: folder)
             let latest = store.pointer("latest")
             outcome = "stopped"
@@ -680,7 +713,7 @@ public final class CoordinatorServer {
             throw RuntimeError.suspended("coordinator: \(reason)")
         }
         guard case .finished = reason else { throw RuntimeError.stopped(reason.description) }
-        try finishWrite(blocking: true)
+        try drainWrites()
         try writeEpochRecords(folder: folder, final: true)
         // The kept model: the best evaluated checkpoint, else the last one.
         let keptStep = store.pointer("best") ?? store.pointer("latest")
