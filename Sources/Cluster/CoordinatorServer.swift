@@ -123,6 +123,7 @@ public final class CoordinatorServer {
         dataBytes = try DataCache(folder: options.cacheFolder, log: { [progress] in progress.log($0) }).packed(dataset)
         let (train, validation) = TrainingRun.splits(config: config, dataset: dataset)
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
+        queuedWrites = CheckpointWriteQueue(capacity: 2, stepsPerEpoch: stepsPerEpoch)
         if options.resume { replayFrom = nextEpoch * stepsPerEpoch }
         let totalSteps = config.epochs * stepsPerEpoch
         // steps.jsonl: cut back to the resumed checkpoint, so no step is recorded twice (steps a
@@ -505,7 +506,7 @@ public final class CoordinatorServer {
     private func awaitsUpload(completedSteps: Int) -> Bool {
         store.pointer("latest") != completedSteps
             && (inProgress.values.contains { $0.offer.step == completedSteps } || uploads[completedSteps] != nil || agreed[completedSteps] != nil
-                || writing?.step == completedSteps || queuedWrites.contains { $0.step == completedSteps })
+                || writing?.step == completedSteps || queuedWrites.contains(step: completedSteps))
     }
 
     private func receiveUpload(_ chunk: ByteChunk, from peer: PeerID) throws {
@@ -562,16 +563,11 @@ public final class CoordinatorServer {
         // loop goes on heartbeating (`startQueuedWrite`, `finishWrite`). The loop never waits for
         // the disk while training runs: silent for the workers' deadline, it would be taken for
         // dead and the ring re-formed.
-        queuedWrites.append((completedSteps, bytes))
-        if queuedWrites.count > Self.maximumQueuedWrites {
-            // The disk is behind: the oldest checkpoint that closes no epoch is dropped (epoch
-            // ends choose the kept model). Only a queue of epoch ends makes the loop wait.
-            if let i = queuedWrites.indices.dropLast().first(where: { queuedWrites[$0].step % stepsPerEpoch != 0 }) {
-                progress.log("checkpoint of step \(queuedWrites[i].step) not written: the disk is behind (step \(completedSteps) is consolidated already)")
-                queuedWrites.remove(at: i)
-            } else {
-                try finishWrite(blocking: true)
-            }
+        switch queuedWrites.add(step: completedSteps, bytes: bytes) {
+        case .queued: break
+        case .dropped(let older):
+            progress.log("checkpoint of step \(older) not written: the disk is behind (step \(completedSteps) is consolidated already)")
+        case .full: try finishWrite(blocking: true)
         }
         try startQueuedWrite()
     }
@@ -579,16 +575,14 @@ public final class CoordinatorServer {
     /// The checkpoint being written on `writer`: its step and bytes.
     private var writing: (step: Int, bytes: [UInt8])?
     private let writer = DedicatedThread(name: "cifake checkpoint writer")
-    /// Consolidated checkpoints waiting for `writer`, oldest first.
-    private var queuedWrites: [(step: Int, bytes: [UInt8])] = []
-    /// Checkpoints held for a slow disk (about 114 MB each for D=4096) besides the one being written.
-    static let maximumQueuedWrites = 2
+    /// Consolidated checkpoints waiting for `writer`: two besides the one being written (about
+    /// 114 MB each for D=4096).
+    private var queuedWrites = CheckpointWriteQueue(capacity: 2, stepsPerEpoch: 1)
 
     /// Finishes the write under way if it is done, then starts the next queued one.
     private func startQueuedWrite() throws {
         try finishWrite(blocking: false)
-        guard writing == nil, !queuedWrites.isEmpty else { return }
-        let (step, bytes) = queuedWrites.removeFirst()
+        guard writing == nil, let (step, bytes) = queuedWrites.next() else { return }
         writing = (step, bytes)
         writer.start { [store] in try store!.writeFile(bytes, step: step) }
     }
