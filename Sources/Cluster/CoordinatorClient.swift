@@ -101,8 +101,10 @@ final class CoordinatorClient {
         let deadline = now() + limit
         while now() < deadline {
             try heartbeatIfDue()
-            warnIfSilent()
-            guard let message = try receive(timeoutMilliseconds: 250) else { continue }
+            guard let message = try receive(timeoutMilliseconds: 250) else {
+                warnIfSilent()  // after reading: what queued while this process was busy is not silence
+                continue
+            }
             if let value = try match(message) { return value }
             if case .stop(let reason) = message { throw RuntimeError.stopped(reason.description) }
         }

@@ -405,8 +405,10 @@ public final class WorkerNode {
             throw kept
         }
         try control.heartbeatIfDue()
-        let silent = control.now() - control.lastHeard
-        if silent > control.silenceLimit { throw Interruption.coordinatorLost(silent) }
+        // What queued while this thread was busy (rank 0's validation pass takes seconds) is read
+        // first: only silence after it means a lost coordinator. Judged before reading, a long
+        // validation looked like 5 s of silence, and the worker rejoined as a new incarnation
+        // and re-formed the ring at every epoch end.
         while let message = try control.receive(timeoutMilliseconds: 0) {
             switch message {
             case .stop(.finished(let after)): finishAfter = after
@@ -416,6 +418,8 @@ public final class WorkerNode {
             default: continue
             }
         }
+        let silent = control.now() - control.lastHeard
+        if silent > control.silenceLimit { throw Interruption.coordinatorLost(silent) }
     }
 
     /// The next assignment (after a join), answering `admitted` and `waiting` with patience.
