@@ -84,7 +84,12 @@ public struct RunLedger: Codable, Sendable, Equatable {
 
     // MARK: In a checkpoint
 
-    public struct Problem: Error, Sendable { public var detail: String }
+    /// Bookkeeping a checkpoint recorded that can't be continued from: names the key, the value
+    /// found and what was expected.
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public var detail: String
+        public var description: String { detail }
+    }
 
     /// Largest count of images or epochs a checkpoint's bookkeeping may hold (2^40).
     public static let maximumCount = 1 << 40
