@@ -77,7 +77,7 @@ public final class CoordinatorServer {
     private var evaluationLog = ""
     private var epochs: [Int: (loss: Double, correct: Double, samples: Int, seconds: Double, steps: Int)] = [:]
     private var validations: [Int: [String: Any]] = [:]
-    private var history = ""
+    private var history: [EpochRecord] = []
     /// The next epoch history.jsonl gets, and the epochs whose last step every rank reported.
     private var nextEpoch = 0
     private var epochDone: Set<Int> = []
@@ -457,10 +457,7 @@ public final class CoordinatorServer {
         let state = checkpoint.state
         nextEpoch = state.epoch
         served = (CheckpointOffer(step: state.step, totalBytes: UInt64(bytes.count), checksum: XXH64.hash(bytes)), bytes)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         history = try EpochRecord.readHistory("\(folder)/history.jsonl").filter { $0.epoch <= state.epoch }
-            .map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
         for line in (try? String(decoding: AtomicFile.read("\(folder)/evaluations.jsonl"), as: UTF8.self))?.split(separator: "\n") ?? [] {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let step = object["step"] as? Int, step <= state.step else { continue }
@@ -658,7 +655,7 @@ public final class CoordinatorServer {
         evaluationLog += String(decoding: line, as: UTF8.self) + "\n"
         try AtomicFile.write(evaluationLog, to: "\(folder)/evaluations.jsonl")
         if tracker.shouldStop {
-            return state.onEarlyStop("no better \(tracker.metric.rawValue) in \(tracker.evaluationsWithoutImprovement) epochs",
+            return state.onEarlyStop("no better \(tracker.metric.rawValue) in \(tracker.epochsWithoutImprovement) epochs",
                                      margin: stopMargin, now: now())
         }
         return []
@@ -687,14 +684,12 @@ public final class CoordinatorServer {
                                          .rate(at: (epoch + 1) * stepsPerEpoch - 1)),
                                      seconds: e.seconds,
                                      imagesPerSecond: Double(e.samples) / max(e.seconds, 1e-9), best: v?["best"] as? Bool ?? true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            history += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
+            history.append(record)
             progress.log(String(format: "epoch %d/%d: loss %.4f acc %.4f | val acc %@ | %.1f s", epoch + 1, config.epochs, record.trainLoss,
                                 record.trainAccuracy, record.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-", record.seconds))
             nextEpoch += 1
         }
-        try AtomicFile.write(history, to: "\(folder)/history.jsonl")
+        try EpochRecord.writeHistory(history, to: "\(folder)/history.jsonl")
     }
 
     private func finish(_ reason: StopReason, folder: String, dataset: CIFAKEDataset) throws {
@@ -722,30 +717,21 @@ public final class CoordinatorServer {
             progress.log("the kept checkpoint was trained with \(method)")
         }
         let modelBytes = kept.modelFileBytes(metadata: metadata)
-        try AtomicFile.write(modelBytes, to: "\(folder)/model.safetensors")
         let network = Network(architecture: kept.architecture, maxBatch: 256, threads: max(1, config.threads))
         try network.loadModelFile(modelBytes, source: "kept model")
-        let report = try ClassificationReport(probabilities: Trainer.predict(dataset.test, with: network), labels: dataset.test.labels)
         var extra: [String: Any] = [
-            "model": kept.architecture.modelName, "dense": kept.architecture.hiddenWidth, "architecture": kept.architecture.displayName,
             "kept_step": keptStep, "steps_per_epoch": stepsPerEpoch, "best_metric": tracker.metric.rawValue,
-            "epochs_run": history.split(separator: "\n").count,
-            "data": dataset.root, "test_origin": "\(dataset.testOrigin)", "workers": options.maxWorkers,
-            MetricsFile.testDigestKey: Hex.string(dataset.test.digest),
+            "epochs_run": history.count, "workers": options.maxWorkers,
         ]
         // The kept checkpoint closes an epoch (rank 0's validations), or lies inside one (the
         // evaluator's): the report names the epoch, or the step.
         if keptStep % stepsPerEpoch == 0 { extra["best_epoch"] = keptStep / stepsPerEpoch }
-        try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: extra)
+        let report = try RunOutputs.writeModel(modelBytes, testProbabilities: Trainer.predict(dataset.test, with: network),
+                                               architecture: kept.architecture, dataset: dataset, folder: folder, extra: extra)
         outcome = "finished"
         progress.log("\(reason); kept the checkpoint of step \(keptStep) (\(tracker.summary)); test split:")
         progress.log(report.table())
         progress.log("written: \(folder)/model.safetensors, metrics.json, history.jsonl, evaluations.jsonl, checkpoints/")
-        // The results are safely written by now: a failed report is worth a warning, not the run.
-        do {
-            progress.log("report: \(try RunReport.write(runFolder: folder, test: dataset.test, threads: max(1, config.threads), progress: progress))")
-        } catch {
-            progress.log("warning: no report: \(error) (rebuild it with `cifake report \(folder)`)")
-        }
+        _ = RunOutputs.writeReport(folder: folder, test: dataset.test, threads: max(1, config.threads), progress: progress)
     }
 }

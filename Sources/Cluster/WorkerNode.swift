@@ -225,44 +225,47 @@ public final class WorkerNode {
 
     /// Trains from `first` to the last step (or early stopping's), reporting every step.
     private func trainSteps(_ trainer: Trainer, from first: Int, lead isLead: Bool, validation: ImageSet, config: TrainingConfig, yaml: String) throws {
-        let total = config.epochs * trainer.stepsPerEpoch
+        var plan = StepPlan(config: config, stepsPerEpoch: trainer.stepsPerEpoch)
         options.status?.update {
-            $0.totalSteps = total
+            $0.totalSteps = plan.totalSteps
             $0.epochs = config.epochs
         }
         var order: [Int] = []
-        var step = first
+        var index = first
         var previousEnd: UInt64?
-        while step <= min(total - 1, finishAfter ?? .max) {
-            let epoch = step / trainer.stepsPerEpoch, inEpoch = step % trainer.stepsPerEpoch
-            if inEpoch == 0 || order.isEmpty { order = trainer.order(epoch: epoch) }
-            let stats = try trainer.step(epoch: epoch, stepInEpoch: inEpoch, order: order)
-            let completed = step + 1
+        while true {
+            // Early stopping's last step comes with control: between steps, or while a step's
+            // all-reduce waits (so the plan is read again after the step).
+            plan.finishAfter = finishAfter
+            guard plan.runs(index) else { break }
+            var step = plan.step(index)
+            if step.startsEpoch || order.isEmpty { order = trainer.order(epoch: step.epoch) }
+            let stats = try trainer.step(epoch: step.epoch, stepInEpoch: step.inEpoch, order: order)
+            plan.finishAfter = finishAfter
+            step = plan.step(index)
+            let completed = step.number
             if let status = options.status {
                 let now = DispatchTime.now().uptimeNanoseconds
                 let seconds = previousEnd.map { Double(now - $0) / 1e9 }
                 previousEnd = now
                 let communication = (trainer.reducer as? RingReducer)?.takeCommunicationSeconds() ?? 0
                 status.update {
-                    $0.take(step: stats, completed: completed, epoch: epoch + 1, stepSeconds: seconds, communicationSeconds: communication,
+                    $0.take(step: stats, completed: completed, epoch: step.epochNumber, stepSeconds: seconds, communicationSeconds: communication,
                             bytesSent: traffic.bytesSent, bytesReceived: traffic.bytesReceived)
                 }
             }
-            let last = step == min(total - 1, finishAfter ?? .max)
-            let epochEnd = completed % trainer.stepsPerEpoch == 0
-            let checkpointDue = epochEnd || last || (config.checkpointEvery > 0 && completed % config.checkpointEvery == 0)
-            if isLead && epochEnd && validation.count > 0 {
+            if isLead && step.isEpochEnd && validation.count > 0 {
                 let report = try ClassificationReport(probabilities: Trainer.predict(validation, with: trainer.network, afterEachBatch: control.heartbeatIfDue),
                                                       labels: validation.labels)
-                try control.send(.evaluationResult(EvaluationResult(step: completed, epoch: epoch + 1, validation: EvaluationResult.Scores(report))),
+                try control.send(.evaluationResult(EvaluationResult(step: completed, epoch: step.epochNumber, validation: EvaluationResult.Scores(report))),
                                  generation: generation)
             }
-            if isLead && checkpointDue {
+            if isLead && step.checkpointDue {
                 try control.upload(trainer.checkpoint(configuration: yaml, progress: ["gradient_compression": compressionNote]).encode(),
                                    step: completed, generation: generation)
             }
-            let checksum: UInt64? = completed % Self.checksumEvery == 0 || checkpointDue ? trainer.network.parameters.checksum() : nil
-            let report = StepReport(generation: generation, step: step, epoch: epoch,
+            let checksum: UInt64? = completed % Self.checksumEvery == 0 || step.checkpointDue ? trainer.network.parameters.checksum() : nil
+            let report = StepReport(generation: generation, step: step.index, epoch: step.epoch,
                                     loss: stats.samples > 0 ? stats.loss / Double(stats.samples) : 0,
                                     accuracy: stats.samples > 0 ? Double(stats.correct) / Double(stats.samples) : 0,
                                     samples: stats.samples, computeSeconds: stats.computeSeconds,
@@ -281,9 +284,9 @@ public final class WorkerNode {
                 rejectedFramesLogged = count
             }
             try handleControl()
-            step += 1
+            index += 1
         }
-        if let finishAfter, finishAfter < total - 1 { say("early stopping: finished after step \(finishAfter + 1)") }
+        if let finishAfter, finishAfter < plan.totalSteps - 1 { say("early stopping: finished after step \(finishAfter + 1)") }
     }
 
     /// A signal asked this worker to stop, but the coordinator has not stopped the run within

@@ -50,6 +50,15 @@ extension EpochRecord {
             }
         }
     }
+
+    /// Writes `records` as a `history.jsonl` file (atomically replaced): one JSON object a line,
+    /// keys sorted. The single process and the coordinator both write it here.
+    public static func writeHistory(_ records: [EpochRecord], to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = try records.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
+        try AtomicFile.write(text, to: path)
+    }
 }
 
 extension BestMetric {

@@ -305,7 +305,7 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The validation metric that picks the kept model and drives early stopping.
-public enum BestMetric: String, CaseIterable, Sendable {
+public enum BestMetric: String, CaseIterable, Codable, Sendable {
     case valAccuracy = "val_accuracy"
     case valLoss = "val_loss"
     case valF1 = "val_f1"

@@ -134,15 +134,20 @@ public struct TrainingRun {
         let store = CheckpointStore(runFolder: folder, keep: config.keepCheckpoints)
         let metric = BestMetric(rawValue: config.bestMetric) ?? .valAccuracy
         let best = FloatBuffer(count: trainer.network.parameters.count)
-        var loop = LoopState()
-        var history: [EpochRecord] = []
+        var ledger = RunLedger(metric: metric, patience: config.earlyStoppingPatience, stepsPerEpoch: trainer.stepsPerEpoch)
         var savedStep: Int?
         if resume {
             let (checkpoint, _, path) = try store.loadNewestIntact(log: progress.log)
             try trainer.resume(from: checkpoint)
             savedStep = checkpoint.state.step
-            do { loop = try LoopState(checkpoint.state.progress) } catch { throw CheckpointError.damaged(path, error.detail) }
-            history = try EpochRecord.readHistory("\(folder)/history.jsonl").filter { $0.epoch <= checkpoint.state.epoch }
+            do {
+                ledger = try RunLedger(progress: checkpoint.state.progress, metric: metric, patience: config.earlyStoppingPatience,
+                                       stepsPerEpoch: trainer.stepsPerEpoch)
+            } catch { throw CheckpointError.damaged(path, error.detail) }
+            if !RunLedger.hasHistory(checkpoint.state.progress) {
+                // A checkpoint of an earlier version: its epochs are in history.jsonl.
+                ledger.history = try EpochRecord.readHistory("\(folder)/history.jsonl").filter { $0.epoch <= checkpoint.state.epoch }
+            }
             if let bestStep = store.pointer("best"), bestStep != checkpoint.state.step,
                let bytes = try? AtomicFile.read(store.path(step: bestStep)), let kept = try? Checkpoint.decode(bytes, source: store.path(step: bestStep)) {
                 kept.parameters.withUnsafeBufferPointer { best.pointer.update(from: $0.baseAddress!, count: $0.count) }
@@ -151,9 +156,12 @@ public struct TrainingRun {
             }
             progress.log("resumed from \(path): step \(checkpoint.state.step) (epoch \(checkpoint.state.epoch + 1), step \(checkpoint.state.stepInEpoch + 1) of \(trainer.stepsPerEpoch))")
         }
+        var plan = StepPlan(config: config, stepsPerEpoch: trainer.stepsPerEpoch)
+        // Early stopping decided before the checkpoint this run resumes from was taken.
+        if ledger.shouldStop { plan.finishAfter = trainer.globalStep - 1 }
         // steps.jsonl: cut back to the resumed checkpoint, so no step is recorded twice.
         let stepsFile = try StepsFile(folder: folder, keepingUpTo: savedStep ?? 0)
-        var stepRecorder = StepRecorder(totalSteps: config.epochs * trainer.stepsPerEpoch, stepsPerEpoch: trainer.stepsPerEpoch)
+        var stepRecorder = StepRecorder(totalSteps: plan.totalSteps, stepsPerEpoch: trainer.stepsPerEpoch)
         func record(_ r: StepRecord?) {
             guard let r, let problem = stepsFile.append(r) else { return }
             progress.log("warning: \(problem)")
@@ -161,22 +169,19 @@ public struct TrainingRun {
         status?.update {
             $0.phase = "training"
             $0.ready = true
-            $0.totalSteps = config.epochs * trainer.stepsPerEpoch
+            $0.totalSteps = plan.totalSteps
             $0.epochs = config.epochs
             if trainer.globalStep > 0 {
                 $0.step = trainer.globalStep
                 $0.epoch = (trainer.globalStep - 1) / trainer.stepsPerEpoch + 1
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var historyText = history.map { String(decoding: try! encoder.encode($0), as: UTF8.self) + "\n" }.joined()
 
         func saveCheckpoint(isBest: Bool) throws {
             // Every step up to the checkpoint recorded and durable before the checkpoint exists.
             record(stepRecorder.flush())
             stepsFile.sync()
-            let bytes = trainer.checkpoint(configuration: yaml, progress: loop.progress).encode()
+            let bytes = trainer.checkpoint(configuration: yaml, progress: ledger.progress).encode()
             let path = try store.save(bytes, step: trainer.globalStep, isBest: isBest)
             savedStep = trainer.globalStep
             status?.update {
@@ -190,198 +195,109 @@ public struct TrainingRun {
         func stopIfRequested(epochSeconds: Double) throws {
             guard let request = stop?.request else { return }
             if savedStep != trainer.globalStep {
-                loop.epochSeconds = epochSeconds
+                ledger.epoch.seconds = epochSeconds
                 try saveCheckpoint(isBest: false)
             }
-            let stopped = TrainingStopped(signal: request.signal, step: trainer.globalStep, totalSteps: config.epochs * trainer.stepsPerEpoch,
+            let stopped = TrainingStopped(signal: request.signal, step: trainer.globalStep, totalSteps: plan.totalSteps,
                                           checkpoint: store.path(step: trainer.globalStep), runFolder: folder)
             progress.log(stopped.description)
             outcome = "stopped"
             throw stopped
         }
 
-        let firstEpoch = trainer.globalStep / trainer.stepsPerEpoch
-        epochs: for epoch in firstEpoch..<config.epochs {
-            // A resumed epoch continues its clock from the checkpoint's seconds (which may exceed this
-            // machine's uptime, so they are added to the elapsed time, never subtracted from the clock).
-            let began = DispatchTime.now().uptimeNanoseconds, secondsBefore = loop.epochSeconds
-            let order = trainer.order(epoch: epoch)
-            var lastRate: Float = 0
-            for s in (trainer.globalStep % trainer.stepsPerEpoch)..<trainer.stepsPerEpoch {
-                try stopIfRequested(epochSeconds: secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
-                let stepBegan = DispatchTime.now().uptimeNanoseconds
-                let stats = try trainer.step(epoch: epoch, stepInEpoch: s, order: order)
-                let stepSeconds = Double(DispatchTime.now().uptimeNanoseconds - stepBegan) / 1e9
-                record(stepRecorder.add(step: trainer.globalStep, epoch: epoch + 1, samples: stats.samples, lossSum: stats.loss,
-                                        correct: Double(stats.correct), seconds: stepSeconds, learningRate: Double(stats.learningRate),
-                                        time: Date().timeIntervalSince1970))
-                if let status {
-                    let seconds = stepSeconds
-                    status.update {
-                        $0.step = trainer.globalStep
-                        $0.epoch = epoch + 1
-                        $0.loss = stats.loss / Double(max(1, stats.samples))
-                        $0.imagesPerSecond = Double(stats.samples) / max(seconds, 1e-9)
-                        $0.countStep(images: stats.samples, stepSeconds: seconds, compute: [stats.computeSeconds], allReduce: nil)
-                    }
-                }
-                loop.loss += stats.loss; loop.correct += stats.correct; loop.seen += stats.samples
-                lastRate = stats.learningRate
-                let elapsed = secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-                if s % 10 == 9 || s == trainer.stepsPerEpoch - 1 {
-                    let rate = Double(loop.seen) / max(elapsed, 1e-9)
-                    progress.step(epoch: epoch + 1, epochs: config.epochs, step: s + 1, steps: trainer.stepsPerEpoch,
-                                  loss: loop.loss / Double(loop.seen), accuracy: Double(loop.correct) / Double(loop.seen),
-                                  imagesPerSecond: rate, etaSeconds: Double(train.count - loop.seen) / rate)
-                }
-                if config.checkpointEvery > 0 && trainer.globalStep % config.checkpointEvery == 0 && s < trainer.stepsPerEpoch - 1 {
-                    loop.epochSeconds = elapsed
+        // The epoch's clock: a resumed epoch continues from the checkpoint's seconds (which may
+        // exceed this machine's uptime, so they are added to the elapsed time, never subtracted
+        // from the clock).
+        var epochBegan: UInt64 = 0, secondsBefore = 0.0
+        func epochSeconds() -> Double { secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - epochBegan) / 1e9 }
+        var order: [Int] = []
+        var lastRate: Float = 0
+        while plan.runs(trainer.globalStep) {
+            let step = plan.step(trainer.globalStep)
+            if step.startsEpoch || order.isEmpty {
+                epochBegan = DispatchTime.now().uptimeNanoseconds
+                secondsBefore = ledger.epoch.seconds
+                order = trainer.order(epoch: step.epoch)
+            }
+            try stopIfRequested(epochSeconds: epochSeconds())
+            let stepBegan = DispatchTime.now().uptimeNanoseconds
+            let stats = try trainer.step(epoch: step.epoch, stepInEpoch: step.inEpoch, order: order)
+            let stepSeconds = Double(DispatchTime.now().uptimeNanoseconds - stepBegan) / 1e9
+            record(stepRecorder.add(step: step.number, epoch: step.epochNumber, samples: stats.samples, lossSum: stats.loss,
+                                    correct: Double(stats.correct), seconds: stepSeconds, learningRate: Double(stats.learningRate),
+                                    time: Date().timeIntervalSince1970))
+            status?.update {
+                $0.step = step.number
+                $0.epoch = step.epochNumber
+                $0.loss = stats.loss / Double(max(1, stats.samples))
+                $0.imagesPerSecond = Double(stats.samples) / max(stepSeconds, 1e-9)
+                $0.countStep(images: stats.samples, stepSeconds: stepSeconds, compute: [stats.computeSeconds], allReduce: nil)
+            }
+            ledger.epoch.add(stats)
+            lastRate = stats.learningRate
+            let elapsed = epochSeconds()
+            if step.inEpoch % 10 == 9 || step.isEpochEnd {
+                let rate = Double(ledger.epoch.samples) / max(elapsed, 1e-9)
+                progress.step(epoch: step.epochNumber, epochs: config.epochs, step: step.inEpoch + 1, steps: trainer.stepsPerEpoch,
+                              loss: ledger.epoch.meanLoss, accuracy: ledger.epoch.accuracy,
+                              imagesPerSecond: rate, etaSeconds: Double(train.count - ledger.epoch.samples) / rate)
+            }
+            guard step.isEpochEnd else {
+                if step.checkpointDue {
+                    ledger.epoch.seconds = elapsed
                     try saveCheckpoint(isBest: false)
                 }
+                continue
             }
-            let seconds = secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-            var record = EpochRecord(epoch: epoch + 1, trainLoss: loop.loss / Double(loop.seen), trainAccuracy: Double(loop.correct) / Double(loop.seen),
-                                     validationLoss: nil, validationAccuracy: nil, testAccuracy: nil, learningRate: Double(lastRate),
-                                     seconds: seconds, imagesPerSecond: Double(loop.seen) / seconds, best: false)
-            var improved = validation.count == 0
+
+            // The epoch's end: validation, the kept model, history, a checkpoint, early stopping.
+            var validated: RunLedger.Validation?
             if validation.count > 0 {
                 let report = try ClassificationReport(probabilities: trainer.predict(validation), labels: validation.labels)
-                record.validationLoss = report.logLoss
-                record.validationAccuracy = report.accuracy
-                if let value = metric.value(of: report) {
-                    improved = metric.improves(value, on: loop.bestValue)
-                    if improved { loop.bestValue = value }
-                } else {
-                    improved = false
-                }
+                validated = RunLedger.Validation(loss: report.logLoss, accuracy: report.accuracy, value: metric.value(of: report))
             }
-            if improved {
-                loop.bestEpoch = epoch + 1
-                best.copy(from: trainer.network.parameters)
-                loop.epochsWithoutBest = 0
-            } else {
-                loop.epochsWithoutBest += 1
-            }
-            if !config.testData.isEmpty {
-                record.testAccuracy = try ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels).accuracy
-            }
-            record.best = improved
-            if let accuracy = record.validationAccuracy {
+            let testAccuracy: Double? = try config.testData.isEmpty ? nil
+                : ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels).accuracy
+            let epochRecord = ledger.closeEpoch(step.epochNumber, validation: validated, testAccuracy: testAccuracy,
+                                                learningRate: Double(lastRate), seconds: elapsed)
+            if epochRecord.best { best.copy(from: trainer.network.parameters) }
+            if let accuracy = epochRecord.validationAccuracy {
                 status?.update {
-                    $0.lastEvaluation = StatusSnapshot.Evaluation(step: trainer.globalStep, epoch: epoch + 1, accuracy: accuracy, loss: record.validationLoss)
+                    $0.lastEvaluation = StatusSnapshot.Evaluation(step: step.number, epoch: step.epochNumber, accuracy: accuracy, loss: epochRecord.validationLoss)
                     $0.evaluationsTotal += 1
                 }
             }
-            history.append(record)
-            historyText += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
-            try AtomicFile.write(historyText, to: "\(folder)/history.jsonl")
-            loop.startEpoch()
-            try saveCheckpoint(isBest: improved)
+            try EpochRecord.writeHistory(ledger.history, to: "\(folder)/history.jsonl")
+            try saveCheckpoint(isBest: epochRecord.best)
             progress.log(String(format: "epoch %d/%d: loss %.4f acc %.4f | val loss %@ acc %@%@ | %.1f s, %.0f img/s",
-                                epoch + 1, config.epochs, record.trainLoss, record.trainAccuracy,
-                                record.validationLoss.map { String(format: "%.4f", $0) } ?? "-",
-                                record.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-",
-                                improved && validation.count > 0 ? " (best)" : "", seconds, record.imagesPerSecond)
-                         + (record.testAccuracy.map { String(format: " | test acc %.4f (monitor)", $0) } ?? ""))
-            if config.earlyStoppingPatience > 0 && loop.epochsWithoutBest >= config.earlyStoppingPatience {
-                progress.log("early stopping: no better \(metric.rawValue) for \(loop.epochsWithoutBest) epochs")
-                break epochs
+                                step.epochNumber, config.epochs, epochRecord.trainLoss, epochRecord.trainAccuracy,
+                                epochRecord.validationLoss.map { String(format: "%.4f", $0) } ?? "-",
+                                epochRecord.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-",
+                                epochRecord.best && validated != nil ? " (best)" : "", epochRecord.seconds, epochRecord.imagesPerSecond)
+                         + (epochRecord.testAccuracy.map { String(format: " | test acc %.4f (monitor)", $0) } ?? ""))
+            if ledger.shouldStop {
+                progress.log("early stopping: no better \(metric.rawValue) for \(ledger.best.epochsWithoutImprovement) epochs")
+                plan.finishAfter = step.index
             }
         }
 
         trainer.network.parameters.copy(from: best)
         status?.update { $0.phase = "stopped" }
-        try AtomicFile.write(trainer.network.modelFileBytes(metadata: ["epoch": String(loop.bestEpoch), "seed": String(config.seed),
-                                                                       Provenance.metadataKey: provenance.summary.compactJSON]),
-                             to: "\(folder)/model.safetensors")
-        let report = try ClassificationReport(probabilities: trainer.predict(dataset.test), labels: dataset.test.labels)
-        try MetricsFile.write(report, to: "\(folder)/metrics.json", extra: [
-            "model": arch.modelName, "dense": arch.hiddenWidth, "architecture": arch.displayName,
-            "best_epoch": loop.bestEpoch, "epochs_run": history.count, "data": dataset.root,
-            "test_origin": "\(dataset.testOrigin)", MetricsFile.testDigestKey: Hex.string(dataset.test.digest),
-        ])
-        progress.log("kept epoch \(loop.bestEpoch)\(loop.bestValue.map { String(format: " (%@ %.4f)", metric.rawValue, $0) } ?? ""); test split:")
+        let modelBytes = trainer.network.modelFileBytes(metadata: ["epoch": String(ledger.bestEpoch), "seed": String(config.seed),
+                                                                   Provenance.metadataKey: provenance.summary.compactJSON])
+        let report = try RunOutputs.writeModel(modelBytes, testProbabilities: trainer.predict(dataset.test), architecture: arch, dataset: dataset,
+                                               folder: folder, extra: ["best_epoch": ledger.bestEpoch, "epochs_run": ledger.history.count])
+        progress.log("kept epoch \(ledger.bestEpoch)\(ledger.best.bestValue.map { String(format: " (%@ %.4f)", metric.rawValue, $0) } ?? ""); test split:")
         progress.log(report.table())
-        // The run's results are safely written by now: a failed report is worth a warning, not the run.
         var reportPath: String?
         if let request = stop?.request {
             progress.log("\(request.signal): the run is complete; no report (build it with `cifake report \(folder)`)")
         } else {
-            do {
-                reportPath = try RunReport.write(runFolder: folder, test: dataset.test, threads: config.threads, progress: progress)
-                progress.log("report: \(reportPath!)")
-            } catch {
-                progress.log("warning: no report: \(error) (rebuild it with `cifake report \(folder)`)")
-            }
+            reportPath = RunOutputs.writeReport(folder: folder, test: dataset.test, threads: config.threads, progress: progress)
         }
         outcome = "finished"
-        return Outcome(runFolder: folder, bestEpoch: loop.bestEpoch, report: report, history: history,
+        return Outcome(runFolder: folder, bestEpoch: ledger.bestEpoch, report: report, history: ledger.history,
                        trainImages: dataset.train.count, reportPath: reportPath)
-    }
-
-    /// The loop's bookkeeping beside the model, saved in every checkpoint so that a resumed run
-    /// keeps the same best epoch, early-stopping count and epoch sums.
-    struct LoopState {
-        var bestValue: Double?
-        var bestEpoch = 0
-        var epochsWithoutBest = 0
-        var loss = 0.0
-        var correct = 0
-        var seen = 0
-        var epochSeconds = 0.0
-
-        init() {}
-
-        struct Problem: Error { var detail: String }
-
-        /// Largest count of images or epochs a checkpoint's bookkeeping may hold (2^40).
-        static let maximumCount = 1 << 40
-        /// Longest epoch a checkpoint may have been interrupted in: 10^7 s (116 days).
-        static let maximumEpochSeconds = 1e7
-
-        /// The bookkeeping a checkpoint recorded (`progress.*`); a missing key counts as zero, a
-        /// value out of range is refused.
-        init(_ p: [String: String]) throws(Problem) {
-            func integer(_ key: String) throws(Problem) -> Int {
-                guard let text = p[key] else { return 0 }
-                guard let value = Int(text), (0...Self.maximumCount).contains(value) else {
-                    throw Problem(detail: "metadata 'progress.\(key)' is '\(text)', expected an integer in 0...\(Self.maximumCount)")
-                }
-                return value
-            }
-            // A diverged run may legitimately record NaN or infinite sums; only the clock's seconds
-            // feed arithmetic that must stay in range.
-            func number(_ key: String, _ range: ClosedRange<Double>? = nil) throws(Problem) -> Double? {
-                guard let text = p[key] else { return nil }
-                guard let value = Double(text), range.map({ $0.contains(value) }) ?? true else {
-                    throw Problem(detail: "metadata 'progress.\(key)' is '\(text)', expected "
-                                  + (range.map { "a number in \($0.lowerBound)...\($0.upperBound)" } ?? "a number"))
-                }
-                return value
-            }
-            bestValue = try number("best_value")
-            bestEpoch = try integer("best_epoch")
-            epochsWithoutBest = try integer("epochs_without_best")
-            loss = try number("epoch_loss_sum") ?? 0
-            correct = try integer("epoch_correct")
-            seen = try integer("epoch_seen")
-            guard correct <= seen else {
-                throw Problem(detail: "metadata 'progress.epoch_correct' is '\(correct)', expected at most 'progress.epoch_seen' (\(seen))")
-            }
-            epochSeconds = try number("epoch_seconds", 0...Self.maximumEpochSeconds) ?? 0
-        }
-
-        var progress: [String: String] {
-            var p = ["best_epoch": String(bestEpoch), "epochs_without_best": String(epochsWithoutBest),
-                     "epoch_loss_sum": String(loss), "epoch_correct": String(correct), "epoch_seen": String(seen),
-                     "epoch_seconds": String(epochSeconds)]
-            if let bestValue { p["best_value"] = String(bestValue) }
-            return p
-        }
-
-        mutating func startEpoch() {
-            loss = 0; correct = 0; seen = 0; epochSeconds = 0
-        }
     }
 
     /// The run's data: `config.data` (or a synthetic set written into the run folder), and

@@ -87,4 +87,27 @@ final class ResumeBoundsTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("checkpoint is at step 1000, past this run's last step"), "\(error)")
         }
     }
+
+    /// Early stopping decided at an epoch end, whose checkpoint was written, and the process died
+    /// before the model was: the resumed run writes the model without training another epoch.
+    func testARunThatStoppedEarlyResumesIntoNoFurtherEpoch() throws {
+        let folder = Paths.temporaryFolder("resume-early-stopped")
+        try SyntheticCIFAKE.write(to: "\(folder)/data", trainPerClass: 40, testPerClass: 10, seed: 0)
+        var config = TrainingConfig()
+        config.dense = 8
+        config.epochs = 8
+        config.batchSize = 16
+        config.threads = 2
+        config.validationFraction = 0.25
+        config.earlyStoppingPatience = 1
+        config.data = "\(folder)/data"
+        config.out = "\(folder)/run"
+        let first = try TrainingRun(config: config).run()
+        XCTAssertLessThan(first.history.count, 8, "the generated set is learnt fast enough to stop early")
+        try FileManager.default.removeItem(atPath: "\(config.out)/model.safetensors")
+        let resumed = try TrainingRun.resume(folder: config.out, threads: 2)
+        XCTAssertEqual(resumed.history, first.history, "no epoch trained again, none added")
+        XCTAssertEqual(resumed.bestEpoch, first.bestEpoch)
+        XCTAssertEqual(resumed.report.accuracy, first.report.accuracy)
+    }
 }

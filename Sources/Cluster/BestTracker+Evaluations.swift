@@ -1,0 +1,23 @@
+import Foundation
+import Training
+import Wire
+
+extension BestTracker {
+    /// Records the metric's value in a line of evaluations.jsonl (a JSON object) for the
+    /// checkpoint after `step` steps; as ``record(step:value:)``.
+    mutating func record(step: Int, values: [String: Any]) -> Bool? {
+        record(step: step, value: (values[metric.rawValue] as? NSNumber)?.doubleValue)
+    }
+}
+
+extension BestMetric {
+    /// This metric among typed validation scores (nil: undefined).
+    func value(_ scores: EvaluationResult.Scores) -> Double? {
+        switch self {
+        case .valAccuracy: scores.accuracy
+        case .valLoss: scores.loss
+        case .valF1: scores.f1
+        case .valAUC: scores.auc
+        }
+    }
+}
