@@ -237,26 +237,36 @@ public final class RingReducer: GradientReducer {
     /// the ring: the same bits everywhere), and picks the cheapest method whose communication
     /// stays below compute (`computeSeconds` is asked only for `auto`). Every rank must call it at the same point, before the first step.
     /// Returns nil when nothing was negotiated (another method, or a ring of one).
-    public func negotiate(computeSeconds: () throws -> Double) throws -> CompressionChoice? {
+    /// `recorded`: the method this rank's run chose before (from its checkpoint, or an earlier
+    /// generation); the ranks' records are summed with the figures, and the most recorded one is
+    /// kept, alike on every rank.
+    public func negotiate(computeSeconds: () throws -> Double, recorded: GradientCompression? = nil) throws -> CompressionChoice? {
         guard requested == .auto, worldSize > 1 else { return nil }
         let compute = try computeSeconds()
         // Frames of the probe carry steps no training reaches.
         let warmUp = FloatBuffer(count: 1), probe = FloatBuffer(count: Self.probeElements)
-        let figures = FloatBuffer(count: 2)
+        let figures = FloatBuffer(count: 2 + Self.recordable.count)
+        for (i, method) in Self.recordable.enumerated() where method == recorded { figures.pointer[2 + i] = 1 }
         try onRing { [self] in
             try ring(warmUp.buffer, window: 0..<1, step: Self.probeStep, format: .float32)  // connections up
             let began = DispatchTime.now().uptimeNanoseconds
             try ring(probe.buffer, window: 0..<probe.count, step: Self.probeStep + 1, format: .float32)
             figures.pointer[0] = Float(Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
             figures.pointer[1] = Float(compute)
-            try ring(figures.buffer, window: 0..<2, step: Self.probeStep + 2, format: .float32)
+            try ring(figures.buffer, window: 0..<figures.count, step: Self.probeStep + 2, format: .float32)
         }
         let n = Double(worldSize)
+        var records: [GradientCompression: Int] = [:]
+        for (i, method) in Self.recordable.enumerated() { records[method] = Int(figures.pointer[2 + i].rounded()) }
         let choice = CompressionChoice(plan: plan, worldSize: worldSize, probeElements: probe.count,
-                                       probeSeconds: Double(figures.pointer[0]) / n, computeSeconds: Double(figures.pointer[1]) / n)
+                                       probeSeconds: Double(figures.pointer[0]) / n, computeSeconds: Double(figures.pointer[1]) / n,
+                                       recorded: records)
         method = choice.method
         return choice
     }
+
+    /// The methods a rank's record can name, in the order of their counts in `negotiate`'s figures.
+    static let recordable: [GradientCompression] = [.none, .bf16, .powersgd]
 
     /// Float32 elements in `negotiate`'s probe (8 MiB).
     static let probeElements = 1 << 21

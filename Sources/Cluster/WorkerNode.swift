@@ -1,5 +1,6 @@
 import Checkpoints
 import Collective
+import Compression
 import Coordination
 import Dataset
 import Dispatch
@@ -154,7 +155,7 @@ public final class WorkerNode {
                 // starts empty, says so in `ready`, and gets a peer's state in the transfer.
                 if let resume = info.resume {
                     if let bytes = try control.fetchCheckpoint(resume, newer: { _ in }) {
-                        try replica.resume(from: Checkpoint.decode(bytes, source: "the coordinator's checkpoint of step \(resume.step)"))
+                        try takeState(Checkpoint.decode(bytes, source: "the coordinator's checkpoint of step \(resume.step)"), into: replica)
                         say("loaded the checkpoint of step \(resume.step) from the coordinator")
                     } else {
                         say("the run has moved past the checkpoint of step \(resume.step): this worker gets a peer's state when the ring forms")
@@ -335,8 +336,9 @@ public final class WorkerNode {
             measuredCompute = seconds
             return seconds
         }
-        if let choice = try reducer.negotiate(computeSeconds: measure) {
+        if let choice = try reducer.negotiate(computeSeconds: measure, recorded: recordedMethod) {
             note = choice.description
+            recordedMethod = choice.method
         } else if reducer.worldSize == 1 {
             note = "gradient_compression \(reducer.requested): a ring of one sends nothing"
         } else {
@@ -344,6 +346,19 @@ public final class WorkerNode {
         }
         if note != compressionNote || rank == 0 { say(note) }
         compressionNote = note
+    }
+
+    /// The method this run's ring chose before: in an earlier generation, or in the checkpoint
+    /// this replica resumed from. `auto` keeps it, so a re-formed or resumed ring does the same
+    /// maths (exact resume stays bit-exact) whatever the machine's load.
+    private var recordedMethod: GradientCompression?
+
+    /// Loads a checkpoint's state, and the compression method its run had chosen.
+    private func takeState(_ checkpoint: Checkpoint, into trainer: Trainer) throws {
+        try trainer.resume(from: checkpoint)
+        if let method = CompressionChoice.method(recordedIn: checkpoint.state.progress["gradient_compression"] ?? "") {
+            recordedMethod = method
+        }
     }
 
     /// One step's compute on this machine, measured once (for `auto`).
@@ -355,14 +370,15 @@ public final class WorkerNode {
         guard let source = start.stateSource, !start.needsState.isEmpty else { return }
         if source == rank {
             say("sending this replica's state (step \(trainer.globalStep)) for ranks \(start.needsState)")
-            try control.upload(trainer.checkpoint(configuration: yaml).encode(), step: trainer.globalStep, generation: generation)
+            try control.upload(trainer.checkpoint(configuration: yaml, progress: ["gradient_compression": compressionNote]).encode(),
+                               step: trainer.globalStep, generation: generation)
         }
         guard start.needsState.contains(rank) else { return }
         let offer: CheckpointOffer = try awaitControl(what: "rank \(source)'s state") {
             if case .checkpointOffer(let o) = $0, o.step == start.startStep { return o } else { return nil }
         }
         guard let bytes = try control.fetchCheckpoint(offer) else { throw RuntimeError.protocolViolation("rank \(source)'s state changed while fetching") }
-        try trainer.resume(from: Checkpoint.decode(bytes, source: "rank \(source)'s state at step \(offer.step)"))
+        try takeState(Checkpoint.decode(bytes, source: "rank \(source)'s state at step \(offer.step)"), into: trainer)
         say("loaded rank \(source)'s state: step \(offer.step)")
     }
 

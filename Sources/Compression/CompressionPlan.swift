@@ -53,7 +53,10 @@ public struct CompressionChoice: Sendable, Equatable, CustomStringConvertible {
     ///   - probeElements: Float32 elements all-reduced in the probe.
     ///   - probeSeconds: how long that took (the ranks' mean).
     ///   - computeSeconds: one step's compute (the ranks' mean).
-    public init(plan: CompressionPlan, worldSize: Int, probeElements: Int, probeSeconds: Double, computeSeconds: Double) {
+    ///   - recorded: ranks that hold the run's earlier choice of each method (a resumed or
+    ///     re-formed ring); the most recorded one is kept.
+    public init(plan: CompressionPlan, worldSize: Int, probeElements: Int, probeSeconds: Double, computeSeconds: Double,
+                recorded: [GradientCompression: Int] = [:]) {
         // A ring all-reduce moves 2(N-1)/N of the buffer over each link; time scales with bytes.
         let perElement = probeSeconds / Double(max(probeElements, 1))
         let none = perElement * Double(plan.elementCount)
@@ -69,7 +72,25 @@ public struct CompressionChoice: Sendable, Equatable, CustomStringConvertible {
         ringBytesPerSecond = probeSeconds > 0 ? Double(probeElements * 4) * 2 * Double(worldSize - 1) / Double(worldSize) / probeSeconds : .infinity
         let affordable = estimates[.none]! <= Self.floorSeconds ? GradientCompression.none
             : [GradientCompression.none, .bf16, .powersgd].first { estimates[$0]! <= computeSeconds * Self.budget }
-        method = affordable ?? (plan.matrices.isEmpty ? .bf16 : .powersgd)
+        let measured = affordable ?? (plan.matrices.isEmpty ? .bf16 : .powersgd)
+        // The run's earlier choice wins: a resumed or re-formed ring keeps the maths of the run
+        // (exact resume stays bit-exact), whatever the machine's load now.
+        let kept = [GradientCompression.none, .bf16, .powersgd].filter { (recorded[$0] ?? 0) > 0 }
+            .max { (recorded[$0] ?? 0) < (recorded[$1] ?? 0) }
+        method = kept ?? measured
+        keptByRanks = kept.map { recorded[$0] ?? 0 } ?? 0
+        self.worldSize = worldSize
+    }
+
+    /// Ranks that recorded the run's earlier choice of `method`, which was kept instead of this
+    /// probe's; 0: `method` is this probe's.
+    public let keptByRanks: Int
+    public let worldSize: Int
+
+    /// The method an earlier choice's `description` names (`gradient_compression auto -> M...`).
+    public static func method(recordedIn note: String) -> GradientCompression? {
+        guard let range = note.range(of: "gradient_compression auto -> ") else { return nil }
+        return GradientCompression(rawValue: String(note[range.upperBound...].prefix { $0.isLetter || $0.isNumber }))
     }
 
     /// The share of the compute time communication may take.
@@ -82,7 +103,8 @@ public struct CompressionChoice: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         func ms(_ s: Double) -> String { String(Int((s * 1000).rounded())) }
-        return "gradient_compression auto -> \(method): the ring carries \(Int(ringBytesPerSecond / 1e6)) MB/s per link; "
+        let kept = keptByRanks > 0 ? " (kept: the run chose it before, recorded by \(keptByRanks) of \(worldSize) ranks)" : ""
+        return "gradient_compression auto -> \(method)\(kept): the ring carries \(Int(ringBytesPerSecond / 1e6)) MB/s per link; "
             + "communication per step: none \(ms(estimates[.none]!)) ms, bf16 \(ms(estimates[.bf16]!)) ms, powersgd \(ms(estimates[.powersgd]!)) ms; "
             + "compute \(ms(computeSeconds)) ms (budget: half of it)"
     }

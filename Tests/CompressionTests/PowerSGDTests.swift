@@ -163,4 +163,28 @@ final class PowerSGDTests: XCTestCase {
         let text = choice(linkBytesPerSecond: 0.125e9, compute: 0.11).description
         XCTAssertTrue(text.contains("auto -> powersgd") && text.contains("compute 110 ms"), text)
     }
+
+    /// A resumed or re-formed ring keeps the run's earlier choice whatever its probe says now (a
+    /// loaded machine's probe flipped a resumed run from bf16 to none, and its end was no longer
+    /// bit-exact); ranks that joined without a record follow the others.
+    func testAutoKeepsTheRunsEarlierChoice() throws {
+        let plan = CompressionPlan(layout: try Architecture(model: "cnn2d", dense: 4096).layout, rank: 4)
+        let probe = 1 << 21, fast = Double(probe * 4) / 1.2e9
+        let fresh = CompressionChoice(plan: plan, worldSize: 3, probeElements: probe, probeSeconds: fast, computeSeconds: 0.11)
+        XCTAssertEqual(fresh.method, .none)
+        XCTAssertEqual(fresh.keptByRanks, 0)
+        let resumed = CompressionChoice(plan: plan, worldSize: 3, probeElements: probe, probeSeconds: fast, computeSeconds: 0.11,
+                                        recorded: [.bf16: 2, .none: 0])
+        XCTAssertEqual(resumed.method, .bf16, "2 of 3 ranks recorded bf16; the third joined afresh")
+        XCTAssertEqual(resumed.keptByRanks, 2)
+        XCTAssertTrue(resumed.description.hasPrefix("gradient_compression auto -> bf16 (kept: the run chose it before, recorded by 2 of 3 ranks): "),
+                      resumed.description)
+        XCTAssertEqual(CompressionChoice.method(recordedIn: resumed.description), .bf16)
+        XCTAssertEqual(CompressionChoice.method(recordedIn: fresh.description), CompressionGradientNone.value)
+        XCTAssertNil(CompressionChoice.method(recordedIn: "gradient_compression powersgd (configured)"), "only auto's choices are records")
+        XCTAssertNil(CompressionChoice.method(recordedIn: ""))
+    }
 }
+
+/// `.none` spelled where `Optional.none` would be read instead.
+private enum CompressionGradientNone { static let value: GradientCompression? = GradientCompression.none }
