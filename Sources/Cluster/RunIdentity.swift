@@ -18,7 +18,7 @@ public enum RunIdentity {
                     "lr=\(c.learningRate)", "schedule=\(c.schedule)", "warmup=\(c.warmupEpochs)",
                     "floor=\(c.minLearningRateFraction)", "seed=\(c.seed)", "validation=\(c.validationFraction)",
                     "flip=\(c.augmentFlip)", "shift=\(c.augmentShift)"]
-            + (c.architecture.plan.head.dropout != nil ? ["dropout=\(c.dropout)"] : [])  // only the extended head has one
+            + (c.architecture == .cnn2dExtended ? ["dropout=\(c.dropout)"] : [])  // only the extended head has one
         let text = fields.joined(separator: ";")
         return Hex.string(XXH64.hash(Array(text.utf8)))
     }

@@ -180,11 +180,8 @@ final class PowerSGDTests: XCTestCase {
         XCTAssertTrue(resumed.description.hasPrefix("gradient_compression auto -> bf16 (kept: the run chose it before, recorded by 2 of 3 ranks): "),
                       resumed.description)
         XCTAssertEqual(CompressionChoice.method(recordedIn: resumed.description), .bf16)
-        XCTAssertEqual(CompressionChoice.method(recordedIn: fresh.description), CompressionGradientNone.value)
+        XCTAssertEqual(CompressionChoice.method(recordedIn: fresh.description), GradientCompression.none)
         XCTAssertNil(CompressionChoice.method(recordedIn: "gradient_compression powersgd (configured)"), "only auto's choices are records")
         XCTAssertNil(CompressionChoice.method(recordedIn: ""))
     }
 }
-
-/// `.none` spelled where `Optional.none` would be read instead.
-private enum CompressionGradientNone { static let value: GradientCompression? = GradientCompression.none }

@@ -12,17 +12,11 @@ final class ResumeBoundsTests: XCTestCase {
     /// A finished one-epoch run turned back into an interrupted two-epoch one: the final
     /// checkpoint and the model removed, so the newest left is a mid-epoch one.
     private func interruptedRun(_ name: String) throws -> (folder: String, checkpoint: String) {
-        let folder = Paths.temporaryFolder(name)
-        try SyntheticCIFAKE.write(to: "\(folder)/data", trainPerClass: 40, testPerClass: 10, seed: 0)
-        var config = TrainingConfig()
-        config.dense = 8
-        config.epochs = 1
-        config.batchSize = 16
-        config.threads = 2
-        config.checkpointEvery = 2
-        config.keepCheckpoints = 10
-        config.data = "\(folder)/data"
-        config.out = "\(folder)/run"
+        let (_, config) = try smallSyntheticRun(name) {
+            $0.epochs = 1
+            $0.checkpointEvery = 2
+            $0.keepCheckpoints = 10
+        }
         _ = try TrainingRun(config: config).run()
         let store = CheckpointStore(runFolder: config.out, keep: 10)
         let steps = store.steps()
@@ -91,17 +85,11 @@ final class ResumeBoundsTests: XCTestCase {
     /// Early stopping decided at an epoch end, whose checkpoint was written, and the process died
     /// before the model was: the resumed run writes the model without training another epoch.
     func testARunThatStoppedEarlyResumesIntoNoFurtherEpoch() throws {
-        let folder = Paths.temporaryFolder("resume-early-stopped")
-        try SyntheticCIFAKE.write(to: "\(folder)/data", trainPerClass: 40, testPerClass: 10, seed: 0)
-        var config = TrainingConfig()
-        config.dense = 8
-        config.epochs = 8
-        config.batchSize = 16
-        config.threads = 2
-        config.validationFraction = 0.25
-        config.earlyStoppingPatience = 1
-        config.data = "\(folder)/data"
-        config.out = "\(folder)/run"
+        let (_, config) = try smallSyntheticRun("resume-early-stopped") {
+            $0.epochs = 8
+            $0.validationFraction = 0.25
+            $0.earlyStoppingPatience = 1
+        }
         let first = try TrainingRun(config: config).run()
         XCTAssertLessThan(first.history.count, 8, "the generated set is learnt fast enough to stop early")
         try FileManager.default.removeItem(atPath: "\(config.out)/model.safetensors")

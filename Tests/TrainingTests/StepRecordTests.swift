@@ -84,17 +84,11 @@ final class StepRecordTests: XCTestCase {
     /// A run stopped after a mid-epoch checkpoint and resumed records every step once: the steps
     /// after the checkpoint (trained again) are cut from steps.jsonl before the resumed run goes on.
     func testAResumedRunRecordsEveryStepOnce() throws {
-        let folder = Paths.temporaryFolder("steps-resume")
-        try SyntheticCIFAKE.write(to: "\(folder)/data", trainPerClass: 40, testPerClass: 10, seed: 0)
-        var config = TrainingConfig()
-        config.dense = 8
-        config.epochs = 1
-        config.batchSize = 16
-        config.threads = 2
-        config.checkpointEvery = 2
-        config.keepCheckpoints = 10
-        config.data = "\(folder)/data"
-        config.out = "\(folder)/run"
+        let (_, config) = try smallSyntheticRun("steps-resume") {
+            $0.epochs = 1
+            $0.checkpointEvery = 2
+            $0.keepCheckpoints = 10
+        }
         _ = try TrainingRun(config: config).run()
         let path = "\(config.out)/\(StepsFile.fileName)"
         let perEpoch = try XCTUnwrap(StepsFile.read(path).last?.step)
