@@ -69,8 +69,7 @@ public struct Checkpoint: Sendable {
         var metadata = state.metadata
         metadata["format"] = Self.format
         metadata["format_version"] = Self.formatVersion
-        metadata["model"] = architecture.modelName
-        metadata["dense"] = String(architecture.hiddenWidth)
+        metadata.merge(architecture.metadata) { _, new in new }
         metadata["architecture_digest"] = architecture.digest
         metadata["weights_checksum"] = Hex.string(weightsChecksum)
         metadata["payload_xxh64"] = Hex.string(Self.payloadHash(tensors))
@@ -100,12 +99,7 @@ public struct Checkpoint: Sendable {
             throw .damaged(source, "format_version \(other ?? "missing"), this build reads \(legacyFormatVersion) and \(formatVersion)")
         }
         let architecture: Architecture
-        do {
-            guard let model = metadata["model"], let dense = metadata["dense"].flatMap(Int.init) else {
-                throw CheckpointError.damaged(source, "metadata lacks 'model' or 'dense'")
-            }
-            architecture = try Architecture(model: model, dense: dense)
-        } catch let error as CheckpointError { throw error } catch { throw .damaged(source, "\(error)") }
+        do { architecture = try Architecture(metadata: metadata) } catch { throw .damaged(source, error.description) }
         let state: TrainingState
         do { state = try TrainingState(metadata: metadata) } catch { throw .damaged(source, error.detail) }
 

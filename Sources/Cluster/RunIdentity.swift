@@ -18,7 +18,8 @@ public enum RunIdentity {
                     "lr=\(c.learningRate)", "schedule=\(c.schedule)", "warmup=\(c.warmupEpochs)",
                     "floor=\(c.minLearningRateFraction)", "seed=\(c.seed)", "validation=\(c.validationFraction)",
                     "flip=\(c.augmentFlip)", "shift=\(c.augmentShift)"]
-            + (c.architecture == .cnn2dExtended ? ["dropout=\(c.dropout)"] : [])  // only the extended head has one
+            + (c.architecture.isExtended ? ["dropout=\(c.dropout)"] : [])  // only the extended head has one
+            + (c.convolutions == .paper ? [] : ["conv=\(c.convolutions)"])  // absent for the paper's: older runs keep their digest
         let text = fields.joined(separator: ";")
         return Hex.string(XXH64.hash(Array(text.utf8)))
     }

@@ -8,8 +8,7 @@ extension Network {
         var metadata = extra
         metadata["format"] = "cifake-model"
         metadata["format_version"] = "1"
-        metadata["model"] = architecture.modelName
-        metadata["dense"] = String(architecture.hiddenWidth)
+        metadata.merge(architecture.metadata) { _, new in new }
         metadata["architecture_digest"] = architecture.digest
         return SafeTensors.encode(tensors, metadata: metadata)
     }
@@ -19,11 +18,10 @@ extension Network {
     /// loaded (a tiny file claiming `dense` 65536 is refused here, before 600 MB are allocated).
     public static func architecture(ofModelFile bytes: [UInt8], source: String) throws(SafeTensorsError) -> (Architecture, [String: String]) {
         let (tensors, metadata) = try SafeTensors.decode(bytes, source: source)
-        guard let model = metadata["model"], let dense = metadata["dense"].flatMap(Int.init) else {
-            throw .mismatch(source, "metadata lacks 'model' and 'dense': not a cifake model file")
-        }
         let architecture: Architecture
-        do { architecture = try Architecture(model: model, dense: dense) } catch { throw .mismatch(source, error.description) }
+        do { architecture = try Architecture(metadata: metadata) } catch {
+            throw .mismatch(source, error == .missingMetadata ? "metadata lacks 'model' and 'dense': not a cifake model file" : error.description)
+        }
         try SafeTensors.check(tensors, hold: architecture.tensors, source: source)
         return (architecture, metadata)
     }

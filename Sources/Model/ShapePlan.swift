@@ -14,7 +14,8 @@ public struct ShapePlan: Sendable, Equatable {
         /// Input images are `imageSide x imageSide x imageChannels`.
         public internal(set) var imageSide = 32
         public internal(set) var imageChannels = 3
-        /// Both convolutions: `kernelSize x kernelSize`, stride 1, 'valid' padding.
+        /// Both convolutions: `kernelSize x kernelSize`, stride 1, 'valid' padding. The filter
+        /// counts are the architecture's (`ConvolutionWidths`; the paper's 32 and 64 here).
         public internal(set) var kernelSize = 3
         public internal(set) var conv1Filters = 32
         public internal(set) var conv2Filters = 64
@@ -107,7 +108,10 @@ public struct ShapePlan: Sendable, Equatable {
     public let perImage: Activations
 
     public init(_ architecture: Architecture) {
-        self.init(architecture, constants: .paper)
+        var constants = Constants.paper
+        constants.conv1Filters = architecture.convolutions.first
+        constants.conv2Filters = architecture.convolutions.second
+        self.init(architecture, constants: constants)
     }
 
     /// A plan from other constants: for tests that check every shape follows them.
@@ -119,7 +123,7 @@ public struct ShapePlan: Sendable, Equatable {
         conv2 = Convolution(inputSide: pool1.outputSide, inChannels: pool1.channels, filters: c.conv2Filters, kernelSize: c.kernelSize)
         pool2 = Pooling(inputSide: conv2.outputSide, channels: conv2.filters, size: c.poolSize)
         switch architecture {
-        case .cnn2d(let d): head = Head(inputs: pool2.outputPixels * pool2.channels, hidden: d, dropout: nil)
+        case .cnn2d(let d, _): head = Head(inputs: pool2.outputPixels * pool2.channels, hidden: d, dropout: nil)
         case .cnn2dExtended: head = Head(inputs: pool2.channels, hidden: c.extendedHidden, dropout: c.extendedDropout)
         }
 

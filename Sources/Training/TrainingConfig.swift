@@ -11,6 +11,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var model = "cnn2d"
     /// Width of CNN2D's hidden dense layer: the paper uses 32, 64, 128 and 4096.
     public var dense = 32
+    /// Filters of the first and the second convolution (both models; the paper's: 32 and 64).
+    public var conv1Filters = ConvolutionWidths.paper.first
+    public var conv2Filters = ConvolutionWidths.paper.second
     public var epochs = 20
     /// The global batch: images per optimizer step, whatever the number of workers.
     public var batchSize = 32
@@ -113,7 +116,10 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, dense, epochs
+        case model, dense
+        case conv1Filters = "conv1_filters"
+        case conv2Filters = "conv2_filters"
+        case epochs
         case batchSize = "batch_size"
         case learningRate = "learning_rate"
         case schedule
@@ -161,6 +167,8 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         let d = TrainingConfig()
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? d.model
         dense = try c.decodeIfPresent(Int.self, forKey: .dense) ?? d.dense
+        conv1Filters = try c.decodeIfPresent(Int.self, forKey: .conv1Filters) ?? d.conv1Filters
+        conv2Filters = try c.decodeIfPresent(Int.self, forKey: .conv2Filters) ?? d.conv2Filters
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
         learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
@@ -215,6 +223,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if !["cnn2d", "cnn2d-ext"].contains(model) { p.append("model: found '\(model)', expected 'cnn2d' or 'cnn2d-ext'") }
         if !(1...Architecture.maximumDense).contains(dense) {
             p.append("dense: found \(dense), expected 1...\(Architecture.maximumDense) (paper: 32, 64, 128, 4096)")
+        }
+        for (key, filters) in [("conv1_filters", conv1Filters), ("conv2_filters", conv2Filters)] where !ConvolutionWidths.range.contains(filters) {
+            p.append("\(key): found \(filters), expected \(ConvolutionWidths.range.lowerBound)...\(ConvolutionWidths.range.upperBound) (the paper's: 32 and 64)")
         }
         if !(1...Self.maximumEpochs).contains(epochs) { p.append("epochs: found \(epochs), expected 1...\(Self.maximumEpochs)") }
         if batchSize <= 0 || batchSize > 8192 { p.append("batch_size: found \(batchSize), expected 1...8192") }
@@ -277,8 +288,11 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     }
 
     public var architecture: Architecture {
-        (try? Architecture(model: model, dense: dense)) ?? .cnn2d(dense: 32)
+        (try? Architecture(model: model, dense: dense, convolutions: convolutions)) ?? .cnn2d(dense: 32)
     }
+
+    /// `conv1_filters` and `conv2_filters`.
+    public var convolutions: ConvolutionWidths { ConvolutionWidths(first: conv1Filters, second: conv2Filters) }
 
     public var augmentation: Augmentation {
         Augmentation(horizontalFlip: augmentFlip, maxShift: augmentShift)

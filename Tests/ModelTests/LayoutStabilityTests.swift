@@ -7,7 +7,7 @@ import XCTest
 /// rendezvous check) and its Glorot-initialised weights. Deriving the shapes differently must
 /// leave all of them alone.
 final class LayoutStabilityTests: XCTestCase {
-    static let architectures: [Architecture] = [.cnn2d(dense: 32), .cnn2d(dense: 64), .cnn2d(dense: 128), .cnn2d(dense: 4096), .cnn2dExtended]
+    static let architectures: [Architecture] = [.cnn2d(dense: 32), .cnn2d(dense: 64), .cnn2d(dense: 128), .cnn2d(dense: 4096), .cnn2dExtended()]
 
     func testTensorsAreUnchanged() {
         let described = Self.architectures.map { a in

@@ -8,7 +8,7 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(Architecture.cnn2d(dense: 32).parameterCount, 93_185)
         XCTAssertEqual(Architecture.cnn2d(dense: 64).parameterCount, 2304 * 64 + 64 + 65 + 896 + 18_496)
         XCTAssertEqual(Architecture.cnn2d(dense: 4096).parameterCount, 9_464_769)
-        XCTAssertEqual(Architecture.cnn2dExtended.parameterCount, 21_505)
+        XCTAssertEqual(Architecture.cnn2dExtended().parameterCount, 21_505)
     }
 
     func testGlorotInitialisationRespectsLimitsAndIsSeeded() {
@@ -27,7 +27,7 @@ final class ModelTests: XCTestCase {
     /// The whole network's backward (Float, fast kernels) against central finite differences of
     /// the loss computed by a Double-precision naive twin of the whole network.
     func testEndToEndGradientMatchesFiniteDifferences() {
-        for architecture in [Architecture.cnn2d(dense: 8), .cnn2dExtended] {
+        for architecture in [Architecture.cnn2d(dense: 8), .cnn2dExtended()] {
             let n = 1
             let net = Network(architecture: architecture, maxBatch: n, threads: 2)
             net.initialize(seed: 11)
@@ -76,7 +76,7 @@ final class ModelTests: XCTestCase {
         var rng = SplitMix64(seed: 4)
         let input = FloatBuffer(count: n * 3072)
         for i in 0..<input.count { input.pointer[i] = rng.nextUnitFloat() }
-        let net = Network(architecture: .cnn2dExtended, maxBatch: n, threads: 1)
+        let net = Network(architecture: .cnn2dExtended(), maxBatch: n, threads: 1)
         net.initialize(seed: 3)
         func logits(_ dropout: Network.DropoutStream?) -> [Float] {
             Array(UnsafeBufferPointer(start: net.forward(input: input.pointer, batch: n, dropout: dropout), count: n))
@@ -91,7 +91,7 @@ final class ModelTests: XCTestCase {
 
     /// Splitting a batch into lanes changes only the order of float sums, never the maths.
     func testLanesGiveTheSameLogitsAndGradientsAsOneThread() {
-        for architecture in [Architecture.cnn2d(dense: 24), .cnn2dExtended] {
+        for architecture in [Architecture.cnn2d(dense: 24), .cnn2dExtended()] {
             let n = 7
             var rng = SplitMix64(seed: 21)
             let input = FloatBuffer(count: n * 3072)

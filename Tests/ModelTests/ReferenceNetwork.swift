@@ -33,7 +33,7 @@ struct ReferenceNetwork {
             let c1 = pool(conv(image, side, channels, filters1, p, "conv1"), side1, filters1)
             let c2 = pool(conv(c1, pooled1, filters1, filters2, p, "conv2"), side2, filters2)
             var features = c2
-            if architecture == .cnn2dExtended {
+            if architecture.isExtended {
                 features = (0..<filters2).map { c in
                     stride(from: c, to: c2.count, by: filters2).map { c2[$0] }.reduce(0, +) / Double(pooled2 * pooled2)
                 }

@@ -4,7 +4,7 @@ import Randomness
 import XCTest
 
 final class ShapePlanTests: XCTestCase {
-    static let architectures: [Architecture] = [.cnn2d(dense: 32), .cnn2d(dense: 64), .cnn2d(dense: 128), .cnn2d(dense: 4096), .cnn2dExtended]
+    static let architectures: [Architecture] = [.cnn2d(dense: 32), .cnn2d(dense: 64), .cnn2d(dense: 128), .cnn2d(dense: 4096), .cnn2dExtended()]
 
     /// Constants unlike the paper's in every way the layers allow: an odd image side, two input
     /// channels, 4x4 kernels, filter counts that are not multiples of 8 (the pooling's SIMD tail).
@@ -26,7 +26,7 @@ final class ShapePlanTests: XCTestCase {
         let pooled2 = ((side - k + 1) / 2 - k + 1) / 2
         let inputs: Int, hidden: Int
         switch a {
-        case .cnn2d(let d): (inputs, hidden) = (pooled2 * pooled2 * f2, d)
+        case .cnn2d(let d, _): (inputs, hidden) = (pooled2 * pooled2 * f2, d)
         case .cnn2dExtended: (inputs, hidden) = (f2, extendedHidden)
         }
         return [k * k * channels * f1, f1, k * k * f1 * f2, f2, inputs * hidden, hidden, hidden, 1]
@@ -75,7 +75,7 @@ final class ShapePlanTests: XCTestCase {
         let s = plan.perImage
         XCTAssertEqual([s.input, s.cols1, s.a1, s.p1, s.cols2, s.a2, s.p2, s.gap, s.headInputs, s.h],
                        [3072, 900 * 27, 28_800, 7200, 169 * 288, 10_816, 2304, 0, 2304, 128])
-        let extended = Architecture.cnn2dExtended.plan
+        let extended = Architecture.cnn2dExtended().plan
         XCTAssertEqual(extended.head.dropout, 0.5)
         XCTAssertEqual([extended.perImage.gap, extended.perImage.headInputs, extended.perImage.h], [64, 64, 32])
         XCTAssertEqual(extended.parameters.denseKernel.shape, [64, 32])
@@ -98,7 +98,7 @@ final class ShapePlanTests: XCTestCase {
     }
 
     func testOtherConstantsGiveConsistentPlans() {
-        for a in [Architecture.cnn2d(dense: 6), .cnn2dExtended] {
+        for a in [Architecture.cnn2d(dense: 6), .cnn2dExtended()] {
             let c = Self.other
             let plan = ShapePlan(a, constants: c)
             assertConsistent(plan, expectedCounts: Self.expectedCounts(a, side: 17, channels: 2, kernel: 4, filters: (5, 9), extendedHidden: 7))
@@ -123,7 +123,7 @@ final class ShapePlanTests: XCTestCase {
     /// lanes still computes the loss and the gradients of a Double-precision reference given
     /// those constants by hand.
     func testNetworkFollowsOtherConstants() {
-        for a in [Architecture.cnn2d(dense: 6), .cnn2dExtended] {
+        for a in [Architecture.cnn2d(dense: 6), .cnn2dExtended()] {
             let plan = ShapePlan(a, constants: Self.other)
             let n = 3
             let net = Network(plan: plan, maxBatch: n, threads: 2)

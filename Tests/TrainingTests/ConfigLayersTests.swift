@@ -1,5 +1,6 @@
 import Explanation
 import Foundation
+import Model
 import Training
 import TestSupport
 import Yams
@@ -18,7 +19,7 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertEqual(ConfigLayers.environmentVariable(for: "min_learning_rate_fraction"), "CIFAKE_MIN_LEARNING_RATE_FRACTION")
         // Each key's variable takes a value of the key's type.
         let values: [String: String] = [
-            "model": "cnn2d-ext", "dense": "64", "epochs": "3", "batch_size": "256", "learning_rate": "0.0005",
+            "model": "cnn2d-ext", "dense": "64", "conv1_filters": "48", "conv2_filters": "96", "epochs": "3", "batch_size": "256", "learning_rate": "0.0005",
             "schedule": "constant", "warmup_epochs": "1.5", "min_learning_rate_fraction": "0.1", "seed": "18446744073709551615",
             "threads": "4", "validation_fraction": "0.2", "augment_flip": "false", "augment_shift": "3",
             "dropout": "0.25", "early_stopping_patience": "2", "data": "/data/cifake: with colon # and hash", "test_data": "/data/test",
@@ -37,6 +38,7 @@ final class ConfigLayersTests: XCTestCase {
         XCTAssertEqual(warnings, [])
         XCTAssertEqual(config.model, "cnn2d-ext")
         XCTAssertEqual(config.dense, 64)
+        XCTAssertEqual(config.architecture, .cnn2dExtended(convolutions: ConvolutionWidths(first: 48, second: 96)))
         XCTAssertEqual(config.epochs, 3)
         XCTAssertEqual(config.dropout, 0.25)
         XCTAssertEqual(config.batchSize, 256)

@@ -21,10 +21,12 @@ final class ConfigTests: XCTestCase {
             epochs: many
             batch_sise: 32
             learning_rate: 2
+            conv2_filters: 0
             """
         XCTAssertThrowsError(try ConfigFile.parse(text, source: "bad.yaml")) { error in
             let message = "\(error)"
-            XCTAssertTrue(message.hasPrefix("bad.yaml has 5 problems"), message)
+            XCTAssertTrue(message.hasPrefix("bad.yaml has 6 problems"), message)
+            XCTAssertTrue(message.contains("conv2_filters: found 0, expected 1...512"), message)
             XCTAssertTrue(message.contains("batch_sise: unknown key"), message)
             XCTAssertTrue(message.contains("epochs: found 'many', which is not a valid integer"), message)
             XCTAssertTrue(message.contains("model: found 'resnet', expected 'cnn2d' or 'cnn2d-ext'"), message)
