@@ -121,5 +121,6 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "LogsTests", dependencies: ["Logs", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClusterBenchTests", dependencies: ["ClusterBench", "Coordination"]),
+        .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
     ]
 )
