@@ -468,15 +468,17 @@ public final class CoordinatorServer {
         }
     }
 
-    /// Rank 0's upload of the state every rank agreed on: decoded and checked to hold the agreed
-    /// weights, then given the run's bookkeeping as of its step (so a resumed coordinator
-    /// continues it). Nil, and logged, when it does not hold them.
+    /// Rank 0's upload of the state every rank agreed on (its digest checked on arrival, once):
+    /// the weights checksum its header records must be the agreed one; then it is given the
+    /// run's bookkeeping as of its step (so a resumed coordinator continues it). Nothing is
+    /// decoded but the header: whoever loads the checkpoint (an evaluator, a resumed run)
+    /// decodes and verifies it whole. Nil, and logged, when it does not hold the agreed weights.
     private func verify(step: Int, bytes: [UInt8], agreedChecksum: UInt64) -> [UInt8]? {
         let source = "rank 0's checkpoint for step \(step)"
         do {
-            let checkpoint = try Checkpoint.decode(bytes, source: source)
-            guard checkpoint.weightsChecksum == agreedChecksum else {
-                progress.log("error: \(source) has weights \(Hex.string(checkpoint.weightsChecksum)), the ranks agreed on \(Hex.string(agreedChecksum)); not written")
+            let recorded = try Checkpoint.recordedWeightsChecksum(in: bytes, source: source)
+            guard recorded == agreedChecksum else {
+                progress.log("error: \(source) has weights \(Hex.string(recorded)), the ranks agreed on \(Hex.string(agreedChecksum)); not written")
                 return nil
             }
             return try Checkpoint.settingProgress(ledger.progress(after: step), in: bytes, source: source)

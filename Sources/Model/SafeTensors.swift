@@ -40,12 +40,28 @@ public enum SafeTensors {
         return out
     }
 
+    /// The file's `__metadata__`, read from its header alone (the tensors are not looked at).
+    public static func metadata(of bytes: [UInt8], source: String) throws(SafeTensorsError) -> [String: String] {
+        try header(of: bytes, source: source).header["__metadata__"] as? [String: String] ?? [:]
+    }
+
     /// The same file with its `__metadata__` changed by `update`: the tensors' entries and bytes
     /// are kept as they are (their offsets count from the data section's start, which only
     /// moves), so nothing is decoded but the header. The file must be one ``decode(_:source:)``
     /// accepts; its header is checked only as far as this needs.
     public static func updatingMetadata(in bytes: [UInt8], source: String,
                                         _ update: (inout [String: String]) -> Void) throws(SafeTensorsError) -> [UInt8] {
+        var (header, dataStart) = try header(of: bytes, source: source)
+        var metadata = header["__metadata__"] as? [String: String] ?? [:]
+        update(&metadata)
+        header["__metadata__"] = metadata
+        var out = headerBytes(header, reserving: bytes.count - dataStart)
+        bytes.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[dataStart...])) }
+        return out
+    }
+
+    /// The header's JSON object and where the data section starts.
+    private static func header(of bytes: [UInt8], source: String) throws(SafeTensorsError) -> (header: [String: Any], dataStart: Int) {
         guard bytes.count >= 8 else { throw .malformed(source, "file is \(bytes.count) bytes, shorter than the 8-byte header length") }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
@@ -54,15 +70,10 @@ public enum SafeTensors {
         }
         let dataStart = 8 + Int(length)
         guard jsonDepth(bytes[8..<dataStart]) <= maximumHeaderDepth,
-              var header = (try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))) as? [String: Any] else {
+              let header = (try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))) as? [String: Any] else {
             throw .malformed(source, "header is not a JSON object")
         }
-        var metadata = header["__metadata__"] as? [String: String] ?? [:]
-        update(&metadata)
-        header["__metadata__"] = metadata
-        var out = headerBytes(header, reserving: bytes.count - dataStart)
-        bytes.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[dataStart...])) }
-        return out
+        return (header, dataStart)
     }
 
     /// Largest JSON header accepted: 16 MiB (ours are a few KiB; Python's safetensors allows 100 MB).

@@ -133,6 +133,9 @@ final class ClusterLedgerTests: XCTestCase {
                                   progress: ["gradient_compression": "gradient_compression none (configured)"])
         let upload = Checkpoint(network: network, adam: Adam(parameterCount: network.layout.count), state: state).encode()
         let bytes = try Checkpoint.settingProgress(whole.progress(after: 3), in: upload, source: "test")
+        XCTAssertEqual(try Checkpoint.recordedWeightsChecksum(in: bytes, source: "test"), network.parameters.checksum(),
+                       "what the coordinator compares with the ranks' agreement, from the header alone")
+        XCTAssertThrowsError(try Checkpoint.recordedWeightsChecksum(in: Array(bytes.prefix(7)), source: "test"))
         let decoded = try Checkpoint.decode(bytes, source: "test")
         XCTAssertEqual(decoded.parameters, network.parameters.array, "the tensors are untouched")
         XCTAssertEqual(decoded.state.progress["gradient_compression"], "gradient_compression none (configured)", "rank 0's entries stay")
