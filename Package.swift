@@ -105,7 +105,7 @@ let package = Package(
         // Finding the package, ../shared and the built executable; running real processes.
         // Seeded mutations and the fuzz loop that prints its seed.
         .target(name: "TestSupport", dependencies: ["Randomness"], path: "Tests/TestSupport"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Explanation", "Model", "Dataset", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Coordination", "Explanation", "Model", "Dataset", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Dataset", "Model", "Kernels", "TestSupport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport", "Wire", "Transport", "Cluster"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective", "Transport"]),
@@ -121,5 +121,6 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "LogsTests", dependencies: ["Logs", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClusterBenchTests", dependencies: ["ClusterBench", "Coordination"]),
+        .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"]),
     ]
 )

@@ -131,6 +131,33 @@ public struct Checkpoint: Sendable {
         return checkpoint
     }
 
+    /// The checkpoint file `bytes` with `progress` entries added to its resume state (replacing
+    /// those of the same keys), its metadata checksum recomputed: how a cluster's coordinator
+    /// adds the run's bookkeeping to rank 0's upload. Only the header is rewritten; the tensors,
+    /// their checksum and the weights checksum stay as they are. `bytes` must be a checkpoint
+    /// that ``decode(_:source:)`` accepted.
+    public static func settingProgress(_ progress: [String: String], in bytes: [UInt8], source: String) throws(CheckpointError) -> [UInt8] {
+        do {
+            return try SafeTensors.updatingMetadata(in: bytes, source: source) { metadata in
+                for (k, v) in progress { metadata["progress.\(k)"] = v }
+                metadata[metadataHashKey] = Hex.string(metadataHash(metadata))
+            }
+        } catch { throw .damaged(source, error.description) }
+    }
+
+    /// The replicas' weight checksum the checkpoint file `bytes` records (`weights_checksum`),
+    /// read from its header alone: for bytes whose digest was checked on arrival, what their
+    /// writer computed from the weights it wrote (``decode(_:source:)`` recomputes it, and
+    /// whoever loads the checkpoint decodes it).
+    public static func recordedWeightsChecksum(in bytes: [UInt8], source: String) throws(CheckpointError) -> UInt64 {
+        let metadata: [String: String]
+        do { metadata = try SafeTensors.metadata(of: bytes, source: source) } catch { throw .damaged(source, error.description) }
+        guard metadata["format"] == format, let text = metadata["weights_checksum"], let checksum = UInt64(text, radix: 16) else {
+            throw .damaged(source, "metadata lacks the format '\(format)' or a hexadecimal 'weights_checksum'")
+        }
+        return checksum
+    }
+
     /// The model file (weights only) for these weights, as `cifake predict` reads it.
     public func modelFileBytes(metadata: [String: String] = [:]) -> [UInt8] {
         let network = Network(architecture: architecture, maxBatch: 1, threads: 1)

@@ -62,28 +62,15 @@ public final class CoordinatorServer {
     private var channel: ControlChannel!
     private var state: CoordinatorState!
     private var dataBytes: [UInt8] = []
-    /// Uploads in progress, one per sender (rank 0's checkpoints, a state source's state), and
-    /// complete ones by step (completed steps).
-    private var inProgress: [PeerID: (offer: CheckpointOffer, bytes: [UInt8], pull: UploadPull, loggedAt: Double)] = [:]
-    private var uploads: [Int: [UInt8]] = [:]
-    /// Steps the ranks agreed on whose upload was still being pulled: their agreed checksum.
-    private var agreed: [Int: UInt64] = [:]
+    /// Uploads, agreement, the write queue, what is served, state transfers (pure: the shell carries out its directives).
+    private var checkpoints = CheckpointLedger(stepsPerEpoch: 1)
+    /// Epoch sums, rank 0's validations, best, patience, history (pure; saved in every checkpoint).
+    private var ledger: ClusterLedger!
     /// The run finished, but rank 0's last checkpoint is still being pulled: the stop waits.
     private var finishing: (reason: StopReason, peers: [PeerID])?
-    /// The newest consolidated checkpoint: what evaluators and resuming workers fetch.
-    private var served: (offer: CheckpointOffer, bytes: [UInt8])?
     private var store: CheckpointStore!
-    private var tracker: BestTracker!
+    /// evaluations.jsonl as written so far.
     private var evaluationLog = ""
-    private var epochs: [Int: (loss: Double, correct: Double, samples: Int, seconds: Double, steps: Int)] = [:]
-    private var validations: [Int: [String: Any]] = [:]
-    private var history: [EpochRecord] = []
-    /// The next epoch history.jsonl gets, and the epochs whose last step every rank reported.
-    private var nextEpoch = 0
-    private var epochDone: Set<Int> = []
-    /// A state transfer after a membership change: the step, the ranks' peers that need it, and
-    /// the source's upload once complete.
-    private var transfer: (step: Int, peers: [PeerID], offer: CheckpointOffer?, bytes: [UInt8])?
     /// Bulk chunks served per peer: one per request that makes progress, resends paced.
     private var pacing = ChunkPacing()
     private var lastHeartbeatSent = 0.0
@@ -117,18 +104,20 @@ public final class CoordinatorServer {
         if let path = options.stepLog { stepLog = try StepLogFile(path: path) }
         runFolder = folder
         store = CheckpointStore(runFolder: folder, keep: config.keepCheckpoints)
-        tracker = BestTracker(metric: BestMetric(rawValue: config.bestMetric) ?? .valAccuracy, patience: config.earlyStoppingPatience)
-        if options.resume { try prepareResume(folder: folder) }
+        if options.resume, FileManager.default.fileExists(atPath: "\(folder)/model.safetensors") {
+            throw ConfigError.invalid(source: folder, problems: ["the run is complete (model.safetensors exists); nothing to resume"])
+        }
         let dataset = try TrainingRun(config: config, progress: progress).loadData(config, folder: folder)
         dataBytes = try DataCache(folder: options.cacheFolder, log: { [progress] in progress.log($0) }).packed(dataset)
         let (train, validation) = TrainingRun.splits(config: config, dataset: dataset)
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
-        queuedWrites = CheckpointWriteQueue(capacity: 2, stepsPerEpoch: stepsPerEpoch)
-        if options.resume { replayFrom = nextEpoch * stepsPerEpoch }
+        checkpoints = CheckpointLedger(stepsPerEpoch: stepsPerEpoch)
+        ledger = ClusterLedger(config: config, stepsPerEpoch: stepsPerEpoch)
+        if options.resume { try prepareResume(folder: folder) }
         let totalSteps = config.epochs * stepsPerEpoch
         // steps.jsonl: cut back to the resumed checkpoint, so no step is recorded twice (steps a
         // restarted coordinator did not see live stay unrecorded).
-        stepsFile = try StepsFile(folder: folder, keepingUpTo: options.resume ? Int(served?.offer.step ?? 0) : 0)
+        stepsFile = try StepsFile(folder: folder, keepingUpTo: options.resume ? checkpoints.servedOffer?.step ?? 0 : 0)
         stepRecorder = StepRecorder(totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch)
         progress.log("data: train \(train.classCounts), validation \(validation.classCounts), test \(dataset.test.classCounts); digest \(RunIdentity.dataDigest(dataset)); \(dataBytes.count) bytes to serve")
         // provenance.json: this start appended now, completed when the run ends (however it ends).
@@ -150,7 +139,7 @@ public final class CoordinatorServer {
         }
         // Resuming or warm-starting, every worker loads the served checkpoint before its first step.
         let info = RunInfo(configuration: Array(yaml.utf8), dataBytes: UInt64(dataBytes.count), dataDigest: dataset.digest,
-                           resume: served?.offer)
+                           resume: checkpoints.servedOffer)
 
         let context = try ZMQContext()
         channel = try ControlChannel(context: context, router: true)
@@ -189,7 +178,10 @@ public final class CoordinatorServer {
                         return try finish(done, folder: folder, dataset: dataset)
                     }
                 case .stepReplay(let report):
-                    if replayFrom < Int.max { replayed(report, from: id, folder: folder) }
+                    // Only a resumed coordinator takes steps it did not see live.
+                    guard ledger.replayFrom < Int.max else { continue }
+                    guard let node = state.nodeID(of: id) else { ignored("a step replay", from: id); continue }
+                    try? writeHistory(ledger.onReplay(report, node: node), folder: folder)
                 case .leave:
                     try carryOut(state.onLeave(peer: id, now: now()))
                 case .evaluationResult(let result):
@@ -202,15 +194,15 @@ public final class CoordinatorServer {
                     }
                 case .checkpointOffer(let offer):
                     guard state.rank(of: id) != nil else { ignored("a checkpoint offer", from: id); continue }
-                    inProgress[id] = (offer, [], UploadPull(step: offer.step, total: Int(min(offer.totalBytes, UInt64(Int.max))), now: now()), now())
-                    pullUploads()
+                    try carryOut(checkpoints.onOffer(offer, from: id, now: now()))
                 case .checkpointChunk(let chunk):
-                    try receiveUpload(chunk, from: id)
+                    try carryOut(checkpoints.onChunk(chunk, from: id, now: now()))
                 case .checkpointRequest(let range):
                     // The model is the run's to give: only to admitted workers and evaluators.
                     guard state.isAdmitted(id) else { ignored("a checkpoint request", from: id); continue }
-                    guard pacing.allows(id, stream: range.step, offset: range.offset, now: now()) else { continue }
-                    serveCheckpoint(range, to: peer)
+                    guard pacing.allows(id, stream: range.step, offset: range.offset, now: now()),
+                          let chunk = checkpoints.chunk(for: range) else { continue }
+                    try? channel.send(.checkpointChunk(chunk), to: peer)
                 default:
                     progress.log("control: unexpected \(message.kind) from a peer; ignored")
                 }
@@ -223,8 +215,8 @@ public final class CoordinatorServer {
                     try? channel.send(.heartbeat(sequence: heartbeatSequence), to: p.bytes)
                 }
             }
-            pullUploads()
-            try startQueuedWrite()
+            try carryOut(checkpoints.onTick(now: now()))
+            try pollWriter()
             if let (reason, peers) = finishing, !awaitsUpload(completedSteps: reason.completedSteps ?? 0) {
                 for p in peers { try channel.send(.stop(reason), to: p.bytes) }
                 return try finish(reason, folder: folder, dataset: dataset)
@@ -280,7 +272,7 @@ public final class CoordinatorServer {
         case .forming:
             return nil  // the ring forms, then ends after its first steps
         case .waiting, .stopped:
-            guard finishing == nil, writing == nil, queuedWrites.isEmpty else { return nil }
+            guard finishing == nil, checkpoints.writesDone else { return nil }
             let step = store.pointer("latest") ?? 0
             let reason = StopReason.suspended(step: step, why: request.signal)
             for p in state.memberPeers + state.pendingPeers + state.evaluatorPeers { try? channel.send(.stop(reason), to: p.bytes) }
@@ -313,8 +305,8 @@ public final class CoordinatorServer {
             switch d {
             case .admit(let peer, let admission):
                 try channel.send(.admitted(admission), to: peer.bytes)
-                if admission.role == .evaluator, let served {
-                    try channel.send(.checkpointOffer(served.offer), to: peer.bytes)
+                if admission.role == .evaluator, let offer = checkpoints.servedOffer {
+                    try channel.send(.checkpointOffer(offer), to: peer.bytes)
                 }
             case .refuse(let peer, let refusal):  // logged by the state, at most a few lines a window
                 try channel.send(.refusal(refusal), to: peer.bytes)
@@ -324,7 +316,7 @@ public final class CoordinatorServer {
                 ProcessLabels.shared.update { $0.generation = start.generation }
                 progress.log("generation \(start.generation): \(peers.count) worker(s) start at step \(start.startStep + 1)")
                 if let source = start.stateSource, !start.needsState.isEmpty {
-                    transfer = (start.startStep, start.needsState.map { peers[$0] }, nil, [])
+                    checkpoints.onTransfer(step: start.startStep, to: start.needsState.map { peers[$0] })
                     progress.log("rank \(source) sends its state (step \(start.startStep)) to ranks \(start.needsState) through the coordinator")
                 }
                 for p in peers { try channel.send(.start(start), generation: start.generation, to: p.bytes) }
@@ -333,13 +325,14 @@ public final class CoordinatorServer {
             case .log(let level, let text):
                 progress.log(level.loggerLevel, text)
             case .memberDead(let rank, let nodeID, let host, let peer, let reason):
-                inProgress[peer] = nil  // its upload never completes
+                checkpoints.onPeerGone(peer)
                 progress.log(.warning, "worker rank \(rank) (\(nodeID) on \(host)) is dead: \(reason)")
             case .progress(let summary):
                 record(summary)
             case .weightsAgree(_, let step, let checksum):
-                try consolidate(completedSteps: step + 1, agreedChecksum: checksum)
+                try carryOut(checkpoints.onWeightsAgree(step: step + 1, checksum: checksum))
             case .finishAfter(let step, let peers):
+                ledger.finishAfter(step)
                 for p in peers { try channel.send(.stop(.finished(step: step)), to: p.bytes) }
             case .waitingForWorkers(let have, let need):
                 progress.log("waiting for workers: \(have) of \(need)")
@@ -367,7 +360,6 @@ public final class CoordinatorServer {
     }
 
     private func record(_ s: StepSummary) {
-        if liveFrom == nil { liveFrom = s.step }
         let t = now()
         let seconds = lastStepTime.map { t - $0 } ?? 0
         lastStepTime = t
@@ -384,18 +376,10 @@ public final class CoordinatorServer {
             progress.log("warning: \(problem)")
         }
         if seconds > 0 { recentStepSeconds = recentStepSeconds.map { 0.9 * $0 + 0.1 * seconds } ?? seconds }
-        var e = epochs[s.epoch] ?? (0, 0, 0, 0, 0)
-        e.loss += s.meanLoss * Double(s.samples)
-        e.correct += s.meanAccuracy * Double(s.samples)
-        e.samples += s.samples
-        e.seconds += seconds
-        e.steps += 1
-        epochs[s.epoch] = e
+        let closed = ledger.onSummary(s, seconds: seconds)
+        let e = ledger.summarisedEpoch
         let inEpoch = s.step % stepsPerEpoch + 1
-        if inEpoch == stepsPerEpoch, let folder = runFolder {
-            epochDone.insert(s.epoch)
-            try? writeEpochRecords(folder: folder)
-        }
+        if let folder = runFolder { try? writeHistory(closed, folder: folder) }
         if progress.isTerminal || t - lastLine >= 1 || inEpoch == stepsPerEpoch {
             lastLine = t
             let ranks = s.perRank.map { String(format: "r%d %.0f/%.0f ms", $0.rank, $0.computeSeconds * 1e3, $0.allReduceWaitSeconds * 1e3) }
@@ -405,66 +389,35 @@ public final class CoordinatorServer {
                     "r\(t.rank)>r\((t.rank + 1) % s.perRank.count) " + (t.ringSendBusySeconds.map { String(format: "%.0f ms", $0 * 1e3) } ?? "?")
                 }.joined(separator: ", ")
                 : ""
-            progress.step(epoch: s.epoch + 1, epochs: config.epochs, step: inEpoch, steps: stepsPerEpoch, loss: e.loss / Double(e.samples),
-                          accuracy: e.correct / Double(e.samples), imagesPerSecond: s.imagesPerSecond,
+            progress.step(epoch: s.epoch + 1, epochs: config.epochs, step: inEpoch, steps: stepsPerEpoch, loss: e.meanLoss,
+                          accuracy: e.accuracy, imagesPerSecond: s.imagesPerSecond,
                           etaSeconds: Double(stepsPerEpoch - inEpoch) * Double(config.batchSize) / max(s.imagesPerSecond, 1e-9),
                           suffix: "| compute/wait \(ranks.joined(separator: ", "))\(links) | slowest r\(s.slowestRank)")
         }
     }
 
-    // MARK: History across a restart
-
-    /// Steps before this one are already in history.jsonl (set when resuming).
-    private var replayFrom = Int.max
-    /// The first step this coordinator's own summaries covered; replays are of steps before it.
-    private var liveFrom: Int?
-    /// Replayed reports already counted, by node and step, and the steps any replay covered.
-    private var replayedKeys: Set<String> = []
-    private var replayedSteps: Set<Int> = []
-
-    /// A worker's report of a step trained while this coordinator was away (it restarted):
-    /// added to that epoch's sums, once per node and step, so history.jsonl keeps every epoch.
-    /// An epoch is written once a replay covered each of its steps.
-    private func replayed(_ report: StepReport, from peer: PeerID, folder: String) {
-        guard let node = state.nodeID(of: peer) else { return ignored("a step replay", from: peer) }
-        guard report.step >= replayFrom, report.step < (liveFrom ?? .max), report.epoch < config.epochs,
-              report.epoch == report.step / stepsPerEpoch, report.samples >= 0, report.loss.isFinite, (0...1).contains(report.accuracy),
-              replayedKeys.insert("\(node)#\(report.step)").inserted else { return }
-        var e = epochs[report.epoch] ?? (0, 0, 0, 0, 0)
-        e.loss += report.loss * Double(report.samples)
-        e.correct += report.accuracy * Double(report.samples)
-        e.samples += report.samples
-        if replayedSteps.insert(report.step).inserted {
-            e.seconds += report.computeSeconds + report.allReduceWaitSeconds
-            e.steps += 1
-        }
-        epochs[report.epoch] = e
-        if e.steps == stepsPerEpoch {
-            epochDone.insert(report.epoch)
-            try? writeEpochRecords(folder: folder)
-        }
-    }
-
     // MARK: Checkpoints
 
-    /// Resuming: the newest intact checkpoint becomes the one served to workers; history and
-    /// evaluations are cut back to it.
+    /// Resuming: the newest intact checkpoint becomes the one served to workers, and the run's
+    /// bookkeeping continues from what it recorded (a checkpoint of an earlier version recorded
+    /// none: then from history.jsonl and rank 0's lines in evaluations.jsonl). evaluations.jsonl
+    /// is cut back to it.
     private func prepareResume(folder: String) throws {
-        if FileManager.default.fileExists(atPath: "\(folder)/model.safetensors") {
-            throw ConfigError.invalid(source: folder, problems: ["the run is complete (model.safetensors exists); nothing to resume"])
-        }
         let (checkpoint, bytes, path) = try store.loadNewestIntact(log: { [progress] in progress.log($0) })
         let state = checkpoint.state
-        nextEpoch = state.epoch
-        served = (CheckpointOffer(step: state.step, totalBytes: UInt64(bytes.count), checksum: XXH64.hash(bytes)), bytes)
-        history = try EpochRecord.readHistory("\(folder)/history.jsonl").filter { $0.epoch <= state.epoch }
+        checkpoints.serve(step: state.step, bytes: bytes)
+        var validations: [(step: Int, value: Double?)] = []
         for line in (try? String(decoding: AtomicFile.read("\(folder)/evaluations.jsonl"), as: UTF8.self))?.split(separator: "\n") ?? [] {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let step = object["step"] as? Int, step <= state.step else { continue }
+            guard let record = EvaluationRecord(jsonLine: line), record.step <= state.step else { continue }
             evaluationLog += line + "\n"
-            if object["source"] as? String == "rank 0" { _ = tracker.record(step: step, values: object) }
+            if record.source == .rank0 { validations.append((record.step, record.validation.flatMap { ledger.best.metric.value(of: $0) })) }
         }
-        progress.log("resuming from \(path): step \(state.step) (epoch \(state.epoch + 1), step \(state.stepInEpoch + 1)); best so far: \(tracker.summary)")
+        if RunLedger.hasHistory(state.progress) {
+            do { try ledger.resume(step: state.step, progress: state.progress) } catch { throw CheckpointError.damaged(path, error.detail) }
+        } else {
+            ledger.resume(step: state.step, history: try EpochRecord.readHistory("\(folder)/history.jsonl"), validations: validations)
+        }
+        progress.log("resuming from \(path): step \(state.step) (epoch \(state.epoch + 1), step \(state.stepInEpoch + 1)); best so far: \(ledger.best.summary)")
     }
 
     /// A warm start: the weights of the model file at `path` with a fresh Adam, served as the
@@ -474,188 +427,124 @@ public final class CoordinatorServer {
         try network.loadModelFile(AtomicFile.read(path), source: path)
         let state = TrainingState(step: 0, stepsPerEpoch: stepsPerEpoch, adamStep: 0, seed: config.seed, worldSize: options.maxWorkers,
                                   configuration: yaml, progress: ["warm_start": path])
-        let bytes = Checkpoint(network: network, adam: Adam(parameterCount: network.layout.count), state: state).encode()
-        served = (CheckpointOffer(step: 0, totalBytes: UInt64(bytes.count), checksum: XXH64.hash(bytes)), bytes)
+        checkpoints.serve(step: 0, bytes: Checkpoint(network: network, adam: Adam(parameterCount: network.layout.count), state: state).encode())
         progress.log("warm start: every worker starts from the weights of \(path)")
     }
 
-    /// Asks each uploading member for its next ranges (and again for ranges that never came),
-    /// and says how far each upload has got every few seconds.
-    private func pullUploads() {
-        let t = now()
-        for (peer, var u) in inProgress {
-            for ask in u.pull.requests(now: t) {
-                try? channel.send(.checkpointRequest(ByteRangeRequest(step: u.offer.step, offset: UInt64(ask.offset), length: ask.length)),
-                                  to: peer.bytes)
-            }
-            if t - u.loggedAt >= 5 {
-                u.loggedAt = t
-                let rate = Double(u.pull.received) / max(t - u.pull.started, 1e-3) / 1e6
-                progress.log(String(format: "upload of step %d from rank %@: %.1f of %.1f MB (%.1f MB/s)", u.offer.step,
-                                    state.rank(of: peer).map(String.init) ?? "?", Double(u.pull.received) / 1e6, Double(u.pull.total) / 1e6, rate))
-            }
-            inProgress[peer] = u
-        }
-    }
-
-    /// Whether the checkpoint after `completedSteps` is still to be written and on its way:
-    /// being pulled, or complete and waiting for the ranks' agreement (or the other way round).
+    /// Whether the checkpoint after `completedSteps` is still to be written and on its way.
     private func awaitsUpload(completedSteps: Int) -> Bool {
-        store.pointer("latest") != completedSteps
-            && (inProgress.values.contains { $0.offer.step == completedSteps } || uploads[completedSteps] != nil || agreed[completedSteps] != nil
-                || writing?.step == completedSteps || queuedWrites.contains(step: completedSteps))
+        checkpoints.awaits(completedSteps: completedSteps, latest: store.pointer("latest"))
     }
 
-    private func receiveUpload(_ chunk: ByteChunk, from peer: PeerID) throws {
-        guard var u = inProgress[peer], chunk.step == u.offer.step,
-              u.pull.accept(offset: Int(clamping: chunk.offset), count: chunk.bytes.count, now: now()) else {
-            return  // a range asked for twice, or of an upload that was replaced: asked for again in order
-        }
-        u.bytes += chunk.bytes
-        if u.pull.isComplete {
-            inProgress[peer] = nil
-            if XXH64.hash(u.bytes) == u.offer.checksum {
-                if var t = transfer, t.step == u.offer.step, t.offer == nil {
-                    t.offer = u.offer
-                    t.bytes = u.bytes
-                    transfer = t
-                    for p in t.peers { try? channel.send(.checkpointOffer(u.offer), to: p.bytes) }
-                    return
+    /// Carries out the checkpoint ledger's directives: the sockets, the verification of an
+    /// upload's content, the writer thread and the run folder's pointers.
+    private func carryOut(_ directives: [CheckpointLedger.Directive]) throws {
+        for d in directives {
+            switch d {
+            case .request(let peer, let range):
+                try? channel.send(.checkpointRequest(range), to: peer.bytes)
+            case .uploadProgress(let peer, let step, let received, let total, let rate):
+                progress.log(String(format: "upload of step %d from rank %@: %.1f of %.1f MB (%.1f MB/s)", step,
+                                    state.rank(of: peer).map(String.init) ?? "?", Double(received) / 1e6, Double(total) / 1e6, rate / 1e6))
+            case .offer(let offer, let peers):
+                for p in peers { try? channel.send(.checkpointOffer(offer), to: p.bytes) }
+            case .verify(let step, let bytes, let agreedChecksum):
+                if let verified = verify(step: step, bytes: bytes, agreedChecksum: agreedChecksum) {
+                    try carryOut(checkpoints.onVerified(step: step, bytes: verified))
                 }
-                uploads[u.offer.step] = u.bytes
-                // Each waits for its step's agreement; only the newest two can still get it.
-                while uploads.count > 2, let oldest = uploads.keys.min() { uploads[oldest] = nil }
-                if let checksum = agreed.removeValue(forKey: u.offer.step) {
-                    try consolidate(completedSteps: u.offer.step, agreedChecksum: checksum)
-                }
-            } else {
-                progress.log("error: rank 0's checkpoint upload for step \(u.offer.step) arrived damaged (checksum differs); not written")
+            case .write(let step, let bytes):
+                // Writing and syncing 100 MB takes seconds on a busy disk: a thread does it while
+                // this loop goes on heartbeating. Silent for the workers' deadline, the loop would
+                // be taken for dead and the ring re-formed.
+                writer.start { [store] in try store!.writeFile(bytes, step: step) }
+            case .awaitWriter(let step):
+                try writer.wait()
+                try carryOut(checkpoints.onWritten(step: step))
+            case .written(let offer):
+                try committed(offer)
+            case .log(let level, let text):
+                progress.log(level.loggerLevel, text)
             }
-        } else {
-            inProgress[peer] = u
         }
     }
 
-    /// Every rank agreed on the weights after `completedSteps`: if rank 0 uploaded that state,
-    /// verify it holds the agreed weights and write it as the run's checkpoint.
-    private func consolidate(completedSteps: Int, agreedChecksum: UInt64) throws {
-        guard let bytes = uploads.removeValue(forKey: completedSteps) else {
-            // Agreement came first: the upload is consolidated when it completes.
-            if inProgress.values.contains(where: { $0.offer.step == completedSteps }) {
-                agreed[completedSteps] = agreedChecksum
-                while agreed.count > 2, let oldest = agreed.keys.min() { agreed[oldest] = nil }
+    /// Rank 0's upload of the state every rank agreed on (its digest checked on arrival, once):
+    /// the weights checksum its header records must be the agreed one; then it is given the
+    /// run's bookkeeping as of its step (so a resumed coordinator continues it). Nothing is
+    /// decoded but the header: whoever loads the checkpoint (an evaluator, a resumed run)
+    /// decodes and verifies it whole. Nil, and logged, when it does not hold the agreed weights.
+    private func verify(step: Int, bytes: [UInt8], agreedChecksum: UInt64) -> [UInt8]? {
+        let source = "rank 0's checkpoint for step \(step)"
+        do {
+            let recorded = try Checkpoint.recordedWeightsChecksum(in: bytes, source: source)
+            guard recorded == agreedChecksum else {
+                progress.log("error: \(source) has weights \(Hex.string(recorded)), the ranks agreed on \(Hex.string(agreedChecksum)); not written")
+                return nil
             }
-            return
-        }
-        let checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint.decode(bytes, source: "rank 0's checkpoint for step \(completedSteps)") } catch {
+            return try Checkpoint.settingProgress(ledger.progress(after: step), in: bytes, source: source)
+        } catch {
             progress.log("error: \(error); not written")
-            return
+            return nil
         }
-        guard checkpoint.weightsChecksum == agreedChecksum else {
-            progress.log("error: rank 0's checkpoint for step \(completedSteps) has weights \(Hex.string(checkpoint.weightsChecksum)), the ranks agreed on \(Hex.string(agreedChecksum)); not written")
-            return
-        }
-        // Writing and syncing 100 MB takes seconds on a busy disk: a thread does it while this
-        // loop goes on heartbeating (`startQueuedWrite`, `finishWrite`). The loop never waits for
-        // the disk while training runs: silent for the workers' deadline, it would be taken for
-        // dead and the ring re-formed.
-        switch queuedWrites.add(step: completedSteps, bytes: bytes) {
-        case .queued: break
-        case .dropped(let older):
-            progress.log("checkpoint of step \(older) not written: the disk is behind (step \(completedSteps) is consolidated already)")
-        case .full: try finishWrite(blocking: true)
-        }
-        try startQueuedWrite()
     }
 
-    /// The checkpoint being written on `writer`: its step and bytes.
-    private var writing: (step: Int, bytes: [UInt8])?
+    /// The checkpoint being written by `writer`, which writes one at a time.
     private let writer = DedicatedThread(name: "cifake checkpoint writer")
-    /// Consolidated checkpoints waiting for `writer`: two besides the one being written (about
-    /// 114 MB each for D=4096).
-    private var queuedWrites = CheckpointWriteQueue(capacity: 2, stepsPerEpoch: 1)
 
-    /// Finishes the write under way if it is done, then starts the next queued one.
-    private func startQueuedWrite() throws {
-        try finishWrite(blocking: false)
-        guard writing == nil, let (step, bytes) = queuedWrites.next() else { return }
-        writing = (step, bytes)
-        writer.start { [store] in try store!.writeFile(bytes, step: step) }
+    /// Once the writer is done (or, `blocking`, after waiting for it), tells the ledger, which
+    /// starts the next queued write.
+    private func pollWriter(blocking: Bool = false) throws {
+        guard let step = checkpoints.writingStep else { return }
+        if blocking { try writer.wait() } else if !(try writer.poll()) { return }
+        try carryOut(checkpoints.onWritten(step: step))
     }
 
     /// Waits until every consolidated checkpoint is written (the run is ending).
     private func drainWrites() throws {
-        try finishWrite(blocking: true)
-        while !queuedWrites.isEmpty {
-            try startQueuedWrite()
-            try finishWrite(blocking: true)
-        }
+        while checkpoints.writingStep != nil { try pollWriter(blocking: true) }
     }
 
-    /// Once the writer is done (or, `blocking`, after waiting for it): points `latest` (and
-    /// `best`, by the evaluations known now) at the file, serves it, offers it to evaluators.
-    private func finishWrite(blocking: Bool) throws {
-        guard let (step, bytes) = writing else { return }
-        if blocking { try writer.wait() } else if !(try writer.poll()) { return }
-        writing = nil
+    /// A checkpoint is on disk: `latest` (and `best`, by the validations known now) point at it,
+    /// and the evaluators are offered it.
+    private func committed(_ offer: CheckpointOffer) throws {
+        let step = offer.step
         // Checkpoints are written in step order: an older best without a file never gets one.
-        while let best = tracker.bestStep, best < step, !FileManager.default.fileExists(atPath: store.path(step: best)) {
-            tracker.forget(step: best)
-            if let again = tracker.bestStep, again != step { try store.markBest(step: again) }
+        while let best = ledger.best.bestStep, best < step, !FileManager.default.fileExists(atPath: store.path(step: best)) {
+            ledger.forget(step: best)
+            if let again = ledger.best.bestStep, again != step { try store.markBest(step: again) }
         }
-        let path = try store.commit(step: step, isBest: tracker.bestStep == step)
+        let path = try store.commit(step: step, isBest: ledger.best.bestStep == step)
         options.status?.update { $0.checkpointsTotal += 1 }
-        served = (CheckpointOffer(step: step, totalBytes: UInt64(bytes.count), checksum: XXH64.hash(bytes)), bytes)
         if step % stepsPerEpoch == 0 || step == config.epochs * stepsPerEpoch { progress.log("checkpoint: \(path) (all ranks agree)") }
         try carryOut(state.onCheckpointWritten(step: step, now: now()).filter { if case .log = $0 { false } else { true } })
-        for p in state.evaluatorPeers { try channel.send(.checkpointOffer(served!.offer), to: p.bytes) }
-    }
-
-    /// Evaluators and resuming workers fetch the served checkpoint in ranges. A request for an
-    /// older step gets the newest checkpoint's bytes under its own step: the fetcher starts over.
-    private func serveCheckpoint(_ range: ByteRangeRequest, to peer: [UInt8]) {
-        let chunk: ByteChunk
-        if let t = transfer, let offer = t.offer, offer.step == range.step {
-            chunk = ByteChunk(of: t.bytes, step: offer.step, offset: range.offset, length: min(range.length, ChunkPacing.maximumChunkBytes))
-        } else if let served {
-            chunk = ByteChunk(of: served.bytes, step: served.offer.step, offset: range.step == served.offer.step ? range.offset : 0,
-                               length: min(range.length, ChunkPacing.maximumChunkBytes))
-        } else {
-            return
-        }
-        try? channel.send(.checkpointChunk(chunk), to: peer)
+        for p in state.evaluatorPeers { try channel.send(.checkpointOffer(offer), to: p.bytes) }
     }
 
     /// An evaluation of a checkpoint (rank 0's validation at an epoch end, or an evaluator's):
     /// logged and recorded in evaluations.jsonl. Rank 0's choose the kept model and count for
-    /// early stopping, epoch by epoch, exactly as the epochs do in one process (so one worker
-    /// keeps the single process's epoch); the evaluator's scores are reported beside them.
+    /// early stopping (``ClusterLedger``); the evaluator's scores are reported beside them.
     private func evaluated(_ result: EvaluationResult, from peer: PeerID, folder: String) throws -> [CoordinatorDirective] {
-        let source = state.evaluatorPeers.contains(peer) ? "evaluator" : "rank 0"
-        var object = result.record
-        object["source"] = source
-        object["epoch_fraction"] = Double(result.step) / Double(stepsPerEpoch)
-        let improved = source == "rank 0" ? tracker.record(step: result.step, value: result.validation.flatMap(tracker.metric.value)) : nil
+        let record: EvaluationRecord
+        if state.evaluatorPeers.contains(peer) {
+            record = EvaluationRecord(result, source: .evaluator, stepsPerEpoch: stepsPerEpoch)
+            let parts = [("val_accuracy", result.validation?.accuracy), ("val_f1", result.validation?.f1),
+                         ("test_accuracy", result.test?.accuracy), ("test_f1", result.test?.f1)]
+                .compactMap { (name, value) in value.map { String(format: "%@ %.4f", name, $0) } }
+            progress.log("evaluator: step \(result.step): \(parts.joined(separator: ", "))")
+        } else {
+            let (improved, closed) = ledger.onValidation(result)
+            record = EvaluationRecord(result, source: .rank0, stepsPerEpoch: stepsPerEpoch, best: result.epoch == nil ? nil : improved ?? false)
+            try writeHistory(closed, folder: folder)
+            if improved == true { try store.markBest(step: result.step) }
+        }
         options.status?.update {
-            $0.take(evaluation: object, step: result.step)
+            $0.take(evaluation: result)
             $0.evaluationsTotal += 1
         }
-        if let epoch = object["epoch"] as? Int, source == "rank 0" {
-            object["best"] = improved ?? false
-            validations[epoch] = object
-            try writeEpochRecords(folder: folder)
-        }
-        if improved == true { try store.markBest(step: result.step) }
-        if source == "evaluator" {
-            let parts = ["val_accuracy", "val_f1", "test_accuracy", "test_f1"].compactMap { k in (object[k] as? Double).map { String(format: "%@ %.4f", k, $0) } }
-            progress.log("evaluator: step \(result.step): \(parts.joined(separator: ", "))")
-        }
-        let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        evaluationLog += String(decoding: line, as: UTF8.self) + "\n"
+        evaluationLog += record.jsonLine + "\n"
         try AtomicFile.write(evaluationLog, to: "\(folder)/evaluations.jsonl")
-        if tracker.shouldStop {
-            return state.onEarlyStop("no better \(tracker.metric.rawValue) in \(tracker.epochsWithoutImprovement) epochs",
+        if ledger.shouldStop {
+            return state.onEarlyStop("no better \(ledger.best.metric.rawValue) in \(ledger.best.epochsWithoutImprovement) epochs",
                                      margin: stopMargin, now: now())
         }
         return []
@@ -663,39 +552,20 @@ public final class CoordinatorServer {
 
     // MARK: History and the end of the run
 
-    /// Appends the finished epochs to history.jsonl (each once its validation, if any, arrived);
-    /// `final` also writes the last epoch, complete or not.
-    private func writeEpochRecords(folder: String, final: Bool = false) throws {
-        while nextEpoch < config.epochs {
-            let epoch = nextEpoch
-            guard let e = epochs[epoch] else {
-                // No step of this epoch was reported (run while the coordinator was away): skip it
-                // once a later epoch has reports.
-                if epochs.keys.contains(where: { $0 > epoch }) { nextEpoch += 1; continue }
-                break
-            }
-            guard epochDone.contains(epoch) || final else { break }
-            guard final || config.validationFraction == 0 || validations[epoch + 1] != nil else { break }
-            let v = validations[epoch + 1]
-            let record = EpochRecord(epoch: epoch + 1, trainLoss: e.loss / Double(e.samples), trainAccuracy: e.correct / Double(e.samples),
-                                     validationLoss: v?["val_loss"] as? Double, validationAccuracy: v?["val_accuracy"] as? Double,
-                                     testAccuracy: nil,
-                                     learningRate: Double(LearningRateSchedule(config: config, stepsPerEpoch: stepsPerEpoch)
-                                         .rate(at: (epoch + 1) * stepsPerEpoch - 1)),
-                                     seconds: e.seconds,
-                                     imagesPerSecond: Double(e.samples) / max(e.seconds, 1e-9), best: v?["best"] as? Bool ?? true)
-            history.append(record)
-            progress.log(String(format: "epoch %d/%d: loss %.4f acc %.4f | val acc %@ | %.1f s", epoch + 1, config.epochs, record.trainLoss,
+    /// Logs the epochs just closed and writes history.jsonl (when there are any, or `always`).
+    private func writeHistory(_ closed: [EpochRecord], folder: String, always: Bool = false) throws {
+        for record in closed {
+            progress.log(String(format: "epoch %d/%d: loss %.4f acc %.4f | val acc %@ | %.1f s", record.epoch, config.epochs, record.trainLoss,
                                 record.trainAccuracy, record.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-", record.seconds))
-            nextEpoch += 1
         }
-        try EpochRecord.writeHistory(history, to: "\(folder)/history.jsonl")
+        guard always || !closed.isEmpty else { return }
+        try EpochRecord.writeHistory(ledger.history, to: "\(folder)/history.jsonl")
     }
 
     private func finish(_ reason: StopReason, folder: String, dataset: CIFAKEDataset) throws {
         if case .suspended(let step, let why) = reason {
             try drainWrites()
-            try writeEpochRecords(folder: folder)
+            try writeHistory([], folder: folder, always: true)
             let latest = store.pointer("latest")
             outcome = "stopped"
             progress.log("stopped by \(why) after step \(step): final checkpoint \(latest.map { store.path(step: $0) } ?? "none (no step completed)"); continue with: cifake coordinator --resume \(folder) (or cifake train --resume \(folder) --workers N)")
@@ -703,7 +573,7 @@ public final class CoordinatorServer {
         }
         guard case .finished = reason else { throw RuntimeError.stopped(reason.description) }
         try drainWrites()
-        try writeEpochRecords(folder: folder, final: true)
+        try writeHistory(ledger.finish(), folder: folder, always: true)
         // The kept model: the best evaluated checkpoint, else the last one.
         let keptStep = store.pointer("best") ?? store.pointer("latest")
         guard let keptStep, let bytes = try? AtomicFile.read(store.path(step: keptStep)) else {
@@ -720,8 +590,8 @@ public final class CoordinatorServer {
         let network = Network(architecture: kept.architecture, maxBatch: 256, threads: max(1, config.threads))
         try network.loadModelFile(modelBytes, source: "kept model")
         var extra: [String: Any] = [
-            "kept_step": keptStep, "steps_per_epoch": stepsPerEpoch, "best_metric": tracker.metric.rawValue,
-            "epochs_run": history.count, "workers": options.maxWorkers,
+            "kept_step": keptStep, "steps_per_epoch": stepsPerEpoch, "best_metric": ledger.best.metric.rawValue,
+            "epochs_run": ledger.history.count, "workers": options.maxWorkers,
         ]
         // The kept checkpoint closes an epoch (rank 0's validations), or lies inside one (the
         // evaluator's): the report names the epoch, or the step.
@@ -729,7 +599,7 @@ public final class CoordinatorServer {
         let report = try RunOutputs.writeModel(modelBytes, testProbabilities: Trainer.predict(dataset.test, with: network),
                                                architecture: kept.architecture, dataset: dataset, folder: folder, extra: extra)
         outcome = "finished"
-        progress.log("\(reason); kept the checkpoint of step \(keptStep) (\(tracker.summary)); test split:")
+        progress.log("\(reason); kept the checkpoint of step \(keptStep) (\(ledger.best.summary)); test split:")
         progress.log(report.table())
         progress.log("written: \(folder)/model.safetensors, metrics.json, history.jsonl, evaluations.jsonl, checkpoints/")
         _ = RunOutputs.writeReport(folder: folder, test: dataset.test, threads: max(1, config.threads), progress: progress)

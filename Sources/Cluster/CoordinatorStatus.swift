@@ -37,11 +37,10 @@ extension StatusSnapshot {
                   allReduce: s.perRank.map(\.allReduceWaitSeconds))
     }
 
-    /// An evaluation result's JSON object (`epoch`, `val_accuracy`, `val_loss`; or `accuracy`, `loss`).
-    mutating func take(evaluation object: [String: Any], step: Int) {
-        lastEvaluation = Evaluation(step: step, epoch: object["epoch"] as? Int,
-                                    accuracy: (object["accuracy"] ?? object["val_accuracy"]) as? Double,
-                                    loss: (object["loss"] ?? object["val_loss"]) as? Double)
+    /// An evaluation of the weights after `result.step`: its validation scores (rank 0's at an
+    /// epoch end, or the evaluator's).
+    mutating func take(evaluation result: EvaluationResult) {
+        lastEvaluation = Evaluation(step: result.step, epoch: result.epoch, accuracy: result.validation?.accuracy, loss: result.validation?.loss)
     }
 }
 

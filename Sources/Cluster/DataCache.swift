@@ -1,3 +1,4 @@
+import Coordination
 import Checksums
 import Dataset
 import Foundation

@@ -261,9 +261,13 @@ public final class WorkerNode {
                 try control.send(.evaluationResult(EvaluationResult(step: completed, epoch: step.epochNumber, validation: EvaluationResult.Scores(report))),
                                  generation: generation)
             }
-            if isLead && step.checkpointDue {
+            // A newer upload replaces one still being pulled, except that a mid-epoch checkpoint
+            // never replaces an epoch end's (epoch ends choose the kept model, as in the
+            // coordinator's write queue); the run's last one is always offered.
+            if isLead && step.checkpointDue && (step.isEpochEnd || step.isLast || !(control.uploadPending && uploadClosesEpoch)) {
                 try control.upload(trainer.checkpoint(configuration: yaml, progress: ["gradient_compression": compressionNote]).encode(),
                                    step: completed, generation: generation)
+                uploadClosesEpoch = step.isEpochEnd
             }
             let checksum: UInt64? = completed % Self.checksumEvery == 0 || step.checkpointDue ? trainer.network.parameters.checksum() : nil
             let report = StepReport(generation: generation, step: step.index, epoch: step.epoch,
@@ -321,6 +325,9 @@ public final class WorkerNode {
     private var reportLog: [StepReport] = []
     static let reportLogLimit = 200_000
 
+    /// The upload offered last is an epoch end's checkpoint.
+    private var uploadClosesEpoch = false
+
     /// Rejected ring frames already reported.
     private var rejectedFramesLogged = 0
 
@@ -372,6 +379,7 @@ public final class WorkerNode {
             say("sending this replica's state (step \(trainer.globalStep)) for ranks \(start.needsState)")
             try control.upload(trainer.checkpoint(configuration: yaml, progress: ["gradient_compression": compressionNote]).encode(),
                                step: trainer.globalStep, generation: generation)
+            uploadClosesEpoch = false
         }
         guard start.needsState.contains(rank) else { return }
         let offer: CheckpointOffer = try awaitControl(what: "rank \(source)'s state") {

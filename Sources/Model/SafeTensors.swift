@@ -21,16 +21,59 @@ public enum SafeTensors {
             header[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
-        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        while (8 + json.count) % 8 != 0 { json.append(0x20) }  // pad with spaces: data stays 8-byte aligned
-        var out = [UInt8]()
-        out.reserveCapacity(8 + json.count + offset)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: json)
+        var out = headerBytes(header, reserving: offset)
         for t in tensors {
             t.values.withUnsafeBytes { out.append(contentsOf: $0) }  // x86-64 and arm64 are little-endian
         }
         return out
+    }
+
+    /// The file's first bytes: the header's length and its JSON (keys sorted, padded with spaces
+    /// so that the data section stays 8-byte aligned), with room for `dataBytes` more.
+    private static func headerBytes(_ header: [String: Any], reserving dataBytes: Int) -> [UInt8] {
+        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while (8 + json.count) % 8 != 0 { json.append(0x20) }
+        var out = [UInt8]()
+        out.reserveCapacity(8 + json.count + dataBytes)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: json)
+        return out
+    }
+
+    /// The file's `__metadata__`, read from its header alone (the tensors are not looked at).
+    public static func metadata(of bytes: [UInt8], source: String) throws(SafeTensorsError) -> [String: String] {
+        try header(of: bytes, source: source).header["__metadata__"] as? [String: String] ?? [:]
+    }
+
+    /// The same file with its `__metadata__` changed by `update`: the tensors' entries and bytes
+    /// are kept as they are (their offsets count from the data section's start, which only
+    /// moves), so nothing is decoded but the header. The file must be one ``decode(_:source:)``
+    /// accepts; its header is checked only as far as this needs.
+    public static func updatingMetadata(in bytes: [UInt8], source: String,
+                                        _ update: (inout [String: String]) -> Void) throws(SafeTensorsError) -> [UInt8] {
+        var (header, dataStart) = try header(of: bytes, source: source)
+        var metadata = header["__metadata__"] as? [String: String] ?? [:]
+        update(&metadata)
+        header["__metadata__"] = metadata
+        var out = headerBytes(header, reserving: bytes.count - dataStart)
+        bytes.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[dataStart...])) }
+        return out
+    }
+
+    /// The header's JSON object and where the data section starts.
+    private static func header(of bytes: [UInt8], source: String) throws(SafeTensorsError) -> (header: [String: Any], dataStart: Int) {
+        guard bytes.count >= 8 else { throw .malformed(source, "file is \(bytes.count) bytes, shorter than the 8-byte header length") }
+        var length: UInt64 = 0
+        for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard length <= UInt64(min(bytes.count - 8, maximumHeaderBytes)) else {
+            throw .malformed(source, "header length \(length) exceeds the file's \(bytes.count - 8) remaining bytes or the maximum \(maximumHeaderBytes)")
+        }
+        let dataStart = 8 + Int(length)
+        guard jsonDepth(bytes[8..<dataStart]) <= maximumHeaderDepth,
+              let header = (try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))) as? [String: Any] else {
+            throw .malformed(source, "header is not a JSON object")
+        }
+        return (header, dataStart)
     }
 
     /// Largest JSON header accepted: 16 MiB (ours are a few KiB; Python's safetensors allows 100 MB).

@@ -4,8 +4,9 @@ import Model
 import Randomness
 
 /// One replica of the training benchmark: a network, Adam and one batch of random images, all
-/// planned up front. `step()` is `Trainer.step` without the data loading: zero gradients,
-/// forward, loss gradient, backward, all-reduce of the gradient buffer, Adam. With the default
+/// planned up front. `step()` is `Trainer.step` without the data loading: the same
+/// ``OptimizerStep`` (zero gradients, forward, loss gradient, backward, all-reduce of the
+/// gradient buffer, Adam), on a fixed batch. With the default
 /// `SoloReducer` it is the single process; with the cluster's ring reducer it is one worker.
 public final class BenchmarkReplica {
     public let network: Network
@@ -50,21 +51,10 @@ public final class BenchmarkReplica {
     @discardableResult
     public func step() throws -> StepTime {
         let began = DispatchTime.now().uptimeNanoseconds
-        network.zeroGradients(keeping: reducer.retainedGradients)
-        let logits = network.forward(input: images.pointer, batch: batch,
-                                     dropout: .init(seed: 1, step: steps, firstSample: reducer.rank * batch))
-        BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: batch)
-        network.backward(dLogits: dLogits.pointer) { [network, reducer, steps] in
-            reducer.gradientsReady(network.gradients, range: network.headParameterRange, step: steps)
-        }
-        let computed = DispatchTime.now().uptimeNanoseconds
-        try reducer.allReduce(network.gradients, step: steps)
-        let reduced = DispatchTime.now().uptimeNanoseconds
-        adam.update(parameters: network.parameters, gradients: network.gradients, learningRate: 1e-3, threads: threads,
-                    supply: reducer.deferredGradients)
-        let finished = DispatchTime.now().uptimeNanoseconds
-        network.profile?.add("adam", nanoseconds: finished - reduced)
+        let t = try OptimizerStep(network: network, adam: adam, reducer: reducer, threads: threads, dLogits: dLogits)
+            .run(step: steps, images: images.pointer, labels: labels.pointer, count: batch, globalCount: batch,
+                 dropout: .init(seed: 1, step: steps, firstSample: reducer.rank * batch), learningRate: 1e-3)
         steps += 1
-        return StepTime(computeNanoseconds: computed - began + finished - reduced, reduceNanoseconds: reduced - computed)
+        return StepTime(computeNanoseconds: t.computed - began + t.finished - t.reduced, reduceNanoseconds: t.reduced - t.computed)
     }
 }

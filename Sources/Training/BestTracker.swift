@@ -59,9 +59,9 @@ public struct BestTracker: Codable, Sendable, Equatable {
     /// end, but its upload was lost with a worker or skipped for a newer one): it can no longer be
     /// the kept model, so the best is chosen again among the other validated steps (the earliest
     /// on ties, as when they arrived). Its validation still counts as done, and early stopping's
-    /// count stands.
+    /// count stands. A best restored from a checkpoint (no candidate of this run) is forgotten too.
     public mutating func forget(step: Int) {
-        guard candidates.removeValue(forKey: step) != nil else { return }
+        guard candidates.removeValue(forKey: step) != nil || step == bestStep else { return }
         bestValue = nil
         bestStep = nil
         for (s, value) in candidates.sorted(by: { $0.key < $1.key }) where metric.improves(value, on: bestValue) {

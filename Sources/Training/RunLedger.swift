@@ -68,18 +68,42 @@ public struct RunLedger: Codable, Sendable, Equatable {
                                     seconds: Double) -> EpochRecord {
         let improved: Bool
         if let validation {
-            improved = best.record(step: number * stepsPerEpoch, value: validation.value) ?? false
+            improved = validate(epoch: number, value: validation.value) ?? false
         } else {
             best.keepUnvalidated(step: number * stepsPerEpoch)
             improved = true
         }
-        let record = EpochRecord(epoch: number, trainLoss: epoch.meanLoss, trainAccuracy: epoch.accuracy,
-                                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy, testAccuracy: testAccuracy,
-                                 learningRate: learningRate, seconds: seconds, imagesPerSecond: Double(epoch.samples) / seconds,
-                                 best: improved)
-        history.append(record)
+        let record = record(epoch: number, sums: epoch, validation: validation, best: improved, testAccuracy: testAccuracy,
+                            learningRate: learningRate, seconds: seconds)
         epoch = EpochSums()
         return record
+    }
+
+    /// Records the validation of epoch `number` (1-based) by the best metric's `value` (nil:
+    /// undefined): whether it is the best so far, nil when that epoch was validated already.
+    /// A cluster's coordinator calls it when rank 0's validation arrives, before the epoch's
+    /// sums are complete (``ClusterLedger``).
+    public mutating func validate(epoch number: Int, value: Double?) -> Bool? {
+        best.record(step: number * stepsPerEpoch, value: value)
+    }
+
+    /// Appends the history record of epoch `number` (1-based) from its `sums`; `best` says
+    /// whether its validation chose it (see ``validate(epoch:value:)``).
+    @discardableResult
+    public mutating func record(epoch number: Int, sums: EpochSums, validation: Validation?, best: Bool, testAccuracy: Double?,
+                                learningRate: Double, seconds: Double) -> EpochRecord {
+        let record = EpochRecord(epoch: number, trainLoss: sums.meanLoss, trainAccuracy: sums.accuracy,
+                                 validationLoss: validation?.loss, validationAccuracy: validation?.accuracy, testAccuracy: testAccuracy,
+                                 learningRate: learningRate, seconds: seconds, imagesPerSecond: Double(sums.samples) / max(seconds, 1e-9),
+                                 best: best)
+        history.append(record)
+        return record
+    }
+
+    /// The checkpoint of `step` will never be written: it can't be the kept model
+    /// (``BestTracker/forget(step:)``).
+    public mutating func forget(step: Int) {
+        best.forget(step: step)
     }
 
     // MARK: In a checkpoint

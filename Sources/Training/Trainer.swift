@@ -50,7 +50,8 @@ public struct StepStats: Sendable {
     public var learningRate: Float = 0
 }
 
-/// The heart of training: next batch, forward, zero grads, backward, all-reduce, update.
+/// The heart of training: next batch, then ``OptimizerStep``: zero grads, forward, backward,
+/// all-reduce, update.
 ///
 /// The global batch (`config.batchSize`) is the unit of an optimizer step; a replica of rank r
 /// among N computes the gradient of its slice, averaged over the *global* batch, so the summed
@@ -105,41 +106,27 @@ public final class Trainer {
         let part = ShardPlan.slice(globalBatch: globalCount, worldSize: reducer.worldSize, rank: reducer.rank)
         let n = part.count
         var stats = StepStats()
-        let headGradientsReady = { [network, reducer, globalStep] in
-            reducer.gradientsReady(network.gradients, range: network.headParameterRange, step: globalStep)
-        }
         let began = DispatchTime.now().uptimeNanoseconds
-        network.zeroGradients(keeping: reducer.retainedGradients)
-        if n > 0 {
-            let augmentation = config.augmentation
-            for i in 0..<n {
-                let position = start + part.lowerBound + i
-                var rng = SplitMix64(seed: config.seed, stream: "augment", UInt64(epoch) << 32 | UInt64(position))
-                fillBatch(images: images.pointer + i * ImageSet.bytesPerImage, labels: labels.pointer + i,
-                          from: train, indices: CollectionOfOne(order[position]), augmentation: augmentation, rng: &rng)
-            }
-            let logits = network.forward(input: images.pointer, batch: n,
-                                         dropout: .init(seed: config.seed, step: globalStep, firstSample: part.lowerBound,
-                                                        rate: Float(config.dropout)))
-            stats.loss = Double(BinaryCrossEntropy.forward(logits: logits, labels: labels.pointer, count: n)) * Double(n)
-            for i in 0..<n where (logits[i] > 0) == (labels.pointer[i] > 0.5) { stats.correct += 1 }
-            BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: n, meanOver: globalCount)
-            network.backward(dLogits: dLogits.pointer, headGradientsReady: headGradientsReady)
-        } else {
-            // No samples on this rank this step: its (zero) gradients are final already.
-            headGradientsReady()
+        let augmentation = config.augmentation
+        for i in 0..<n {
+            let position = start + part.lowerBound + i
+            var rng = SplitMix64(seed: config.seed, stream: "augment", UInt64(epoch) << 32 | UInt64(position))
+            fillBatch(images: images.pointer + i * ImageSet.bytesPerImage, labels: labels.pointer + i,
+                      from: train, indices: CollectionOfOne(order[position]), augmentation: augmentation, rng: &rng)
         }
         stats.samples = n
-        let computed = DispatchTime.now().uptimeNanoseconds
-        try reducer.allReduce(network.gradients, step: globalStep)
-        let reduced = DispatchTime.now().uptimeNanoseconds
         stats.learningRate = schedule.rate(at: globalStep)
-        adam.update(parameters: network.parameters, gradients: network.gradients, learningRate: stats.learningRate, threads: config.threads,
-                    supply: reducer.deferredGradients)
-        globalStep += 1
-        let finished = DispatchTime.now().uptimeNanoseconds
-        stats.computeSeconds = Double(computed - began + finished - reduced) / 1e9
-        stats.reduceSeconds = Double(reduced - computed) / 1e9
+        let (labels, globalStep) = (self.labels, self.globalStep)
+        let timing = try OptimizerStep(network: network, adam: adam, reducer: reducer, threads: config.threads, dLogits: dLogits)
+            .run(step: globalStep, images: images.pointer, labels: labels.pointer, count: n, globalCount: globalCount,
+                 dropout: .init(seed: config.seed, step: globalStep, firstSample: part.lowerBound, rate: Float(config.dropout)),
+                 learningRate: stats.learningRate) { logits in
+                stats.loss = Double(BinaryCrossEntropy.forward(logits: logits, labels: labels.pointer, count: n)) * Double(n)
+                for i in 0..<n where (logits[i] > 0) == (labels.pointer[i] > 0.5) { stats.correct += 1 }
+            }
+        self.globalStep += 1
+        stats.computeSeconds = Double(timing.computed - began + timing.finished - timing.reduced) / 1e9
+        stats.reduceSeconds = Double(timing.reduced - timing.computed) / 1e9
         return stats
     }
 

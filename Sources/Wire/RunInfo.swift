@@ -1,3 +1,4 @@
+import Coordination
 /// What a worker needs before it can join: the run's configuration (YAML bytes, as the
 /// coordinator runs it) and the packed data set's size and content digest.
 public struct RunInfo: Sendable, Equatable {

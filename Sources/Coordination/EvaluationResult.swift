@@ -1,5 +1,6 @@
 /// Scores of the checkpoint after `step` steps: rank 0's validation at the end of an epoch, or the
-/// evaluator's validation and test scores of any consolidated checkpoint. Typed on the wire: every
+/// evaluator's validation and test scores of any consolidated checkpoint. Typed on the wire and in
+/// the run folder (`EvaluationRecord`): every
 /// score is a finite number in its range, and an AUC that is undefined (a split of one class) is
 /// absent, never a made-up 0.5.
 public struct EvaluationResult: Sendable, Equatable {
@@ -32,19 +33,5 @@ public struct EvaluationResult: Sendable, Equatable {
         self.epoch = epoch
         self.validation = validation
         self.test = test
-    }
-
-    /// The record evaluations.jsonl keeps (and `/status` shows): `val_*` and `test_*` keys.
-    public var record: [String: Any] {
-        var object: [String: Any] = ["step": step]
-        if let epoch { object["epoch"] = epoch }
-        for (prefix, scores) in [("val", validation), ("test", test)] {
-            guard let scores else { continue }
-            object["\(prefix)_loss"] = scores.loss
-            object["\(prefix)_accuracy"] = scores.accuracy
-            object["\(prefix)_f1"] = scores.f1
-            if let auc = scores.auc { object["\(prefix)_auc"] = auc }
-        }
-        return object
     }
 }

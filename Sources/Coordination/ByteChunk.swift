@@ -1,7 +1,7 @@
 import Checksums
 /// One piece of a large byte object (a checkpoint file, or a worker's weights and optimizer
 /// state for a joining rank): `bytes` belong at `offset ..< offset + bytes.count` of an object
-/// of `total` bytes. `checksum` is FNV-1a 64 of `bytes`; the decoder verifies it.
+/// of `total` bytes. `checksum` is XXH64 of `bytes`; the decoder verifies it.
 public struct ByteChunk: Sendable, Equatable {
     /// The step of the object: a checkpoint or state holding the weights after `step` completed steps.
     public var step: Int

@@ -1,5 +1,6 @@
 /// A worker tells the coordinator it holds a checkpoint of the weights after `step`:
-/// `totalBytes` long with FNV-1a 64 checksum `checksum` over the whole object.
+/// `totalBytes` long with XXH64 `checksum` over the whole object: the one digest of those bytes,
+/// checked once by whoever receives them.
 public struct CheckpointOffer: Sendable, Equatable {
     public var step: Int
     public var totalBytes: UInt64

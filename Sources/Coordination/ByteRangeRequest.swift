@@ -2,7 +2,7 @@
 public struct ByteRangeRequest: Sendable, Equatable {
     public var step: Int
     public var offset: UInt64
-    /// At most ``WireCodec/maximumChunkBytes``.
+    /// At most the wire's `WireCodec.maximumChunkBytes`.
     public var length: Int
 
     public init(step: Int, offset: UInt64, length: Int) {
