@@ -6,18 +6,18 @@ extension BestTracker {
     /// Records the metric's value in a line of evaluations.jsonl (a JSON object) for the
     /// checkpoint after `step` steps; as ``record(step:value:)``.
     mutating func record(step: Int, values: [String: Any]) -> Bool? {
-        record(step: step, value: (values[metric.rawValue] as? NSNumber)?.doubleValue)
+        record(step: step, value: (values[metric.validationName] as? NSNumber)?.doubleValue)
     }
 }
 
-extension BestMetric {
+extension Metric {
     /// This metric among typed validation scores (nil: undefined).
     func value(_ scores: EvaluationResult.Scores) -> Double? {
         switch self {
-        case .valAccuracy: scores.accuracy
-        case .valLoss: scores.loss
-        case .valF1: scores.f1
-        case .valAUC: scores.auc
+        case .accuracy: scores.accuracy
+        case .loss: scores.loss
+        case .f1: scores.f1
+        case .auc: scores.auc
         }
     }
 }

@@ -117,7 +117,7 @@ public final class CoordinatorServer {
         if let path = options.stepLog { stepLog = try StepLogFile(path: path) }
         runFolder = folder
         store = CheckpointStore(runFolder: folder, keep: config.keepCheckpoints)
-        tracker = BestTracker(metric: BestMetric(rawValue: config.bestMetric) ?? .valAccuracy, patience: config.earlyStoppingPatience)
+        tracker = BestTracker(metric: Metric(validationName: config.bestMetric) ?? .accuracy, patience: config.earlyStoppingPatience)
         if options.resume { try prepareResume(folder: folder) }
         let dataset = try TrainingRun(config: config, progress: progress).loadData(config, folder: folder)
         dataBytes = try DataCache(folder: options.cacheFolder, log: { [progress] in progress.log($0) }).packed(dataset)
@@ -655,7 +655,7 @@ public final class CoordinatorServer {
         evaluationLog += String(decoding: line, as: UTF8.self) + "\n"
         try AtomicFile.write(evaluationLog, to: "\(folder)/evaluations.jsonl")
         if tracker.shouldStop {
-            return state.onEarlyStop("no better \(tracker.metric.rawValue) in \(tracker.epochsWithoutImprovement) epochs",
+            return state.onEarlyStop("no better \(tracker.metric.validationName) in \(tracker.epochsWithoutImprovement) epochs",
                                      margin: stopMargin, now: now())
         }
         return []
@@ -720,7 +720,7 @@ public final class CoordinatorServer {
         let network = Network(architecture: kept.architecture, maxBatch: 256, threads: max(1, config.threads))
         try network.loadModelFile(modelBytes, source: "kept model")
         var extra: [String: Any] = [
-            "kept_step": keptStep, "steps_per_epoch": stepsPerEpoch, "best_metric": tracker.metric.rawValue,
+            "kept_step": keptStep, "steps_per_epoch": stepsPerEpoch, "best_metric": tracker.metric.validationName,
             "epochs_run": history.count, "workers": options.maxWorkers,
         ]
         // The kept checkpoint closes an epoch (rank 0's validations), or lies inside one (the
