@@ -65,7 +65,8 @@ let package = Package(
         .target(name: "Collective", dependencies: ["CStreamingStores"]),
         // Pure state machines: rendezvous, membership, generations, heartbeats, checksum agreement.
         .target(name: "Coordination", dependencies: ["Checksums"]),
-        // Control-message frames and their codec (magic, version, kind, generation, length).
+        // Control-message frames and their codecs (magic, version, kind, generation, length): the
+        // cluster's messages and a benchmark's rank control.
         .target(name: "Wire", dependencies: ["Checksums", "Coordination"]),
         // The only code that touches ZeroMQ.
         .target(name: "Transport", dependencies: ["CZeroMQ", "Collective"]),
@@ -91,7 +92,7 @@ let package = Package(
         .executableTarget(name: "cifake", dependencies: [
             "Cluster", "Explanation", "ImageCodecs", "Imaging", "Status", "Signals", "Storage",
             "Training", "Dataset", "Evaluation", "Model", "Kernels", "Collective", "Compression", "Transport", "Coordination", "ClusterBench",
-            "Logs", "BuildRevision", .product(name: "Logging", package: "swift-log"),
+            "Wire", "Checksums", "Logs", "BuildRevision", .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

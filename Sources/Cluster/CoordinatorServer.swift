@@ -544,7 +544,7 @@ public final class CoordinatorServer {
         evaluationLog += record.jsonLine + "\n"
         try AtomicFile.write(evaluationLog, to: "\(folder)/evaluations.jsonl")
         if ledger.shouldStop {
-            return state.onEarlyStop("no better \(ledger.best.metric.rawValue) in \(ledger.best.epochsWithoutImprovement) epochs",
+            return state.onEarlyStop("no better \(ledger.best.metric.validationName) in \(ledger.best.epochsWithoutImprovement) epochs",
                                      margin: stopMargin, now: now())
         }
         return []
@@ -590,7 +590,7 @@ public final class CoordinatorServer {
         let network = Network(architecture: kept.architecture, maxBatch: 256, threads: max(1, config.threads))
         try network.loadModelFile(modelBytes, source: "kept model")
         var extra: [String: Any] = [
-            "kept_step": keptStep, "steps_per_epoch": stepsPerEpoch, "best_metric": ledger.best.metric.rawValue,
+            "kept_step": keptStep, "steps_per_epoch": stepsPerEpoch, "best_metric": ledger.best.metric.validationName,
             "epochs_run": ledger.history.count, "workers": options.maxWorkers,
         ]
         // The kept checkpoint closes an epoch (rank 0's validations), or lies inside one (the

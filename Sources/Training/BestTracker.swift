@@ -6,7 +6,7 @@ import Foundation
 /// count is of epochs in both. A validation whose metric is undefined (the AUC of a split that
 /// holds one class) does not improve, and counts. Checkpoints are named by step (steps done).
 public struct BestTracker: Codable, Sendable, Equatable {
-    public let metric: BestMetric
+    public let metric: Metric
     public let patience: Int
     public private(set) var bestValue: Double?
     public private(set) var bestStep: Int?
@@ -16,14 +16,14 @@ public struct BestTracker: Codable, Sendable, Equatable {
     /// The metric's value of each validated step that may still be kept (see `forget`).
     private var candidates: [Int: Double] = [:]
 
-    public init(metric: BestMetric, patience: Int) {
+    public init(metric: Metric, patience: Int) {
         self.metric = metric
         self.patience = patience
     }
 
     /// A tracker that continues from a checkpoint's bookkeeping (without the steps it validated:
     /// a run resumed from it never validates them again).
-    public init(metric: BestMetric, patience: Int, bestValue: Double?, bestStep: Int?, epochsWithoutImprovement: Int) {
+    public init(metric: Metric, patience: Int, bestValue: Double?, bestStep: Int?, epochsWithoutImprovement: Int) {
         self.init(metric: metric, patience: patience)
         self.bestValue = bestValue
         self.bestStep = bestStep
@@ -74,6 +74,6 @@ public struct BestTracker: Codable, Sendable, Equatable {
 
     public var summary: String {
         guard let bestValue, let bestStep else { return "no evaluation yet" }
-        return "\(metric.rawValue) \(String(format: "%.4f", bestValue)) at step \(bestStep)"
+        return "\(metric.validationName) \(String(format: "%.4f", bestValue)) at step \(bestStep)"
     }
 }

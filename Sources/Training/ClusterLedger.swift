@@ -57,7 +57,7 @@ public struct ClusterLedger: Sendable, Equatable {
     private var snapshots: [Int: RunLedger] = [:]
     static let snapshotLimit = 8
 
-    public init(metric: BestMetric, patience: Int, plan: StepPlan, learningRates: LearningRateSchedule, expectsValidation: Bool) {
+    public init(metric: Metric, patience: Int, plan: StepPlan, learningRates: LearningRateSchedule, expectsValidation: Bool) {
         self.plan = plan
         self.learningRates = learningRates
         self.expectsValidation = expectsValidation
@@ -65,7 +65,7 @@ public struct ClusterLedger: Sendable, Equatable {
     }
 
     public init(config: TrainingConfig, stepsPerEpoch: Int) {
-        self.init(metric: BestMetric(rawValue: config.bestMetric) ?? .valAccuracy, patience: config.earlyStoppingPatience,
+        self.init(metric: Metric(validationName: config.bestMetric) ?? .accuracy, patience: config.earlyStoppingPatience,
                   plan: StepPlan(config: config, stepsPerEpoch: stepsPerEpoch),
                   learningRates: LearningRateSchedule(config: config, stepsPerEpoch: stepsPerEpoch), expectsValidation: config.validationFraction > 0)
     }

@@ -60,16 +60,3 @@ extension EpochRecord {
         try AtomicFile.write(text, to: path)
     }
 }
-
-extension BestMetric {
-    /// This metric's value in a validation report; nil when undefined (the AUC of a split that
-    /// holds one class), which never counts as an improvement.
-    public func value(of report: ClassificationReport) -> Double? {
-        switch self {
-        case .valAccuracy: report.accuracy
-        case .valLoss: report.logLoss
-        case .valF1: report.f1
-        case .valAUC: report.rocAUC
-        }
-    }
-}

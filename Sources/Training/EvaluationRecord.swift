@@ -70,14 +70,14 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     }
 }
 
-extension BestMetric {
+extension Metric {
     /// This metric among typed validation scores (nil: undefined).
     public func value(of scores: EvaluationResult.Scores) -> Double? {
         switch self {
-        case .valAccuracy: scores.accuracy
-        case .valLoss: scores.loss
-        case .valF1: scores.f1
-        case .valAUC: scores.auc
+        case .accuracy: scores.accuracy
+        case .loss: scores.loss
+        case .f1: scores.f1
+        case .auc: scores.auc
         }
     }
 }

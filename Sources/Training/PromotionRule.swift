@@ -1,5 +1,3 @@
-import Evaluation
-
 /// When a retrained candidate replaces the promoted model: both are scored on the same fixed
 /// evaluation set, and the candidate is promoted only if it is at least as good by `metric`,
 /// with `margin` to spare. Pure: no files, no clock.
@@ -10,23 +8,6 @@ import Evaluation
 /// a positive margin asks for a real improvement; a negative one tolerates a small regression.
 /// With no promoted model, any candidate that was evaluated is promoted.
 public struct PromotionRule: Sendable, Equatable {
-    public enum Metric: String, CaseIterable, Sendable {
-        case accuracy, f1, auc
-        case logLoss = "log_loss"
-
-        public var higherIsBetter: Bool { self != .logLoss }
-
-        /// The metric of `report`; nil when it is undefined (ROC AUC of a one-class set).
-        public func value(of report: ClassificationReport) -> Double? {
-            switch self {
-            case .accuracy: report.accuracy
-            case .f1: report.f1
-            case .auc: report.rocAUC
-            case .logLoss: report.logLoss
-            }
-        }
-    }
-
     public var metric: Metric
     public var margin: Double
 
@@ -45,7 +26,7 @@ public struct PromotionRule: Sendable, Equatable {
 
     /// Decides on the candidate's and the promoted model's values of `metric` (nil: no promoted model).
     public func decide(candidate: Double, promoted: Double?) -> Decision {
-        let name = metric.rawValue
+        let name = metric.promotionName
         guard let promoted else {
             return Decision(promote: true, threshold: nil, reason: "no promoted model yet: the first evaluated candidate is promoted")
         }

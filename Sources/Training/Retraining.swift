@@ -72,10 +72,10 @@ public struct Retraining {
         progress.log("registry: \(registry.path) (lock held)")
         noteInterruptedCandidates(registry)
 
-        let rule = PromotionRule(metric: PromotionRule.Metric(rawValue: config.promotionMetric) ?? .accuracy, margin: config.promotionMargin)
+        let rule = PromotionRule(metric: Metric(promotionName: config.promotionMetric) ?? .accuracy, margin: config.promotionMargin)
         let name = registry.newCandidateName(now: started)
         let folder = registry.candidateFolder(name)
-        var record = RetrainingRecord(candidate: name, decision: .failed, reason: "", metric: rule.metric.rawValue, margin: rule.margin,
+        var record = RetrainingRecord(candidate: name, decision: .failed, reason: "", metric: rule.metric.promotionName, margin: rule.margin,
                                       started: LockHolder.timestamp(started), finished: "")
         do {
             try AtomicFile.makeFolder(folder)
@@ -94,7 +94,7 @@ public struct Retraining {
             if let promoted {
                 promotedReport = try evaluate(registry.modelFile(promoted), on: evaluation)
                 record.promotedValue = promotedReport.flatMap(rule.metric.value)
-                progress.log("promoted model \(promoted): \(rule.metric.rawValue) \(record.promotedValue.map { String(format: "%.6f", $0) } ?? "undefined") on the evaluation set")
+                progress.log("promoted model \(promoted): \(rule.metric.promotionName) \(record.promotedValue.map { String(format: "%.6f", $0) } ?? "undefined") on the evaluation set")
             } else {
                 progress.log("no promoted model yet: training from scratch")
             }
@@ -110,11 +110,11 @@ public struct Retraining {
 
             let candidateReport = try evaluate(registry.modelFile(name), on: evaluation)
             guard let candidateValue = rule.metric.value(of: candidateReport) else {
-                throw RetrainingError.failed("\(rule.metric.rawValue) is undefined on the evaluation set \(evaluationSource) (it holds one class only); choose another promotion_metric or set")
+                throw RetrainingError.failed("\(rule.metric.promotionName) is undefined on the evaluation set \(evaluationSource) (it holds one class only); choose another promotion_metric or set")
             }
             record.candidateValue = candidateValue
             if promoted != nil && record.promotedValue == nil {
-                throw RetrainingError.failed("\(rule.metric.rawValue) of the promoted model is undefined on the evaluation set \(evaluationSource)")
+                throw RetrainingError.failed("\(rule.metric.promotionName) of the promoted model is undefined on the evaluation set \(evaluationSource)")
             }
             let decision = rule.decide(candidate: candidateValue, promoted: record.promotedValue)
             record.decision = decision.promote ? .promoted : .kept

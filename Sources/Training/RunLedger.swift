@@ -48,7 +48,7 @@ public struct RunLedger: Codable, Sendable, Equatable {
     /// One record per finished epoch, oldest first: history.jsonl's lines.
     public var history: [EpochRecord] = []
 
-    public init(metric: BestMetric, patience: Int, stepsPerEpoch: Int) {
+    public init(metric: Metric, patience: Int, stepsPerEpoch: Int) {
         self.stepsPerEpoch = stepsPerEpoch
         best = BestTracker(metric: metric, patience: patience)
     }
@@ -131,7 +131,7 @@ public struct RunLedger: Codable, Sendable, Equatable {
 
     /// The ledger a checkpoint recorded (``progress``): a missing key counts as zero (a missing
     /// history as none: see ``hasHistory(_:)``), a value out of range is refused.
-    public init(progress p: [String: String], metric: BestMetric, patience: Int, stepsPerEpoch: Int) throws(Problem) {
+    public init(progress p: [String: String], metric: Metric, patience: Int, stepsPerEpoch: Int) throws(Problem) {
         func integer(_ key: String) throws(Problem) -> Int {
             guard let text = p[key] else { return 0 }
             guard let value = Int(text), (0...Self.maximumCount).contains(value) else {

@@ -246,8 +246,8 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             p.append("checkpoint_every: found \(checkpointEvery), expected 0 (epoch ends only) or a number of steps up to \(Self.maximumSteps)")
         }
         if !(1...10_000).contains(keepCheckpoints) { p.append("keep_checkpoints: found \(keepCheckpoints), expected 1...10000") }
-        if BestMetric(rawValue: bestMetric) == nil {
-            p.append("best_metric: found '\(bestMetric)', expected one of \(BestMetric.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
+        if Metric(validationName: bestMetric) == nil {
+            p.append("best_metric: found '\(bestMetric)', expected one of \(Metric.validationNames.map { "'\($0)'" }.joined(separator: ", "))")
         }
         if statusPort < 0 || statusPort > 65535 { p.append("status_port: found \(statusPort), expected 0 (off) or a TCP port 1...65535") }
         if !(stopGraceSeconds >= 1 && stopGraceSeconds <= 3600) {
@@ -263,8 +263,8 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             p.append("gradient_compression: found '\(gradientCompression)', expected one of \(GradientCompression.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
         }
         if compressionRank < 1 || compressionRank > 256 { p.append("compression_rank: found \(compressionRank), expected 1...256") }
-        if PromotionRule.Metric(rawValue: promotionMetric) == nil {
-            p.append("promotion_metric: found '\(promotionMetric)', expected one of \(PromotionRule.Metric.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))")
+        if Metric(promotionName: promotionMetric) == nil {
+            p.append("promotion_metric: found '\(promotionMetric)', expected one of \(Metric.promotionNames.map { "'\($0)'" }.joined(separator: ", "))")
         }
         if !promotionMargin.isFinite || abs(promotionMargin) > 1e6 {
             p.append("promotion_margin: found \(promotionMargin), expected a finite number (0: a tie promotes)")
@@ -315,20 +315,6 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let source, let detail):
             "\(source): \(detail)"
         }
-    }
-}
-
-/// The validation metric that picks the kept model and drives early stopping.
-public enum BestMetric: String, CaseIterable, Codable, Sendable {
-    case valAccuracy = "val_accuracy"
-    case valLoss = "val_loss"
-    case valF1 = "val_f1"
-    case valAUC = "val_auc"
-
-    /// Whether `candidate` beats `incumbent` (nil: nothing yet).
-    public func improves(_ candidate: Double, on incumbent: Double?) -> Bool {
-        guard let incumbent else { return true }
-        return self == .valLoss ? candidate < incumbent : candidate > incumbent
     }
 }
 

@@ -132,7 +132,7 @@ public struct TrainingRun {
         }
 
         let store = CheckpointStore(runFolder: folder, keep: config.keepCheckpoints)
-        let metric = BestMetric(rawValue: config.bestMetric) ?? .valAccuracy
+        let metric = Metric(validationName: config.bestMetric) ?? .accuracy
         let best = FloatBuffer(count: trainer.network.parameters.count)
         var ledger = RunLedger(metric: metric, patience: config.earlyStoppingPatience, stepsPerEpoch: trainer.stepsPerEpoch)
         var savedStep: Int?
@@ -276,7 +276,7 @@ public struct TrainingRun {
                                 epochRecord.best && validated != nil ? " (best)" : "", epochRecord.seconds, epochRecord.imagesPerSecond)
                          + (epochRecord.testAccuracy.map { String(format: " | test acc %.4f (monitor)", $0) } ?? ""))
             if ledger.shouldStop {
-                progress.log("early stopping: no better \(metric.rawValue) for \(ledger.best.epochsWithoutImprovement) epochs")
+                progress.log("early stopping: no better \(metric.validationName) for \(ledger.best.epochsWithoutImprovement) epochs")
                 plan.finishAfter = step.index
             }
         }
@@ -287,7 +287,7 @@ public struct TrainingRun {
                                                                    Provenance.metadataKey: provenance.summary.compactJSON])
         let report = try RunOutputs.writeModel(modelBytes, testProbabilities: trainer.predict(dataset.test), architecture: arch, dataset: dataset,
                                                folder: folder, extra: ["best_epoch": ledger.bestEpoch, "epochs_run": ledger.history.count])
-        progress.log("kept epoch \(ledger.bestEpoch)\(ledger.best.bestValue.map { String(format: " (%@ %.4f)", metric.rawValue, $0) } ?? ""); test split:")
+        progress.log("kept epoch \(ledger.bestEpoch)\(ledger.best.bestValue.map { String(format: " (%@ %.4f)", metric.validationName, $0) } ?? ""); test split:")
         progress.log(report.table())
         var reportPath: String?
         if let request = stop?.request {

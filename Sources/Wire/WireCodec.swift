@@ -38,32 +38,14 @@ public enum WireCodec {
         var w = WireWriter()
         w.bytes.reserveCapacity(64)
         try encodePayload(message, into: &w)
-        let payload = w.bytes
-        guard payload.count <= maximumPayloadBytes else {
-            throw .payloadTooLarge(declared: payload.count, maximum: maximumPayloadBytes)
-        }
-        var frame = WireWriter()
-        frame.bytes.reserveCapacity(WireHeader.byteCount + payload.count)
-        frame.u32(WireHeader.magic)
-        frame.u16(WireHeader.currentVersion)
-        frame.u16(message.kind.rawValue)
-        frame.u64(message.ownGeneration ?? generation)
-        frame.u32(UInt32(payload.count))
-        frame.bytes.append(contentsOf: payload)
-        return frame.bytes
+        return try WireHeader.frame(kind: message.kind, generation: message.ownGeneration ?? generation, payload: w.bytes)
     }
 
     /// Decodes one whole frame.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(WireError) -> (header: WireHeader, message: WireMessage) {
-        let header = try WireHeader.decode(bytes)
-        let actual = bytes.count - WireHeader.byteCount
-        guard actual == header.payloadLength else {
-            throw .lengthMismatch(declared: header.payloadLength, actual: actual)
+        try WireHeader.decodeFrame(bytes) { (header, r) throws(WireError) in
+            try decodePayload(header.kind, generation: header.generation, from: &r)
         }
-        var r = WireReader(UnsafeRawBufferPointer(rebasing: bytes[WireHeader.byteCount...]))
-        let message = try decodePayload(header.kind, generation: header.generation, from: &r)
-        guard r.remaining == 0 else { throw .trailingBytes(kind: "\(header.kind)", count: r.remaining) }
-        return (header, message)
     }
 
     /// Decodes one whole frame.
@@ -400,6 +382,9 @@ public enum WireCodec {
             return .dataRequest(try rangeRequest("dataRequest", &r))
         case .dataChunk:
             return .dataChunk(try chunk("dataChunk", &r))
+        case .benchHello, .benchRing, .benchReady, .benchGo, .benchWarmedUp, .benchTrainWindow, .benchWindowTimes,
+             .benchAllReduceTimes, .benchWeightsChecksum, .benchWeightsChecksums, .benchAgreed, .benchFailed:
+            throw .wrongKind(found: kind, expected: "a cluster control message (kind 1...\(WireKind.firstBenchControl - 1))")
         }
     }
 }

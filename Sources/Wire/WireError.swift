@@ -6,6 +6,9 @@ public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
     case badMagic(expected: UInt32, found: UInt32)
     case unsupportedVersion(expected: UInt16, found: UInt16)
     case unknownKind(found: UInt16)
+    /// A known kind of the other family (a benchmark rank's frame where a cluster message was
+    /// expected, or the other way round).
+    case wrongKind(found: WireKind, expected: String)
     /// The header declares a payload larger than ``WireCodec/maximumPayloadBytes``.
     case payloadTooLarge(declared: Int, maximum: Int)
     /// The header's payload length differs from the bytes that follow it.
@@ -28,6 +31,8 @@ public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
             return "unsupported wire version: expected \(expected), found \(found)"
         case .unknownKind(let found):
             return "unknown message kind \(found)"
+        case .wrongKind(let found, let expected):
+            return "message kind \(found) (\(found.rawValue)): expected \(expected)"
         case .payloadTooLarge(let declared, let maximum):
             return "payload too large: declared \(declared) bytes, maximum \(maximum)"
         case .lengthMismatch(let declared, let actual):

@@ -40,3 +40,38 @@ public struct WireHeader: Sendable, Equatable {
         return WireHeader(version: version, kind: kind, generation: generation, payloadLength: length)
     }
 }
+
+extension WireHeader {
+    /// One frame of either family: the header for `kind`, `generation` and `payload`'s length,
+    /// then `payload`.
+    static func frame(kind: WireKind, generation: UInt64, payload: [UInt8]) throws(WireError) -> [UInt8] {
+        guard payload.count <= WireCodec.maximumPayloadBytes else {
+            throw .payloadTooLarge(declared: payload.count, maximum: WireCodec.maximumPayloadBytes)
+        }
+        var frame = WireWriter()
+        frame.bytes.reserveCapacity(byteCount + payload.count)
+        frame.u32(magic)
+        frame.u16(currentVersion)
+        frame.u16(kind.rawValue)
+        frame.u64(generation)
+        frame.u32(UInt32(payload.count))
+        frame.bytes.append(contentsOf: payload)
+        return frame.bytes
+    }
+
+    /// Checks the header and that exactly its payload follows, then reads the payload with
+    /// `payload`, which must consume it all.
+    static func decodeFrame<Message>(
+        _ bytes: UnsafeRawBufferPointer, payload: (WireHeader, inout WireReader) throws(WireError) -> Message
+    ) throws(WireError) -> (header: WireHeader, message: Message) {
+        let header = try decode(bytes)
+        let actual = bytes.count - byteCount
+        guard actual == header.payloadLength else {
+            throw .lengthMismatch(declared: header.payloadLength, actual: actual)
+        }
+        var r = WireReader(UnsafeRawBufferPointer(rebasing: bytes[byteCount...]))
+        let message = try payload(header, &r)
+        guard r.remaining == 0 else { throw .trailingBytes(kind: "\(header.kind)", count: r.remaining) }
+        return (header, message)
+    }
+}

@@ -1,4 +1,8 @@
 /// The message kind in a frame header. Values are part of the wire format: never renumber.
+///
+/// Two families share the header: 1-255 are the cluster's control messages (``WireMessage``,
+/// ``WireCodec``); 256 and up are a benchmark's rank processes talking to their launcher
+/// (``BenchControl``, ``BenchControlCodec``). Each codec refuses the other family's kinds.
 public enum WireKind: UInt16, Sendable, CaseIterable {
     case join = 1
     case admitted = 2
@@ -23,4 +27,24 @@ public enum WireKind: UInt16, Sendable, CaseIterable {
     case dataRequest = 21
     case dataChunk = 22
     case stepReplay = 23
+
+    // Benchmark rank control (`bench allreduce`, `bench train --workers N`).
+    case benchHello = 256
+    case benchRing = 257
+    case benchReady = 258
+    case benchGo = 259
+    case benchWarmedUp = 260
+    case benchTrainWindow = 261
+    case benchWindowTimes = 262
+    case benchAllReduceTimes = 263
+    case benchWeightsChecksum = 264
+    case benchWeightsChecksums = 265
+    case benchAgreed = 266
+    case benchFailed = 267
+
+    /// The first kind of the benchmark family.
+    public static let firstBenchControl: UInt16 = 256
+
+    /// Whether this kind is a benchmark rank's (``BenchControl``) rather than the cluster's.
+    public var isBenchControl: Bool { rawValue >= Self.firstBenchControl }
 }

@@ -75,6 +75,9 @@ struct WireReader {
     mutating func optionalU64(_ field: String) throws(WireError) -> UInt64? {
         try bool(field + ".present") ? try u64(field) : nil
     }
+    mutating func optionalString(_ field: String) throws(WireError) -> String? {
+        try bool(field + ".present") ? try string(field) : nil
+    }
     mutating func optionalCount(_ field: String, maximum: Int) throws(WireError) -> Int? {
         try bool(field + ".present") ? try count(field, maximum: maximum) : nil
     }

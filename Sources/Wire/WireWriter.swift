@@ -23,6 +23,9 @@ struct WireWriter {
     mutating func optionalU64(_ v: UInt64?) {
         if let v { u8(1); u64(v) } else { u8(0) }
     }
+    mutating func optionalString(_ s: String?) {
+        if let s { u8(1); string(s) } else { u8(0) }
+    }
     mutating func optionalCount(_ v: Int?) {
         if let v { u8(1); count(v) } else { u8(0) }
     }

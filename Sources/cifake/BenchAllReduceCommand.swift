@@ -2,6 +2,7 @@ import ArgumentParser
 import Collective
 import Foundation
 import Transport
+import Wire
 
 /// Options shared by `bench allreduce` and the rank processes it starts.
 struct AllReduceBenchOptions: ParsableArguments {
@@ -78,7 +79,7 @@ struct AllReduceBenchOptions: ParsableArguments {
 ///
 /// Starts `--workers` processes of this executable (`bench allreduce-rank`), which bind their ring
 /// endpoints (ports or names chosen at run time) and report them to this process over a ROUTER
-/// socket; this process sends each rank its successor's endpoint, then runs a barrier before every
+/// socket (`BenchControl` messages); this process sends each rank its successor's endpoint, then runs a barrier before every
 /// repetition and collects every rank's timings. Measured as the gloo anchor and nccl-tests do: a
 /// repetition is several back-to-back all-reduces of one buffer, its time per all-reduce is the
 /// slowest rank's, and the median over repetitions is reported. Ranks check every sum bit for bit.
@@ -99,18 +100,14 @@ struct BenchAllReduceCommand: ParsableCommand {
         print("   size MiB   per rep   median ms     min ms   algbw GB/s   busbw GB/s   busbw@min GB/s   CPU ms/rank")
         for (sizeIndex, mib) in options.mib.enumerated() {
             for _ in 0..<(options.warmup + options.iters) { try ranks.barrier() }
-            // Timings: "times <rank> <size index> <cpu> <seconds>..." from every rank; an
-            // all-reduce takes as long as its slowest rank.
-            var slowest = [Double](repeating: 0, count: options.iters)
-            var cpuSeconds = 0.0
-            for (rank, words) in try ranks.gather("times").enumerated() {
-                guard words.count == 2 + options.iters, Int(words[0]) == sizeIndex else {
-                    throw RankError.unexpected(rank: rank, expected: "times \(rank) \(sizeIndex) <cpu> <\(options.iters) values>",
-                                           found: "times \(rank) \(words.prefix(2).joined(separator: " ")) ... (\(words.count) words)")
-                }
-                cpuSeconds += (Double(words[1]) ?? 0) / Double(n)
-                for i in 0..<options.iters { slowest[i] = max(slowest[i], Double(words[2 + i]) ?? .infinity) }
+            // Every rank's times per all-reduce; an all-reduce takes as long as its slowest rank.
+            let times = try ranks.gather("allReduceTimes for size \(sizeIndex) with \(options.iters) repetitions") {
+                (m) -> BenchControl.AllReduceTimes? in
+                guard case .allReduceTimes(let t) = m, t.sizeIndex == sizeIndex, t.seconds.count == options.iters else { return nil }
+                return t
             }
+            let slowest = (0..<options.iters).map { i in times.map { $0.seconds[i] }.max()! }
+            let cpuSeconds = times.reduce(0) { $0 + $1.cpuSeconds } / Double(n)
             let sorted = slowest.sorted()
             let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
             let minimum = sorted[0]

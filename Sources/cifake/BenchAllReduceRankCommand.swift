@@ -2,6 +2,7 @@ import ArgumentParser
 import Collective
 import Foundation
 import Transport
+import Wire
 
 /// One rank of `bench allreduce` (hidden; started by it). Binds its ring endpoint on a port chosen
 /// at run time, reports it to the coordinator, runs repetitions of back-to-back all-reduces between
@@ -100,7 +101,7 @@ struct BenchAllReduceRankCommand: ParsableCommand {
             if options.verbose {
                 FileHandle.standardError.write(Data("rank \(rank) size \(mib): main thread CPU \(threadSeconds / Double(times.count) * 1e3) ms, process \(cpuSeconds / Double(times.count) * 1e3) ms\n".utf8))
             }
-            try channel.send((["times", "\(rank)", "\(sizeIndex)", "\(cpuSeconds / Double(times.count))"] + times.map { "\($0)" }).joined(separator: " "))
+            try channel.send(.allReduceTimes(.init(rank: rank, sizeIndex: sizeIndex, cpuSeconds: cpuSeconds / Double(times.count), seconds: times)))
         }
     }
 }

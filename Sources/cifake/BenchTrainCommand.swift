@@ -1,9 +1,11 @@
 import ArgumentParser
+import Checksums
 import Compression
 import Foundation
 import Kernels
 import Model
 import Training
+import Wire
 
 /// Options shared by `bench train` and the rank processes it starts with `--workers N`.
 struct TrainBenchOptions: ParsableArguments {
@@ -124,35 +126,34 @@ struct BenchTrainCommand: ParsableCommand {
         let ranks = try RankLauncher(workers: n, subcommand: ["bench", "train-rank"], arguments: options.arguments,
                                      timeoutMilliseconds: options.timeoutMilliseconds)
         try ranks.formRing()
-        // Warm-up answers "ready <rank> <seconds per step>"; every window then takes as many steps
-        // as the slowest rank needs to fill --seconds.
-        let warmup = try ranks.gather("ready").enumerated().map { rank, words in
-            guard words.count == 1, let seconds = Double(words[0]), seconds > 0 else {
-                throw RankError.unexpected(rank: rank, expected: "ready \(rank) <seconds per step>", found: "ready \(rank) " + words.joined(separator: " "))
-            }
-            return seconds
+        // Warm-up ends with every rank's time per step; every window then takes as many steps as
+        // the slowest rank needs to fill --seconds.
+        let warmup = try ranks.gather("warmedUp") { (m) -> Double? in
+            guard case .warmedUp(_, let secondsPerStep) = m else { return nil }
+            return secondsPerStep
         }
         let steps = max(1, Int((options.seconds / warmup.max()!).rounded(.up)))
-        try ranks.broadcast("go \(steps)")
-        // "window <rank> <index> <steps> <seconds> <compute seconds> <all-reduce seconds> <CPU seconds>".
+        try ranks.broadcast(.trainWindow(steps: steps))
         var windows: [[TrainingBenchmark.Window]] = Array(repeating: [], count: n)
         var cpuSeconds = [Double](repeating: 0, count: n)
         for index in 0..<options.windows {
-            if index > 0 { try ranks.barrier(extra: "\(steps)") }
-            for (rank, words) in try ranks.gather("window").enumerated() {
-                guard words.count == 6, Int(words[0]) == index, Int(words[1]) == steps, let seconds = Double(words[2]),
-                      let compute = Double(words[3]), let reduce = Double(words[4]), let cpu = Double(words[5]) else {
-                    throw RankError.unexpected(rank: rank, expected: "window \(rank) \(index) \(steps) <seconds> <compute> <all-reduce> <CPU>",
-                                               found: "window \(rank) " + words.joined(separator: " "))
-                }
-                cpuSeconds[rank] += cpu
-                windows[rank].append(.init(steps: steps, batch: batch, seconds: seconds, computeSeconds: compute, reduceSeconds: reduce))
+            if index > 0 { try ranks.barrier(release: .trainWindow(steps: steps)) }
+            let times = try ranks.gather("windowTimes of window \(index), \(steps) steps") { (m) -> BenchControl.WindowTimes? in
+                guard case .windowTimes(let t) = m, t.index == index, t.steps == steps else { return nil }
+                return t
+            }
+            for (rank, t) in times.enumerated() {
+                cpuSeconds[rank] += t.cpuSeconds
+                windows[rank].append(.init(steps: steps, batch: batch, seconds: t.seconds, computeSeconds: t.computeSeconds, reduceSeconds: t.reduceSeconds))
             }
         }
-        // The ranks compare their weights' checksums with everyone's and answer "agree".
-        let checksums = try ranks.gather("checksum").map { $0.joined(separator: " ") }
-        try ranks.broadcast("checksums " + checksums.joined(separator: " "))
-        _ = try ranks.gather("agree")
+        // The ranks compare their weights' checksums with everyone's and answer "agreed".
+        let checksums = try ranks.gather("weightsChecksum") { (m) -> UInt64? in
+            guard case .weightsChecksum(_, let checksum) = m else { return nil }
+            return checksum
+        }
+        try ranks.broadcast(.weightsChecksums(checksums))
+        _ = try ranks.gather("agreed") { $0.kind == .benchAgreed ? () : nil }
         try ranks.waitForExit()
 
         let cluster = (0..<options.windows).map { w in windows.reduce(0) { $0 + $1[w].imagesPerSecond } }
@@ -175,7 +176,7 @@ struct BenchTrainCommand: ParsableCommand {
         let singlePerCPU = single.median / soloShare
         print(String(format: "per CPU-second (all threads, ZeroMQ's included): cluster %.0f images, single process %.0f (%.0f%%)",
                      clusterPerCPU, singlePerCPU, 100 * clusterPerCPU / singlePerCPU))
-        print("weights: identical on all \(n) ranks after \(BenchTrainRankCommand.warmupSteps + options.windows * steps) steps (checksum \(checksums[0]))")
+        print("weights: identical on all \(n) ranks after \(BenchTrainRankCommand.warmupSteps + options.windows * steps) steps (checksum \(Hex.string(checksums[0])))")
         print("peer: PyTorch DDP gloo, Intel machine, 2 processes x 1 thread, D=4096, batch 128 each: 1,016 images/s = 78% of 2 x its 1-thread single process (648)")
         print("machine: load average \(Self.loadAverage()) (1, 5, 15 min) after")
     }

@@ -1,9 +1,11 @@
 import ArgumentParser
+import Checksums
 import Compression
 import Foundation
 import Cluster
 import Training
 import Transport
+import Wire
 
 /// One worker of `bench train --workers N` (hidden; started by it): the cluster worker's training
 /// step (`BenchmarkReplica` with the cluster's `RingReducer` over a `ZeroMQRingLink`) on random
@@ -41,29 +43,33 @@ struct BenchTrainRankCommand: ParsableCommand {
         var last = TrainingBenchmark.Window()
         for _ in 0..<Self.warmupSteps { last = try TrainingBenchmark.measureWindow(replica, until: .steps(1)) }
 
-        var extra = "\(last.seconds)"
+        // The first arrival says how long a step took; the launcher answers every arrival with
+        // the window's steps.
+        var arrival = BenchControl.warmedUp(rank: rank, secondsPerStep: last.seconds)
         for index in 0..<options.windows {
-            let go = try channel.barrier(extra: extra)
-            guard go.count == 1, let steps = Int(go[0]), steps >= 1 else {
-                throw RankError.unexpected(rank: rank, expected: "go <steps>", found: "go " + go.joined(separator: " "))
+            try channel.send(arrival)
+            arrival = .ready(rank: rank)
+            let steps = try channel.receive("trainWindow") { (m) -> Int? in
+                guard case .trainWindow(let steps) = m else { return nil }
+                return steps
             }
             let cpuStart = CPUClock.processSeconds()
             let window = try TrainingBenchmark.measureWindow(replica, until: .steps(steps))
             let cpu = CPUClock.processSeconds() - cpuStart
-            try channel.send("window \(rank) \(index) \(steps) \(window.seconds) \(window.computeSeconds) \(window.reduceSeconds) \(cpu)")
-            extra = ""
+            try channel.send(.windowTimes(.init(rank: rank, index: index, steps: steps, seconds: window.seconds,
+                                                computeSeconds: window.computeSeconds, reduceSeconds: window.reduceSeconds, cpuSeconds: cpu)))
         }
 
-        let mine = String(format: "%016llx", replica.network.parameters.checksum())
-        try channel.send("checksum \(rank) \(mine)")
-        let all = try channel.receive("checksums")
-        guard all.count == options.workers else {
-            throw RankError.unexpected(rank: rank, expected: "checksums <\(options.workers) values>", found: "\(all.count) values")
+        let mine = replica.network.parameters.checksum()
+        try channel.send(.weightsChecksum(rank: rank, checksum: mine))
+        let all = try channel.receive("weightsChecksums of \(options.workers) ranks") { (m) -> [UInt64]? in
+            guard case .weightsChecksums(let all) = m, all.count == options.workers else { return nil }
+            return all
         }
         for (other, checksum) in all.enumerated() where checksum != mine {
-            throw RankError.weightsDiffer(rank: rank, steps: replica.steps, checksum: mine, otherRank: other, otherChecksum: String(checksum))
+            throw RankError.weightsDiffer(rank: rank, steps: replica.steps, checksum: Hex.string(mine), otherRank: other, otherChecksum: Hex.string(checksum))
         }
-        try channel.send("agree \(rank)")
+        try channel.send(.agreed(rank: rank))
         if reducer.droppedFrames > 0 {
             FileHandle.standardError.write(Data("rank \(rank): \(reducer.droppedFrames) stale ring frames dropped\n".utf8))
         }

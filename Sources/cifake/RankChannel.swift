@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import Transport
+import Wire
 
-/// The rank side of `RankLauncher`: a DEALER connected to the parent's ROUTER, carrying one-frame
-/// text messages. Every receive has a deadline.
+/// The rank side of `RankLauncher`: a DEALER connected to the parent's ROUTER, carrying
+/// `BenchControl` frames. Every receive has a deadline.
 final class RankChannel {
     let rank: Int
     /// The rank's ZeroMQ context, for its ring link too.
@@ -21,60 +22,64 @@ final class RankChannel {
         try control.connect(arguments.coordinator)
     }
 
-    func send(_ text: String) throws {
-        try control.send(Array(text.utf8))
+    func send(_ message: BenchControl) throws {
+        try control.send(try BenchControlCodec.encode(message))
     }
 
-    func receive() throws -> String {
+    func receive() throws -> BenchControl {
         guard let parts = try control.receiveMultipart(timeoutMilliseconds: timeoutMilliseconds) else {
             throw RankError.silent(from: "the coordinator (rank \(rank) waiting)", waitedMilliseconds: timeoutMilliseconds)
         }
-        return String(decoding: parts.last ?? [], as: UTF8.self)
+        do {
+            return try BenchControlCodec.decode(parts.last ?? [])
+        } catch {
+            throw RankError.undecodable(rank: rank, error)
+        }
     }
 
-    /// Receives `<kind> ...`; returns the words after the kind.
-    func receive(_ kind: String) throws -> [Substring] {
-        let text = try receive()
-        let words = text.split(separator: " ")
-        guard words.first.map(String.init) == kind else {
-            throw RankError.unexpected(rank: rank, expected: "\(kind) ...", found: String(text.prefix(80)))
-        }
-        return Array(words.dropFirst())
+    /// Receives the message `value` accepts (nil: not the message expected here, described by
+    /// `expected`, which fails the receive).
+    func receive<Value>(_ expected: String, _ value: (BenchControl) -> Value?) throws -> Value {
+        let message = try receive()
+        guard let v = value(message) else { throw RankError.unexpected(rank: rank, expected: expected, found: "\(message)") }
+        return v
     }
 
     /// Reports `link`'s endpoint (and with CURVE its public key), then connects it to the
     /// successor the parent names. With CURVE the parent also names the successor's and the
     /// predecessor's keys: the link trusts only the first, `zap` accepts only the second.
     func joinRing(_ link: ZeroMQRingLink, zap: ZAPHandler? = nil) throws {
-        try send("hello \(rank) \(link.boundEndpoint)" + (link.curve.map { " \($0.publicKey)" } ?? ""))
-        let words = try receive("ring")
-        let expected = link.curve == nil ? 1 : 3
-        guard words.count == expected else {
-            throw RankError.unexpected(rank: rank, expected: link.curve == nil ? "ring <endpoint>" : "ring <endpoint> <successor key> <predecessor key>",
-                                       found: "ring " + words.joined(separator: " "))
+        try send(.hello(rank: rank, endpoint: link.boundEndpoint, publicKey: link.curve?.publicKey))
+        let curve = link.curve != nil
+        let ring = try receive(curve ? "ring with the successor's and the predecessor's keys" : "ring without keys") {
+            (m) -> (successor: String, successorKey: String?, predecessorKey: String?)? in
+            guard case .ring(let successor, let successorKey, let predecessorKey) = m,
+                  (successorKey != nil) == curve, (predecessorKey != nil) == curve else { return nil }
+            return (successor, successorKey, predecessorKey)
         }
-        if words.count == 3 {
+        if let predecessorKey = ring.predecessorKey {
             // Every rank trusts its predecessor before any connects (ZAP would refuse it).
-            zap?.authorize([String(words[2])])
+            zap?.authorize([predecessorKey])
             try barrier()
         }
-        try link.connect(successor: String(words[0]), serverPublicKey: words.count == 3 ? String(words[1]) : nil)
+        try link.connect(successor: ring.successor, serverPublicKey: ring.successorKey)
     }
 
-    /// A barrier: says `ready <rank>` (plus `extra`), waits for `go`; returns the words after `go`.
-    @discardableResult
-    func barrier(extra: String = "") throws -> [Substring] {
-        try send(extra.isEmpty ? "ready \(rank)" : "ready \(rank) \(extra)")
-        return try receive("go")
+    /// A barrier: says `ready`, waits for `go`.
+    func barrier() throws {
+        try send(.ready(rank: rank))
+        try receive("go") { $0 == .go ? () : nil }
     }
 
-    /// Runs `body`; an error is reported to the parent (`error <rank> <text>`) and on standard
-    /// error, and the process exits with status 1.
+    /// Runs `body`; an error is reported to the parent (`failed`, naming this rank) and on
+    /// standard error, and the process exits with status 1.
     func reportingErrors(_ body: () throws -> Void) throws {
         do {
             try body()
         } catch {
-            _ = try? send("error \(rank) \(error)")
+            var text = "\(error)"
+            while text.utf8.count > WireCodec.maximumStringBytes { text.removeLast() }
+            _ = try? send(.failed(rank: rank, message: text))
             log.error("rank \(rank): \(error)")
             throw ExitCode(1)
         }

@@ -1,23 +1,25 @@
 import Foundation
 import Transport
+import Wire
 
 /// The parent of a multi-process benchmark on 127.0.0.1 (`bench allreduce`, `bench train
 /// --workers N`): binds a ROUTER on a port chosen at run time, starts `workers` copies of this
 /// executable with a hidden rank subcommand, forms the ring from the endpoints the ranks report,
 /// and runs barriers and gathers. The rank side is `RankChannel`.
 ///
-/// Messages are one text frame of space-separated words (`<kind> <rank> ...`); `error <rank>
-/// <text>` from a rank, a rank that exits, or silence beyond the deadline fails the receive.
-/// Ranks still running when the launcher goes away are terminated.
+/// Messages are `BenchControl` frames (the cluster's wire format, kinds 256 and up). A rank's
+/// `failed`, a rank that exits, an undecodable frame, or silence beyond the deadline fails the
+/// receive. Ranks still running when the launcher goes away are terminated.
 final class RankLauncher {
     let workers: Int
     /// How long a receive waits for the ranks before it gives up (their own deadline plus 5 s).
     let timeoutMilliseconds: Int
     private let router: ZMQSocket
     private var processes: [Process] = []
+    /// Each rank's ROUTER identity, from its `hello`.
     private var identities: [[UInt8]]
     /// Messages of ranks that ran ahead of a gather, oldest first.
-    private var pending: [[Substring]] = []
+    private var pending: [(rank: Int, message: BenchControl)] = []
 
     /// Starts the ranks: `subcommand + ["--coordinator", endpoint, "--rank", r] + arguments`.
     init(workers: Int, subcommand: [String], arguments: [String], timeoutMilliseconds: Int) throws {
@@ -42,17 +44,20 @@ final class RankLauncher {
         for process in processes where process.isRunning { process.terminate() }
     }
 
-    /// Receives one message [identity, text]; fails if a rank reported an error or died, or
-    /// nothing came in time.
-    func receive() throws -> (identity: [UInt8], words: [Substring]) {
+    /// Receives one message and its sender's identity; fails if a rank reported an error or died,
+    /// a frame does not decode, or nothing came in time.
+    private func receive() throws -> (identity: [UInt8], message: BenchControl) {
         var waited = 0
         while true {
             if let parts = try router.receiveMultipart(timeoutMilliseconds: 500), parts.count == 2 {
-                let words = String(decoding: parts[1], as: UTF8.self).split(separator: " ")
-                if words.first == "error" {
-                    throw RankError.failed(rank: String(words.dropFirst().first ?? "?"), message: words.dropFirst(2).joined(separator: " "))
+                let message: BenchControl
+                do {
+                    message = try BenchControlCodec.decode(parts[1])
+                } catch {
+                    throw RankError.undecodable(rank: identities.firstIndex(of: parts[0]), error)
                 }
-                return (parts[0], words)
+                if case .failed(let rank, let text) = message { throw RankError.failed(rank: rank, message: text) }
+                return (parts[0], message)
             }
             waited += 500
             for (rank, process) in processes.enumerated() where !process.isRunning {
@@ -64,69 +69,76 @@ final class RankLauncher {
         }
     }
 
-    /// Rendezvous: `hello <rank> <endpoint> [<CURVE public key>]` from every rank, then
-    /// `ring <successor's endpoint>` to each, plus, when the ranks sent keys, `<successor's key>
-    /// <predecessor's key>`.
+    /// Rendezvous: `hello` from every rank, then `ring` to each with its successor's endpoint
+    /// and, when every rank sent a CURVE key, its successor's and predecessor's keys.
     func formRing() throws {
-        var endpoints = [String](repeating: "", count: workers)
-        var keys = [String](repeating: "", count: workers)
+        var hellos = [(endpoint: String, publicKey: String?)?](repeating: nil, count: workers)
         for _ in 0..<workers {
-            let (identity, words) = try receive()
-            guard words.count == 3 || words.count == 4, words[0] == "hello", let rank = Int(words[1]), (0..<workers).contains(rank) else {
-                throw RankError.unexpected(rank: nil, expected: "hello <rank below \(workers)> <endpoint> [<key>]", found: words.joined(separator: " "))
+            let (identity, message) = try receive()
+            guard case .hello(let rank, let endpoint, let publicKey) = message, rank < workers, hellos[rank] == nil else {
+                throw RankError.unexpected(rank: nil, expected: "one hello from each of ranks 0..<\(workers)", found: "\(message)")
             }
             identities[rank] = identity
-            endpoints[rank] = String(words[2])
-            if words.count == 4 { keys[rank] = String(words[3]) }
+            hellos[rank] = (endpoint, publicKey)
         }
+        let keys = hellos.map { $0!.publicKey }
+        let curve = !keys.contains(nil)
         for rank in 0..<workers {
             let successor = (rank + 1) % workers, predecessor = (rank + workers - 1) % workers
-            let curve = keys[successor].isEmpty || keys[predecessor].isEmpty ? "" : " \(keys[successor]) \(keys[predecessor])"
-            try send("ring \(endpoints[successor])\(curve)", to: rank)
+            try send(.ring(successor: hellos[successor]!.endpoint, successorKey: curve ? keys[successor] : nil,
+                           predecessorKey: curve ? keys[predecessor] : nil), to: rank)
         }
         // With CURVE the ranks connect only once every one trusts its predecessor.
-        if !keys.contains("") { try barrier() }
+        if curve { try barrier() }
     }
 
-    /// Waits for `<kind> <rank> ...` from every rank; returns the words after the rank, by rank.
-    /// A rank that is ahead (its next message arrives before a slower rank's `kind`) has that
-    /// message kept, in order, for the next gather.
-    func gather(_ kind: String) throws -> [[Substring]] {
-        var found = [[Substring]?](repeating: nil, count: workers)
-        var ahead: [[Substring]] = []
-        while found.contains(where: { $0 == nil }) {
-            let words = pending.isEmpty ? try receive().words : pending.removeFirst()
-            guard words.count >= 2, let rank = Int(words[1]), (0..<workers).contains(rank) else {
-                throw RankError.unexpected(rank: nil, expected: "\(kind) <rank below \(workers)> ...", found: words.prefix(4).joined(separator: " "))
-            }
+    /// Waits for one message from every rank that `value` accepts (nil: not the message this
+    /// point of the protocol expects, described by `expected`); returns the values by rank. A
+    /// rank that is ahead (its next message arrives before a slower rank's) has that message
+    /// kept, in order, for the next gather. A message must name the rank whose socket sent it.
+    func gather<Value>(_ expected: String, _ value: (BenchControl) -> Value?) throws -> [Value] {
+        var found = [Value?](repeating: nil, count: workers)
+        var missing = workers
+        var ahead: [(rank: Int, message: BenchControl)] = []
+        while missing > 0 {
+            let (rank, message) = pending.isEmpty ? try receiveFromRank() : pending.removeFirst()
             if found[rank] != nil {
-                ahead.append(words)
+                ahead.append((rank, message))
                 continue
             }
-            guard words[0] == kind else {
-                throw RankError.unexpected(rank: rank, expected: "\(kind) \(rank) ...", found: words.prefix(4).joined(separator: " "))
+            guard let v = value(message) else {
+                throw RankError.unexpected(rank: rank, expected: expected, found: "\(message)")
             }
-            found[rank] = Array(words.dropFirst(2))
+            found[rank] = v
+            missing -= 1
         }
         pending = ahead + pending
         return found.map { $0! }
     }
 
-    func send(_ text: String, to rank: Int) throws {
-        try router.sendMultipart([identities[rank], Array(text.utf8)])
+    /// A message from a rank that said hello, naming that rank.
+    private func receiveFromRank() throws -> (rank: Int, message: BenchControl) {
+        let (identity, message) = try receive()
+        guard let rank = message.rank, rank < workers, identities[rank] == identity else {
+            throw RankError.unexpected(rank: identities.firstIndex(of: identity), expected: "a message naming its sender's rank (below \(workers))",
+                                       found: "\(message)")
+        }
+        return (rank, message)
     }
 
-    func broadcast(_ text: String) throws {
-        for rank in 0..<workers { try send(text, to: rank) }
+    func send(_ message: BenchControl, to rank: Int) throws {
+        try router.sendMultipart([identities[rank], try BenchControlCodec.encode(message)])
     }
 
-    /// A barrier: `ready <rank> ...` from every rank (returned by rank), then `go` (plus `extra`)
-    /// to all.
-    @discardableResult
-    func barrier(extra: String = "") throws -> [[Substring]] {
-        let ready = try gather("ready")
-        try broadcast(extra.isEmpty ? "go" : "go \(extra)")
-        return ready
+    func broadcast(_ message: BenchControl) throws {
+        let frame = try BenchControlCodec.encode(message)
+        for rank in 0..<workers { try router.sendMultipart([identities[rank], frame]) }
+    }
+
+    /// A barrier: `ready` from every rank, then `release` (by default `go`) to all.
+    func barrier(release: BenchControl = .go) throws {
+        _ = try gather("ready") { $0.kind == .benchReady ? () : nil }
+        try broadcast(release)
     }
 
     /// Waits for every rank to exit; fails unless all exited with status 0.

@@ -4,7 +4,7 @@ import Training
 /// The choice of the kept checkpoint and early stopping's count, without processes.
 final class BestTrackerTests: XCTestCase {
     func testABestWhoseCheckpointWasNeverWrittenGivesWayToTheNextBestEvaluatedOne() {
-        var t = BestTracker(metric: .valAccuracy, patience: 0)
+        var t = BestTracker(metric: .accuracy, patience: 0)
         XCTAssertEqual(t.record(step: 30, value: 0.975), true)
         // Rank 0's validation at the end of epoch 1: the best, before its checkpoint exists.
         XCTAssertEqual(t.record(step: 57, value: 1.0), true)
@@ -27,7 +27,7 @@ final class BestTrackerTests: XCTestCase {
     }
 
     func testForgettingWorksForALossToo() {
-        var t = BestTracker(metric: .valLoss, patience: 3)
+        var t = BestTracker(metric: .loss, patience: 3)
         _ = t.record(step: 10, value: 0.5)
         _ = t.record(step: 20, value: 0.2)
         _ = t.record(step: 30, value: 0.3)
@@ -42,7 +42,7 @@ extension BestTrackerTests {
     /// One process counted an undefined metric (an AUC on one class) as an epoch without
     /// improvement, a cluster skipped it: both count it now.
     func testAnUndefinedMetricCountsTowardsPatience() {
-        var t = BestTracker(metric: .valAUC, patience: 2)
+        var t = BestTracker(metric: .auc, patience: 2)
         XCTAssertEqual(t.record(step: 10, value: 0.7), true)
         XCTAssertEqual(t.record(step: 20, value: nil), false)
         XCTAssertEqual(t.record(step: 20, value: 0.9), nil, "each step counts once")

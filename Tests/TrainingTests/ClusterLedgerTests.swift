@@ -8,7 +8,7 @@ import XCTest
 /// rank 0's typed validations, replays after a restart, and the ledger a checkpoint carries.
 final class ClusterLedgerTests: XCTestCase {
     /// Two steps per epoch, three epochs, a checkpoint every step.
-    func ledger(patience: Int = 0, validates: Bool = true, metric: BestMetric = .valAccuracy) -> ClusterLedger {
+    func ledger(patience: Int = 0, validates: Bool = true, metric: Metric = .accuracy) -> ClusterLedger {
         var config = TrainingConfig()
         config.epochs = 3
         config.learningRate = 0.001
@@ -71,7 +71,7 @@ final class ClusterLedgerTests: XCTestCase {
     /// The same rule as one process: patience counts validated epochs; an undefined metric (an
     /// AUC of one class, absent on the wire) is no improvement.
     func testBestAndPatienceFromTypedValidations() {
-        var l = ledger(patience: 2, metric: .valAUC)
+        var l = ledger(patience: 2, metric: .auc)
         XCTAssertEqual(l.onValidation(validation(epoch: 1, accuracy: 0.8, auc: 0.7)).best, true)
         XCTAssertEqual(l.onValidation(validation(epoch: 2, accuracy: 0.9, auc: nil)).best, false)
         XCTAssertFalse(l.shouldStop)
@@ -110,7 +110,7 @@ final class ClusterLedgerTests: XCTestCase {
         XCTAssertEqual(atStep1["epoch_seen"], "10")
         XCTAssertEqual(atStep1["epoch_correct"], "6")
         XCTAssertEqual(atStep1["history"], "[]")
-        let atStep2 = try RunLedger(progress: l.progress(after: 2), metric: .valAccuracy, patience: 0, stepsPerEpoch: 2)
+        let atStep2 = try RunLedger(progress: l.progress(after: 2), metric: .accuracy, patience: 0, stepsPerEpoch: 2)
         XCTAssertEqual(atStep2.history.map(\.epoch), [1])
         XCTAssertEqual(atStep2.epoch, RunLedger.EpochSums(), "an epoch end carries no partial sums")
         XCTAssertEqual(atStep2.bestEpoch, 1)
@@ -144,7 +144,7 @@ final class ClusterLedgerTests: XCTestCase {
         var resumed = ledger(patience: 2)
         try resumed.resume(step: 3, progress: decoded.state.progress)
         XCTAssertEqual(resumed.history, whole.history)
-        XCTAssertEqual(resumed.best, BestTracker(metric: .valAccuracy, patience: 2, bestValue: 0.8, bestStep: 2, epochsWithoutImprovement: 0))
+        XCTAssertEqual(resumed.best, BestTracker(metric: .accuracy, patience: 2, bestValue: 0.8, bestStep: 2, epochsWithoutImprovement: 0))
         XCTAssertEqual(resumed.replayFrom, 3)
         var ends: [[EpochRecord]] = []
         for var l in [whole, resumed] {

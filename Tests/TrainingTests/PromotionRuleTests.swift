@@ -21,7 +21,7 @@ final class PromotionRuleTests: XCTestCase {
     }
 
     func testLogLossIsLowerIsBetter() {
-        let rule = PromotionRule(metric: .logLoss, margin: 0.125)
+        let rule = PromotionRule(metric: .loss, margin: 0.125)
         XCTAssertTrue(rule.decide(candidate: 0.125, promoted: 0.25).promote, "exactly the margin lower promotes")
         XCTAssertFalse(rule.decide(candidate: 0.2, promoted: 0.25).promote)
         XCTAssertFalse(rule.decide(candidate: 0.5, promoted: 0.25).promote, "a higher loss is worse")

@@ -20,7 +20,7 @@ final class RunLedgerTests: XCTestCase {
     }
 
     func testAnEpochRecordIsTheMeanOfItsStepsAndTheSumsStartAgain() {
-        var ledger = RunLedger(metric: .valAccuracy, patience: 0, stepsPerEpoch: 2)
+        var ledger = RunLedger(metric: .accuracy, patience: 0, stepsPerEpoch: 2)
         let record = trainEpoch(&ledger, 1, value: .some(0.9), seconds: 4)
         XCTAssertEqual(record.trainLoss, 0.5)
         XCTAssertEqual(record.trainAccuracy, 0.8)
@@ -36,7 +36,7 @@ final class RunLedgerTests: XCTestCase {
     /// The same rule in one process and in a cluster: patience counts epochs, and an epoch whose
     /// metric is undefined (an AUC on one class) is one without improvement.
     func testPatienceCountsEpochsAndAnUndefinedMetricIsNoImprovement() {
-        var ledger = RunLedger(metric: .valAUC, patience: 2, stepsPerEpoch: 2)
+        var ledger = RunLedger(metric: .auc, patience: 2, stepsPerEpoch: 2)
         let epoch1 = trainEpoch(&ledger, 1, value: .some(0.8))
         XCTAssertTrue(epoch1.best)
         let epoch2 = trainEpoch(&ledger, 2, value: .some(nil))
@@ -50,7 +50,7 @@ final class RunLedgerTests: XCTestCase {
     }
 
     func testALossIsBetterLower() {
-        var ledger = RunLedger(metric: .valLoss, patience: 1, stepsPerEpoch: 2)
+        var ledger = RunLedger(metric: .loss, patience: 1, stepsPerEpoch: 2)
         _ = trainEpoch(&ledger, 1, value: .some(0.5))
         let second = trainEpoch(&ledger, 2, value: .some(0.4))
         XCTAssertTrue(second.best)
@@ -62,7 +62,7 @@ final class RunLedgerTests: XCTestCase {
     }
 
     func testWithoutValidationTheNewestEpochIsKeptAndNothingStopsEarly() {
-        var ledger = RunLedger(metric: .valAccuracy, patience: 1, stepsPerEpoch: 2)
+        var ledger = RunLedger(metric: .accuracy, patience: 1, stepsPerEpoch: 2)
         for epoch in 1...3 {
             let record = trainEpoch(&ledger, epoch, value: nil)
             XCTAssertTrue(record.best)
@@ -76,16 +76,16 @@ final class RunLedgerTests: XCTestCase {
     /// run as an uninterrupted one does: the same history, kept epoch and patience.
     func testAResumedLedgerContinuesExactly() throws {
         let values: [Double?] = [0.7, 0.9, nil, 0.85, 0.95]
-        var whole = RunLedger(metric: .valAccuracy, patience: 3, stepsPerEpoch: 2)
+        var whole = RunLedger(metric: .accuracy, patience: 3, stepsPerEpoch: 2)
         for (i, v) in values.enumerated() { _ = trainEpoch(&whole, i + 1, value: .some(v), seconds: Double(i) + 1.25) }
 
-        var first = RunLedger(metric: .valAccuracy, patience: 3, stepsPerEpoch: 2)
+        var first = RunLedger(metric: .accuracy, patience: 3, stepsPerEpoch: 2)
         for (i, v) in values.prefix(3).enumerated() { _ = trainEpoch(&first, i + 1, value: .some(v), seconds: Double(i) + 1.25) }
         first.epoch.add(stats(loss: 6, correct: 7, samples: 10))
         first.epoch.seconds = 0.1
         let saved = first.progress
         XCTAssertTrue(RunLedger.hasHistory(saved))
-        var resumed = try RunLedger(progress: saved, metric: .valAccuracy, patience: 3, stepsPerEpoch: 2)
+        var resumed = try RunLedger(progress: saved, metric: .accuracy, patience: 3, stepsPerEpoch: 2)
         XCTAssertEqual(resumed.progress, saved)
         XCTAssertEqual(resumed.history, first.history)
         XCTAssertEqual(resumed.epoch, first.epoch)
@@ -102,10 +102,10 @@ final class RunLedgerTests: XCTestCase {
     }
 
     func testADivergedEpochsNaNSurvivesTheCheckpoint() throws {
-        var ledger = RunLedger(metric: .valAccuracy, patience: 0, stepsPerEpoch: 1)
+        var ledger = RunLedger(metric: .accuracy, patience: 0, stepsPerEpoch: 1)
         ledger.epoch.add(stats(loss: .nan, correct: 1, samples: 2))
         _ = ledger.closeEpoch(1, validation: nil, testAccuracy: nil, learningRate: 1e-3, seconds: 1)
-        let restored = try RunLedger(progress: ledger.progress, metric: .valAccuracy, patience: 0, stepsPerEpoch: 1)
+        let restored = try RunLedger(progress: ledger.progress, metric: .accuracy, patience: 0, stepsPerEpoch: 1)
         XCTAssertTrue(restored.history[0].trainLoss.isNaN)
         XCTAssertEqual(restored.history[0].trainAccuracy, 0.5)
     }
@@ -114,27 +114,27 @@ final class RunLedgerTests: XCTestCase {
         let old = ["best_epoch": "2", "epochs_without_best": "1", "epoch_loss_sum": "3.5", "epoch_correct": "4", "epoch_seen": "8",
                    "epoch_seconds": "1.5", "best_value": "0.9"]
         XCTAssertFalse(RunLedger.hasHistory(old))
-        let ledger = try RunLedger(progress: old, metric: .valAccuracy, patience: 2, stepsPerEpoch: 10)
+        let ledger = try RunLedger(progress: old, metric: .accuracy, patience: 2, stepsPerEpoch: 10)
         XCTAssertEqual(ledger.best.bestStep, 20)
         XCTAssertEqual(ledger.best.bestValue, 0.9)
         XCTAssertEqual(ledger.epoch.samples, 8)
         XCTAssertEqual(ledger.history, [])
-        XCTAssertEqual(try RunLedger(progress: [:], metric: .valAccuracy, patience: 2, stepsPerEpoch: 10).bestEpoch, 0)
+        XCTAssertEqual(try RunLedger(progress: [:], metric: .accuracy, patience: 2, stepsPerEpoch: 10).bestEpoch, 0)
 
         var bad = old
         bad["history"] = "[{\"epoch\": \"one\"}]"
-        XCTAssertThrowsError(try RunLedger(progress: bad, metric: .valAccuracy, patience: 2, stepsPerEpoch: 10)) { error in
+        XCTAssertThrowsError(try RunLedger(progress: bad, metric: .accuracy, patience: 2, stepsPerEpoch: 10)) { error in
             XCTAssertTrue("\(error)".contains("metadata 'progress.history' is not a list of epoch records"), "\(error)")
         }
         bad = old
         bad["epoch_correct"] = "9"
-        XCTAssertThrowsError(try RunLedger(progress: bad, metric: .valAccuracy, patience: 2, stepsPerEpoch: 10)) { error in
+        XCTAssertThrowsError(try RunLedger(progress: bad, metric: .accuracy, patience: 2, stepsPerEpoch: 10)) { error in
             XCTAssertTrue("\(error)".contains("expected at most 'progress.epoch_seen' (8)"), "\(error)")
         }
     }
 
     func testTheLedgerIsCodableWhole() throws {
-        var ledger = RunLedger(metric: .valF1, patience: 4, stepsPerEpoch: 3)
+        var ledger = RunLedger(metric: .f1, patience: 4, stepsPerEpoch: 3)
         _ = trainEpoch(&ledger, 1, value: .some(0.6))
         _ = trainEpoch(&ledger, 2, value: .some(nil))
         ledger.epoch.add(stats(loss: 1.5, correct: 2, samples: 4))
