@@ -105,7 +105,9 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Evaluation", "Imaging"]),
         // Finding the package, ../shared and the built executable; running real processes.
         // Seeded mutations and the fuzz loop that prints its seed.
-        .target(name: "TestSupport", dependencies: ["Randomness"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ImageCodecs", "Randomness"], path: "Tests/TestSupport"),
+        .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "TestSupport"]),
+        .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Coordination", "Explanation", "Model", "Dataset", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Dataset", "Model", "Kernels", "TestSupport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport", "Wire", "Transport", "Cluster"]),

@@ -1,5 +1,7 @@
+import Foundation
 import XCTest
 import ImageCodecs
+import TestSupport
 
 final class ImageCodecsTests: XCTestCase {
     func testPNGRoundTripIsExact() throws {
@@ -28,8 +30,9 @@ final class ImageCodecsTests: XCTestCase {
     }
 
     func testDecodesARealCIFAKEFile() throws {
-        guard let sample = sharedData("cifake-sample") else { throw XCTSkip("cifake-sample not present") }
-        let bytes = try readFile(sample + "/train/REAL/airplane_0028.jpg")
+        let path = Paths.shared.appendingPathComponent("data/cifake-sample/train/REAL/airplane_0028.jpg").path
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("cifake-sample not present") }
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let image = try JPEG.decode(bytes)
         XCTAssertEqual([image.width, image.height], [32, 32])
         XCTAssertGreaterThan(Set(image.pixels).count, 20, "a photo, not a flat colour")
