@@ -108,6 +108,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ImageCodecs", "Randomness"], path: "Tests/TestSupport"),
         .testTarget(name: "ImageCodecsTests", dependencies: ["ImageCodecs", "TestSupport"]),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+        .testTarget(name: "SignalsTests", dependencies: ["Signals"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Coordination", "Explanation", "Model", "Dataset", "Storage", "Evaluation", "ImageCodecs", "Checkpoints", "TestSupport"]),
         .testTarget(name: "ExplanationTests", dependencies: ["Explanation", "Training", "Dataset", "Model", "Kernels", "TestSupport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Training", "Model", "Storage", "Checkpoints", "TestSupport", "Wire", "Transport", "Cluster"]),

@@ -32,11 +32,12 @@ public final class StopSignal: @unchecked Sendable {
         public var signal: String
         /// The signal's number.
         public var number: Int32
+        /// What a shell shows for a process the signal killed: 128 + its number.
+        public var exitStatus: Int32 { 128 + number }
     }
 
     private let lock = NSLock()
-    private var received: Request?
-    private var receivedAt: UInt64 = 0
+    private var requests = StopRequests()
     private let graceSeconds: Double
     private let log: @Sendable (String) -> Void
 
@@ -46,7 +47,7 @@ public final class StopSignal: @unchecked Sendable {
     }
 
     /// The first signal received, or nil while none has been.
-    public var request: Request? { lock.withLock { received } }
+    public var request: Request? { lock.withLock { requests.first } }
     public var isRequested: Bool { request != nil }
 
     nonisolated(unsafe) private static var installed: StopSignal?
@@ -94,27 +95,20 @@ public final class StopSignal: @unchecked Sendable {
 
     private func received(_ number: Int32) {
         let name = Self.name(number)
-        let now = DispatchTime.now().uptimeNanoseconds
-        let first: Bool? = lock.withLock {
-            guard received == nil else {
-                // Ctrl-C reaches every process of the terminal's group, and the launcher passes
-                // the stop on as well: a repeat within a second is the same request.
-                return now - receivedAt < 1_000_000_000 ? nil : false
+        let outcome = lock.withLock { requests.receive(number, atNanoseconds: DispatchTime.now().uptimeNanoseconds) }
+        switch outcome {
+        case .sameRequest:
+            return
+        case .exitNow(let status):
+            log("\(name) again: exiting now, without a final checkpoint (status \(status))")
+            _exit(status)
+        case .first(let request):
+            log("\(request.signal): finishing the step in flight, then writing a final checkpoint (grace period \(Self.seconds(graceSeconds)) s; a second signal exits at once)")
+            let grace = graceSeconds
+            DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [log] in
+                log("\(name): the grace period of \(Self.seconds(grace)) s is over before the process finished: exiting now (status \(request.exitStatus))")
+                _exit(request.exitStatus)
             }
-            received = Request(signal: name, number: number)
-            receivedAt = now
-            return true
-        }
-        guard let first else { return }
-        guard first else {
-            log("\(name) again: exiting now, without a final checkpoint (status \(128 + number))")
-            _exit(128 + number)
-        }
-        log("\(name): finishing the step in flight, then writing a final checkpoint (grace period \(Self.seconds(graceSeconds)) s; a second signal exits at once)")
-        let grace = graceSeconds
-        DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [log] in
-            log("\(name): the grace period of \(Self.seconds(grace)) s is over before the process finished: exiting now (status \(128 + number))")
-            _exit(128 + number)
         }
     }
 
@@ -128,6 +122,38 @@ public final class StopSignal: @unchecked Sendable {
 
     private static func seconds(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}
+
+/// What the signals received so far ask for (pure; the handler's thread feeds it, time passed in).
+public struct StopRequests: Sendable, Equatable {
+    /// What a signal asks for.
+    public enum Outcome: Sendable, Equatable {
+        /// The first: finish the step in flight, save, exit with the graceful status.
+        case first(StopSignal.Request)
+        /// A repeat within ``repeatWindowNanoseconds`` of the first: the same request (Ctrl-C
+        /// reaches every process of the terminal's group, and the launcher passes it on too).
+        case sameRequest
+        /// A later one: exit at once with 128 + this signal's number.
+        case exitNow(status: Int32)
+    }
+
+    public static let repeatWindowNanoseconds: UInt64 = 1_000_000_000
+
+    /// The first signal received, or nil while none has been.
+    public private(set) var first: StopSignal.Request?
+    private var firstAt: UInt64 = 0
+
+    public init() {}
+
+    public mutating func receive(_ number: Int32, atNanoseconds now: UInt64) -> Outcome {
+        guard first == nil else {
+            return now &- firstAt < Self.repeatWindowNanoseconds ? .sameRequest : .exitNow(status: 128 + number)
+        }
+        let request = StopSignal.Request(signal: StopSignal.name(number), number: number)
+        first = request
+        firstAt = now
+        return .first(request)
     }
 }
 
