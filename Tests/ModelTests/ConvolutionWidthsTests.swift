@@ -59,30 +59,8 @@ final class ConvolutionWidthsTests: XCTestCase {
     /// given the widths by hand.
     func testWidenedNetworkGradientMatchesTheReference() {
         for a in [Architecture.cnn2d(dense: 4, convolutions: Self.wide), .cnn2dExtended(convolutions: Self.wide)] {
-            let n = 2
-            let net = Network(architecture: a, maxBatch: n, threads: 2)
-            net.initialize(seed: 21)
-            var rng = SplitMix64(seed: 22)
-            let input = FloatBuffer(count: n * a.plan.perImage.input)
-            for i in 0..<input.count { input.pointer[i] = rng.nextUnitFloat() }
-            let labels = FloatBuffer([1, 0])
-            let dLogits = FloatBuffer(count: n)
-            let logits = net.forward(input: input.pointer, batch: n, dropout: nil)
-            net.zeroGradients()
-            BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: n)
-            net.backward(dLogits: dLogits.pointer)
-
-            let reference = ReferenceNetwork(a, layout: a.layout, side: 32, channels: 3, kernel: 3, filters: (8, 12))
-            let p = net.parameters.array.map(Double.init), x = input.array.map(Double.init), y = labels.array.map(Double.init)
-            XCTAssertEqual(ReferenceNetwork.loss(logits: (0..<n).map { Double(logits[$0]) }, labels: y),
-                           reference.loss(parameters: p, input: x, labels: y), accuracy: 1e-5, "\(a.displayName): forward equals the reference")
-            for spec in a.plan.parameters.tensors {
-                for i in stride(from: spec.offset, to: spec.range.upperBound, by: max(1, spec.count / 3)) {
-                    let numeric = reference.numericGradient(at: i, parameters: p, input: x, labels: y)
-                    XCTAssertEqual(Double(net.gradients.pointer[i]), numeric, accuracy: 1e-3 * max(abs(numeric), 1e-2),
-                                   "\(a.displayName) \(spec.name)[\(i - spec.offset)]")
-                }
-            }
+            assertNetworkMatchesReference(a.plan, ReferenceNetwork(a, layout: a.layout, side: 32, channels: 3, kernel: 3, filters: (8, 12)),
+                                          labels: [1, 0], seed: 21)
         }
     }
 }

@@ -1,5 +1,8 @@
 import Foundation
-import Model
+import Kernels
+@testable import Model
+import Randomness
+import XCTest
 
 /// The whole network as obvious loops in Double precision: the oracle for the end-to-end
 /// gradient check. In Double a step of 1e-6 neither crosses ReLU/max-pool kinks (in practice)
@@ -92,6 +95,38 @@ struct ReferenceNetwork {
             var s = p[bias + j]
             for i in 0..<inputs { s += x[i] * p[spec.offset + i * outputs + j] }
             return relu ? max(s, 0) : s
+        }
+    }
+}
+
+/// Trains nothing: runs `plan`'s network (a batch of `labels.count` seeded images, split into
+/// lanes by 2 threads) forward and backward, and checks the loss and every third of each tensor's
+/// gradient against `reference`'s Double-precision loss and central differences.
+func assertNetworkMatchesReference(_ plan: ShapePlan, _ reference: ReferenceNetwork, labels: [Float], seed: UInt64,
+                                   file: StaticString = #filePath, line: UInt = #line) {
+    let name = plan.architecture.displayName
+    let n = labels.count
+    let net = Network(plan: plan, maxBatch: n, threads: 2)
+    net.initialize(seed: seed)
+    var rng = SplitMix64(seed: seed + 1)
+    let input = FloatBuffer(count: n * plan.perImage.input)
+    for i in 0..<input.count { input.pointer[i] = rng.nextUnitFloat() }
+    let labelBuffer = FloatBuffer(labels)
+    let dLogits = FloatBuffer(count: n)
+    let logits = net.forward(input: input.pointer, batch: n, dropout: nil)
+    net.zeroGradients()
+    BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labelBuffer.pointer, count: n)
+    net.backward(dLogits: dLogits.pointer)
+
+    let p = net.parameters.array.map(Double.init), x = input.array.map(Double.init), y = labels.map(Double.init)
+    XCTAssertEqual(ReferenceNetwork.loss(logits: (0..<n).map { Double(logits[$0]) }, labels: y),
+                   reference.loss(parameters: p, input: x, labels: y), accuracy: 1e-5, "\(name): forward equals the reference",
+                   file: file, line: line)
+    for spec in plan.parameters.tensors {
+        for i in stride(from: spec.offset, to: spec.range.upperBound, by: max(1, spec.count / 3)) {
+            let numeric = reference.numericGradient(at: i, parameters: p, input: x, labels: y)
+            XCTAssertEqual(Double(net.gradients.pointer[i]), numeric, accuracy: 1e-3 * max(abs(numeric), 1e-2),
+                           "\(name) \(spec.name)[\(i - spec.offset)]", file: file, line: line)
         }
     }
 }

@@ -125,30 +125,8 @@ final class ShapePlanTests: XCTestCase {
     func testNetworkFollowsOtherConstants() {
         for a in [Architecture.cnn2d(dense: 6), .cnn2dExtended()] {
             let plan = ShapePlan(a, constants: Self.other)
-            let n = 3
-            let net = Network(plan: plan, maxBatch: n, threads: 2)
-            net.initialize(seed: 11)
-            var rng = SplitMix64(seed: 12)
-            let input = FloatBuffer(count: n * plan.perImage.input)
-            for i in 0..<input.count { input.pointer[i] = rng.nextUnitFloat() }
-            let labels = FloatBuffer([1, 0, 1])
-            let dLogits = FloatBuffer(count: n)
-            let logits = net.forward(input: input.pointer, batch: n, dropout: nil)
-            net.zeroGradients()
-            BinaryCrossEntropy.backward(dLogits: dLogits.pointer, logits: logits, labels: labels.pointer, count: n)
-            net.backward(dLogits: dLogits.pointer)
-
-            let reference = ReferenceNetwork(a, layout: plan.layout, side: 17, channels: 2, kernel: 4, filters: (5, 9))
-            let p = net.parameters.array.map(Double.init), x = input.array.map(Double.init), y = labels.array.map(Double.init)
-            XCTAssertEqual(ReferenceNetwork.loss(logits: (0..<n).map { Double(logits[$0]) }, labels: y),
-                           reference.loss(parameters: p, input: x, labels: y), accuracy: 1e-5, "\(a.displayName): forward equals the reference")
-            for spec in plan.parameters.tensors {
-                for i in stride(from: spec.offset, to: spec.range.upperBound, by: max(1, spec.count / 3)) {
-                    let numeric = reference.numericGradient(at: i, parameters: p, input: x, labels: y)
-                    XCTAssertEqual(Double(net.gradients.pointer[i]), numeric, accuracy: 1e-3 * max(abs(numeric), 1e-2),
-                                   "\(a.displayName) \(spec.name)[\(i - spec.offset)]")
-                }
-            }
+            assertNetworkMatchesReference(plan, ReferenceNetwork(a, layout: plan.layout, side: 17, channels: 2, kernel: 4, filters: (5, 9)),
+                                          labels: [1, 0, 1], seed: 11)
         }
     }
 }
