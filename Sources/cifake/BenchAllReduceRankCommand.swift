@@ -54,7 +54,14 @@ struct BenchAllReduceRankCommand: ParsableCommand {
             let initial = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
             let expected = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
-            defer { initial.deallocate(); expected.deallocate(); buffer.deallocate() }
+            // False while libzmq may still read `buffer`: after a failed all-reduce its queued
+            // zero-copy frames point into it (RingAllReduce.run's contract), so it is freed only
+            // once they are released, and otherwise left to the exiting process.
+            var bufferReleased = true
+            defer {
+                initial.deallocate(); expected.deallocate()
+                if bufferReleased { buffer.deallocate() }
+            }
             let rank = self.rank
             // After one all-reduce every rank holds the exact integer sum; each further one adds N
             // equal values in ring order, computed here with the same float additions.
@@ -82,9 +89,15 @@ struct BenchAllReduceRankCommand: ParsableCommand {
                 let cpuStart = CPUClock.processSeconds()
                 let threadStart = CPUClock.threadSeconds()
                 for _ in 0..<perRepetition {
-                    _ = try RingAllReduce.run(buffer: buffer, schedule: schedule, link: link,
-                                              generation: UInt64(sizeIndex + 1), step: allReduces,
-                                              timeoutMilliseconds: timeout)
+                    do {
+                        _ = try RingAllReduce.run(buffer: buffer, schedule: schedule, link: link,
+                                                  generation: UInt64(sizeIndex + 1), step: allReduces,
+                                                  timeoutMilliseconds: timeout)
+                    } catch {
+                        link.close()
+                        bufferReleased = (try? link.waitUntilSendsReleased(timeoutMilliseconds: 1_000)) ?? false
+                        throw error
+                    }
                     allReduces &+= 1
                 }
                 let elapsed = clock.now - start

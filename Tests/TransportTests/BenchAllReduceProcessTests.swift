@@ -30,6 +30,30 @@ final class BenchAllReduceProcessTests: XCTestCase {
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
+    /// A rank whose all-reduce times out with its 64 MiB of zero-copy frames still queued fails
+    /// cleanly, naming the rank: it must not free the buffer libzmq is still sending from (that
+    /// aborted inside libzmq with "Bad address" in every one of 8 runs before the fix).
+    func testATimedOutRankFailsCleanlyWithoutFreeingWhatLibzmqStillSends() throws {
+        for attempt in 1...4 {
+            let process = Process()
+            process.executableURL = try cifakeExecutable()
+            process.arguments = ["bench", "allreduce", "--workers", "2", "--mib", "64", "--timeout-ms", "1"]
+            // No crash reporter holding the pipes open if a rank does crash.
+            process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { _, new in new }
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationReason, .exit, "attempt \(attempt): \(text)")
+            XCTAssertEqual(process.terminationStatus, 1, "attempt \(attempt): \(text)")
+            XCTAssertTrue(text.contains("failed: ring all-reduce"), "attempt \(attempt): \(text)")
+            XCTAssertFalse(text.contains("Bad address") || text.contains("Assertion failed") || text.contains("Fatal error"),
+                           "attempt \(attempt): \(text)")
+        }
+    }
+
     func testTwoRankProcesses() throws {
         let (status, output) = try runBench(["--workers", "2", "--mib", "3", "--iters", "2", "--warmup", "1",
                                              "--chunk-kib", "256", "--timeout-ms", "20000"])
